@@ -1,0 +1,255 @@
+"""Typed configuration: ``config.toml`` defaults, ``BANANAPICS_SECTION__KEY`` overrides, secrets.
+
+Load order (later wins): the defaults declared here (``config.toml`` at the repository top documents
+the same values), the TOML file, then environment variables ``BANANAPICS_<SECTION>__<KEY>``.
+
+Secrets (bot token, API id/hash, provider keys, S3 keys, queue signing key) may come only from the
+environment or from a file named by ``<key>_file`` (in TOML or as ``BANANAPICS_<SECTION>__<KEY>_FILE``).
+A secret written directly into a TOML file is refused, so it cannot end up in git.
+
+Everything is validated at load; a bad file or value raises :class:`~bananapics.errors.ConfigError`
+naming the file (or variable), the key and the reason, never a traceback. The config is read once by
+the entry point and passed down.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal, get_args, get_origin
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+
+from bananapics.errors import ConfigError
+
+ENV_PREFIX = "BANANAPICS_"
+MASK = "********"
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class DatabaseConfig(Section):
+    url: str = Field("sqlite:///data/bananapics.db", description="sqlite:///relative.db, sqlite:////abs.db or postgresql://user@host:port/db")
+    pool_max: int = Field(20, ge=1, le=1000, description="Postgres pool: most connections per process")
+    pool_timeout_s: float = Field(10.0, gt=0, description="Postgres pool: seconds to wait for a free connection")
+    pool_stale_s: int = Field(300, ge=1, description="Postgres pool: recycle connections idle this long")
+    busy_timeout_ms: int = Field(10000, ge=0, description="SQLite: wait this long for the write lock")
+    sqlite_synchronous: Literal["full", "normal"] = Field("full", description="SQLite fsync policy; full never loses a commit")
+
+
+class QueueConfig(Section):
+    backend: Literal["sqlite", "redis", "immediate"] = Field("sqlite", description="Huey storage")
+    sqlite_path: str = Field("data/queue.db", description="SqliteHuey file, separate from the main database")
+    redis_url: str = Field("redis://127.0.0.1:6379/0", description="RedisHuey server")
+    workers: int = Field(8, ge=1, le=512, description="thread workers per consumer process")
+    signing_key: SecretStr | None = Field(None, description="secret: HMAC key for task payloads")
+
+
+class TelegramConfig(Section):
+    api_id: SecretStr | None = Field(None, description="secret: my.telegram.org api_id")
+    api_hash: SecretStr | None = Field(None, description="secret: my.telegram.org api_hash")
+    bot_token: SecretStr | None = Field(None, description="secret: BotFather token")
+    bot_username: str = Field("BananaPicsBot", description="used in referral links t.me/<bot>?start=ref_<code>")
+    session_path: str = Field("data/bot.session", description="Telethon session file (a credential: mode 600)")
+
+
+class AdminConfig(Section):
+    bootstrap_ids: list[int] = Field(default_factory=list, description="Telegram ids that are always admins")
+
+
+class OperatorConfig(Section):
+    name: str = Field("operator", min_length=1, max_length=64, description="who CLI/TUI actions are recorded as")
+
+
+class UsersConfig(Section):
+    start_balance: int = Field(0, ge=0, description="tokens granted once to every new user")
+    default_language: Literal["uz", "ru", "en"] = Field("uz", description="language when Telegram's is unknown")
+
+
+class StorageConfig(Section):
+    backend: Literal["local", "s3"] = Field("local", description="where images are kept")
+    path: str = Field("data/media", description="local storage directory")
+    s3_endpoint: str = Field("", description="S3-compatible endpoint URL")
+    s3_bucket: str = Field("", description="S3 bucket")
+    s3_region: str = Field("", description="S3 region")
+    s3_access_key: SecretStr | None = Field(None, description="secret: S3 access key")
+    s3_secret_key: SecretStr | None = Field(None, description="secret: S3 secret key")
+
+
+class ProvidersConfig(Section):
+    gemini_base_url: str = Field("https://generativelanguage.googleapis.com/v1beta", description="Gemini API")
+    openai_base_url: str = Field("https://api.openai.com/v1", description="OpenAI API")
+    ark_base_url: str = Field("https://ark.ap-southeast.bytepluses.com/api/v3", description="BytePlus ModelArk")
+    fal_base_url: str = Field("https://queue.fal.run", description="fal queue")
+    timeout_s: float = Field(90.0, gt=0, description="per provider call; below the job lease")
+    gemini_api_key: SecretStr | None = Field(None, description="secret: Gemini key")
+    openai_api_key: SecretStr | None = Field(None, description="secret: OpenAI key")
+    ark_api_key: SecretStr | None = Field(None, description="secret: ModelArk key")
+    fal_api_key: SecretStr | None = Field(None, description="secret: fal key")
+
+
+class LoggingConfig(Section):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="log level")
+
+
+class Config(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    database: DatabaseConfig = Field(default_factory=DatabaseConfig)
+    queue: QueueConfig = Field(default_factory=QueueConfig)
+    telegram: TelegramConfig = Field(default_factory=TelegramConfig)
+    admin: AdminConfig = Field(default_factory=AdminConfig)
+    operator: OperatorConfig = Field(default_factory=OperatorConfig)
+    users: UsersConfig = Field(default_factory=UsersConfig)
+    storage: StorageConfig = Field(default_factory=StorageConfig)
+    providers: ProvidersConfig = Field(default_factory=ProvidersConfig)
+    logging: LoggingConfig = Field(default_factory=LoggingConfig)
+
+    source: str = Field("defaults", exclude=True)
+
+    def show(self) -> dict[str, dict[str, Any]]:
+        """The effective config as plain data with every secret masked."""
+        out: dict[str, dict[str, Any]] = {}
+        for name in SECTIONS:
+            section = getattr(self, name)
+            values: dict[str, Any] = {}
+            for key in type(section).model_fields:
+                value = getattr(section, key)
+                if isinstance(value, SecretStr):
+                    value = MASK
+                values[key] = value
+            out[name] = values
+        return out
+
+    def secret_values(self) -> list[str]:
+        """Every secret that is set, for log filters that must never print them."""
+        found = []
+        for name in SECTIONS:
+            section = getattr(self, name)
+            for key in type(section).model_fields:
+                value = getattr(section, key)
+                if isinstance(value, SecretStr) and value.get_secret_value():
+                    found.append(value.get_secret_value())
+        return found
+
+
+SECTIONS: tuple[str, ...] = tuple(k for k in Config.model_fields if k != "source")
+
+
+def _section_cls(name: str) -> type[Section]:
+    return Config.model_fields[name].annotation  # type: ignore[return-value]
+
+
+def is_secret(section: str, key: str) -> bool:
+    field = _section_cls(section).model_fields.get(key)
+    return field is not None and SecretStr in get_args(field.annotation)
+
+
+def _env_value(section: str, key: str, raw: str) -> Any:
+    """Env values are strings; lists accept JSON or comma-separated items."""
+    field = _section_cls(section).model_fields.get(key)
+    if field is not None and get_origin(field.annotation) is list:
+        raw = raw.strip()
+        if raw.startswith("["):
+            try:
+                return json.loads(raw)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"not a JSON list ({exc.msg})") from None
+        return [item.strip() for item in raw.split(",") if item.strip()]
+    return raw
+
+
+def _read_secret_file(origin: str, section: str, key: str, path: str) -> str:
+    try:
+        value = Path(path).expanduser().read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise ConfigError(f"{origin}: [{section}] {key}_file: cannot read {path}: {exc.strerror}") from None
+    if not value:
+        raise ConfigError(f"{origin}: [{section}] {key}_file: {path} is empty")
+    return value
+
+
+def _merge_file(data: dict[str, dict[str, Any]], path: Path) -> None:
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    for section, values in raw.items():
+        if section not in SECTIONS:
+            raise ConfigError(f"{path}: [{section}]: unknown section (known: {', '.join(SECTIONS)})")
+        if not isinstance(values, dict):
+            raise ConfigError(f"{path}: {section}: must be a table [{section}]")
+        for key, value in values.items():
+            if key.endswith("_file") and is_secret(section, key[:-5]):
+                data[section][key[:-5]] = _read_secret_file(str(path), section, key[:-5], str(value))
+            elif is_secret(section, key):
+                raise ConfigError(
+                    f"{path}: [{section}] {key}: secrets may not be written in a config file; "
+                    f"set {ENV_PREFIX}{section.upper()}__{key.upper()} or {key}_file"
+                )
+            else:
+                data[section][key] = value
+
+
+def _merge_env(data: dict[str, dict[str, Any]], environ: dict[str, str]) -> None:
+    for name, raw in sorted(environ.items()):
+        if not name.startswith(ENV_PREFIX) or "__" not in name:
+            continue
+        section, _, key = name[len(ENV_PREFIX):].lower().partition("__")
+        if section not in SECTIONS:
+            raise ConfigError(f"environment {name}: unknown section {section!r}")
+        if key.endswith("_file") and is_secret(section, key[:-5]):
+            data[section][key[:-5]] = _read_secret_file(f"environment {name}", section, key[:-5], raw)
+            continue
+        try:
+            data[section][key] = _env_value(section, key, raw)
+        except ValueError as exc:
+            raise ConfigError(f"environment {name}: {exc}") from None
+
+
+def _describe(exc: ValidationError, origin: str) -> str:
+    err = exc.errors()[0]
+    loc = [str(p) for p in err["loc"]]
+    where = f"[{loc[0]}] {'.'.join(loc[1:])}" if len(loc) > 1 else ".".join(loc)
+    reason = err["msg"]
+    if err["type"] == "extra_forbidden":
+        reason = "unknown key"
+    more = f" (and {len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
+    return f"{origin}: {where}: {reason}{more}"
+
+
+def find_config_file(explicit: str | os.PathLike[str] | None, environ: dict[str, str]) -> Path | None:
+    if explicit:
+        return Path(explicit)
+    if environ.get("BANANAPICS_CONFIG"):
+        return Path(environ["BANANAPICS_CONFIG"])
+    default = Path("config.toml")
+    return default if default.is_file() else None
+
+
+def load_config(path: str | os.PathLike[str] | None = None, environ: dict[str, str] | None = None) -> Config:
+    """Read, merge and validate the config. Raises ConfigError with file, key and reason."""
+    environ = dict(os.environ if environ is None else environ)
+    file = find_config_file(path, environ)
+    data: dict[str, dict[str, Any]] = {name: {} for name in SECTIONS}
+    if file is not None:
+        if not file.is_file():
+            raise ConfigError(f"{file}: config file not found")
+        _merge_file(data, file)
+    _merge_env(data, environ)
+    origin = str(file) if file is not None else "defaults"
+    env_keys = sorted(k for k in environ if k.startswith(ENV_PREFIX) and "__" in k)
+    if env_keys:
+        origin += " + environment"
+    try:
+        config = Config.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, origin)) from None
+    config.source = origin
+    return config

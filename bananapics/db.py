@@ -1,0 +1,173 @@
+"""Database connection from a URL, transactions, and the migration runner.
+
+* ``sqlite:///relative/path.db`` or ``sqlite:////absolute/path.db``: WAL, foreign keys, a busy timeout,
+  ``synchronous=FULL`` by default (money must survive power loss) and ``BEGIN IMMEDIATE`` for every
+  top-level transaction, so a read-then-write never hits ``SQLITE_BUSY_SNAPSHOT``.
+* ``postgresql://user:pass@host:port/db``: a connection pool with a configured maximum.
+
+:func:`connect` binds :data:`bananapics.models.db` (a proxy) to the new database; the rest of the
+code base only sees that proxy.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+from urllib.parse import parse_qs, unquote, urlsplit, urlunsplit
+
+import peewee as pw
+from playhouse.migrations import Runner
+from playhouse.pool import PooledPostgresqlDatabase
+
+from bananapics.config import DatabaseConfig
+from bananapics.errors import ConfigError
+from bananapics.models import db as proxy
+from bananapics.models import migrations as _migrations_pkg
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS_DIR = Path(_migrations_pkg.__file__).resolve().parent
+
+MIGRATION_LOCK_ID = 0x42414E41  # "BANA": Postgres advisory lock held while migrating
+
+
+def redact_url(url: str) -> str:
+    """The URL with any password replaced, for logs and `config show`."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":********@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def make_database(cfg: DatabaseConfig) -> pw.Database:
+    """Build (but do not open) the database the URL names."""
+    url = cfg.url
+    parts = urlsplit(url)
+    scheme = parts.scheme.split("+")[0]
+    if scheme == "sqlite":
+        path = url.split("://", 1)[1]
+        path = path[1:] if path.startswith("/") else path  # sqlite:///rel → rel, sqlite:////abs → /abs
+        if not path or path == ":memory:":
+            path = ":memory:"
+        else:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        return pw.SqliteDatabase(
+            path,
+            pragmas={
+                "journal_mode": "wal",
+                "foreign_keys": 1,
+                "busy_timeout": cfg.busy_timeout_ms,
+                "synchronous": cfg.sqlite_synchronous,
+            },
+            timeout=cfg.busy_timeout_ms / 1000,
+            lock_type="IMMEDIATE",
+            returning_clause=True,
+        )
+    if scheme in ("postgres", "postgresql"):
+        name = parts.path.lstrip("/")
+        if not name:
+            raise ConfigError(f"[database] url: no database name in {redact_url(url)}")
+        kwargs: dict[str, object] = {}
+        if parts.hostname:
+            kwargs["host"] = parts.hostname
+        if parts.port:
+            kwargs["port"] = parts.port
+        if parts.username:
+            kwargs["user"] = unquote(parts.username)
+        if parts.password:
+            kwargs["password"] = unquote(parts.password)
+        for key, values in parse_qs(parts.query).items():
+            kwargs[key] = values[-1]
+        return PooledPostgresqlDatabase(
+            name,
+            max_connections=cfg.pool_max,
+            stale_timeout=cfg.pool_stale_s,
+            timeout=cfg.pool_timeout_s,
+            autorollback=False,
+            **kwargs,
+        )
+    raise ConfigError(f"[database] url: unsupported scheme {parts.scheme!r} (use sqlite:/// or postgresql://)")
+
+
+def connect(cfg: DatabaseConfig) -> pw.Database:
+    """Create the database for ``cfg`` and bind the models' proxy to it."""
+    database = make_database(cfg)
+    proxy.initialize(database)
+    return database
+
+
+def is_postgres(database: pw.Database | None = None) -> bool:
+    database = database or proxy.obj
+    return isinstance(database, pw.PostgresqlDatabase)
+
+
+def check_connection(database: pw.Database) -> None:
+    """Open a connection once; a failure becomes a one-line ConfigError."""
+    try:
+        with database.connection_context():
+            database.execute_sql("SELECT 1")
+    except pw.OperationalError as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ConfigError(f"database unreachable: {first}") from None
+
+
+def connection() -> contextlib.AbstractContextManager[None]:
+    """Borrow a connection for reads; nested uses share it, the outermost returns it to the pool."""
+    return proxy.connection_context()
+
+
+@contextlib.contextmanager
+def atomic() -> Iterator[None]:
+    """A transaction (a savepoint when nested) on a borrowed connection.
+
+    Every service write goes through this, so a pooled connection is always returned and a
+    top-level SQLite transaction is always ``BEGIN IMMEDIATE``.
+    """
+    with proxy.connection_context(), proxy.atomic():
+        yield
+
+
+@dataclass(frozen=True)
+class MigrationState:
+    name: str
+    applied: bool
+    applied_at: str | None
+
+
+def _runner(database: pw.Database) -> Runner:
+    return Runner(database, str(MIGRATIONS_DIR), table_name="schema_migrations")
+
+
+@contextlib.contextmanager
+def _migration_lock(database: pw.Database) -> Iterator[None]:
+    """Two processes upgrading at once must not both run a migration."""
+    if is_postgres(database):
+        database.execute_sql("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK_ID,))
+        try:
+            yield
+        finally:
+            database.execute_sql("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK_ID,))
+    else:
+        yield
+
+
+def upgrade(database: pw.Database) -> list[str]:
+    """Apply every pending migration in order; returns the names applied (empty when up to date)."""
+    with database.connection_context(), _migration_lock(database):
+        applied = _runner(database).up()
+    for name in applied:
+        log.info("applied migration %s", name)
+    return applied
+
+
+def migration_status(database: pw.Database) -> list[MigrationState]:
+    with database.connection_context():
+        rows = _runner(database).status()
+    return [
+        MigrationState(m.name, m.applied is not None, m.applied.isoformat(sep=" ") if m.applied else None)
+        for m in rows
+    ]

@@ -1,0 +1,68 @@
+"""Typed errors raised by BananaPics services.
+
+Every front end (bot, CLI, TUI) catches :class:`BananaError` and shows ``msg``; the type alone
+decides what happens next (retry, refund, tell the user). The tree::
+
+    BananaError
+    ├── ConfigError            malformed config file or value (file, key, reason)
+    ├── NotFound               unknown user, transfer, model, package, charge …
+    ├── InvalidInput           a value out of range, a missing reason, a bad role …
+    ├── PermissionDenied       the actor's role does not allow the action
+    ├── UserBanned             the user is banned
+    ├── InsufficientTokens     available balance below the amount (carries both numbers)
+    ├── IdempotencyConflict    a key replayed with different content
+    └── ReferralRejected       a referral code that may not be attached (self, cycle, too late …)
+"""
+
+from __future__ import annotations
+
+
+class BananaError(Exception):
+    """Base of every error a service raises on purpose."""
+
+    code = "error"
+
+    def __init__(self, msg: str, title: str = "") -> None:
+        super().__init__(msg)
+        self.msg = msg
+        self.title = title
+
+    def __str__(self) -> str:  # one line, no traceback noise
+        return self.msg
+
+
+class ConfigError(BananaError):
+    code = "config"
+
+
+class NotFound(BananaError):
+    code = "not_found"
+
+
+class InvalidInput(BananaError):
+    code = "invalid"
+
+
+class PermissionDenied(BananaError):
+    code = "forbidden"
+
+
+class UserBanned(BananaError):
+    code = "banned"
+
+
+class InsufficientTokens(BananaError):
+    code = "insufficient"
+
+    def __init__(self, available: int, needed: int) -> None:
+        super().__init__(f"insufficient tokens: {available} available, {needed} needed")
+        self.available = available
+        self.needed = needed
+
+
+class IdempotencyConflict(BananaError):
+    code = "conflict"
+
+
+class ReferralRejected(BananaError):
+    code = "referral_rejected"

@@ -1,0 +1,381 @@
+"""The double-entry token ledger: the only code that moves tokens.
+
+Accounts are each user's ``available`` and ``held`` plus the system accounts (``stars_in``, ``bonus``,
+``referral``, ``adjustment``, ``revenue``). A transfer moves a positive integer amount from a debit
+account to a credit account and is never edited; mistakes are fixed by new transfers.
+
+Rules every function here follows (ARCHITECTURE §3, reliability.md §0):
+
+* one transaction per movement (:func:`bananapics.db.atomic`; ``BEGIN IMMEDIATE`` on SQLite);
+* the idempotency key is ``UNIQUE(kind, ref)``: the transfer row is inserted first with
+  ``ON CONFLICT DO NOTHING``; a replay inserts nothing, moves nothing and returns the first result;
+* cached balances change by a conditional UPDATE (``… WHERE available >= amount``), never by
+  read-modify-write; CHECK constraints are the last line of defence;
+* a hold is a pending transfer resolved exactly once (guarded UPDATE on ``holds.status``): settle
+  (held → revenue), refund (held → available), or a partial settle that does both.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import peewee as pw
+
+from bananapics.db import atomic, connection
+from bananapics.errors import IdempotencyConflict, InsufficientTokens, InvalidInput, NotFound
+from bananapics.models import Hold, Transfer, User, db, utcnow
+from bananapics.models.ledger import SYSTEM_ACCOUNTS
+from bananapics.services import audit
+from bananapics.services.audit import Actor
+
+MAX_AMOUNT = 10**12
+
+
+@dataclass(frozen=True)
+class Account:
+    """``Account(user_id, "available")`` or ``Account(None, "revenue")``."""
+
+    user_id: int | None
+    name: str
+
+    def __post_init__(self) -> None:
+        if self.user_id is None and self.name not in SYSTEM_ACCOUNTS:
+            raise ValueError(f"unknown system account {self.name!r}")
+        if self.user_id is not None and self.name not in ("available", "held"):
+            raise ValueError(f"unknown user account {self.name!r}")
+
+
+def sys(name: str) -> Account:
+    return Account(None, name)
+
+
+@dataclass(frozen=True)
+class TransferResult:
+    id: int
+    kind: str
+    ref: str
+    amount: int
+    debit: Account
+    credit: Account
+    replayed: bool = False
+
+
+@dataclass(frozen=True)
+class HoldOutcome:
+    ref: str
+    user_id: int
+    amount: int
+    settled: int
+    refunded: int
+    replayed: bool = False
+
+
+def _check_amount(amount: int) -> int:
+    if isinstance(amount, bool) or not isinstance(amount, int):
+        raise InvalidInput(f"amount must be a whole number of tokens, got {amount!r}")
+    if amount <= 0:
+        raise InvalidInput(f"amount must be positive, got {amount}")
+    if amount > MAX_AMOUNT:
+        raise InvalidInput(f"amount {amount} is too large")
+    return amount
+
+
+def _check_ref(ref: str) -> str:
+    ref = str(ref)
+    if not ref or len(ref) > 128:
+        raise InvalidInput("an idempotency key must be 1-128 characters")
+    return ref
+
+
+def _result(row: Transfer, replayed: bool) -> TransferResult:
+    return TransferResult(
+        id=row.id, kind=row.kind, ref=row.ref, amount=row.amount,
+        debit=Account(row.debit_user_id, row.debit_account),
+        credit=Account(row.credit_user_id, row.credit_account),
+        replayed=replayed,
+    )
+
+
+def _insert_transfer(kind: str, ref: str, amount: int, debit: Account, credit: Account,
+                     actor: str, reason: str | None) -> int | None:
+    """Insert one transfer; ``None`` when ``(kind, ref)`` already exists (a replay)."""
+    p = db.obj.param
+    cursor = db.execute_sql(
+        "INSERT INTO transfers (kind, ref, amount, debit_user_id, debit_account, credit_user_id,"
+        f" credit_account, actor, reason, created_at) VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p})"
+        " ON CONFLICT (kind, ref) DO NOTHING RETURNING id",
+        (kind, ref, amount, debit.user_id, debit.name, credit.user_id, credit.name, actor, reason, utcnow()),
+    )
+    row = cursor.fetchone()
+    return row[0] if row else None
+
+
+def _replay(kind: str, ref: str, amount: int, debit: Account, credit: Account) -> TransferResult:
+    row = Transfer.get((Transfer.kind == kind) & (Transfer.ref == ref))
+    result = _result(row, replayed=True)
+    if (result.amount, result.debit, result.credit) != (amount, debit, credit):
+        raise IdempotencyConflict(
+            f"key {kind}:{ref} was already used for {result.amount} tokens "
+            f"{_label(result.debit)} → {_label(result.credit)}"
+        )
+    return result
+
+
+def _label(account: Account) -> str:
+    return f"user#{account.user_id}:{account.name}" if account.user_id is not None else f"sys:{account.name}"
+
+
+def _available(user_id: int) -> int:
+    row = User.select(User.available).where(User.id == user_id).first()
+    if row is None:
+        raise NotFound(f"user #{user_id} not found")
+    return row.available
+
+
+def _apply(account: Account, delta: int) -> None:
+    """Change one cached user balance by ``delta``; a debit is guarded so it cannot go negative."""
+    if account.user_id is None:
+        return  # system accounts have no cached balance (no hot row)
+    column = getattr(User, account.name)
+    query = User.update({column: column + delta, User.updated_at: utcnow()}).where(User.id == account.user_id)
+    if delta < 0:
+        query = query.where(column >= -delta)
+    if query.execute() != 1:
+        if account.name == "available":
+            raise InsufficientTokens(_available(account.user_id), -delta)
+        raise InvalidInput(f"user #{account.user_id} has less than {-delta} tokens held")
+
+
+def _move(kind: str, ref: str, amount: int, debit: Account, credit: Account, *,
+          actor: str, reason: str | None = None, apply: bool = True) -> TransferResult:
+    """Insert and apply one transfer inside the caller's open transaction."""
+    try:
+        new_id = _insert_transfer(kind, ref, amount, debit, credit, actor, reason)
+    except pw.IntegrityError as exc:
+        raise NotFound(f"unknown account in {_label(debit)} → {_label(credit)}") from exc
+    if new_id is None:
+        return _replay(kind, ref, amount, debit, credit)
+    if apply:
+        _apply(debit, -amount)
+        _apply(credit, amount)
+    return TransferResult(new_id, kind, ref, amount, debit, credit)
+
+
+def transfer(kind: str, ref: str, amount: int, debit: Account, credit: Account, *,
+             actor: str = "system", reason: str | None = None) -> TransferResult:
+    """Move ``amount`` from ``debit`` to ``credit`` once per ``(kind, ref)``.
+
+    Runs in its own transaction, or as a savepoint of the caller's. A replay returns the first
+    result (``replayed=True``); the same key with other content raises IdempotencyConflict.
+    """
+    _check_amount(amount)
+    ref = _check_ref(ref)
+    if debit == credit:
+        raise InvalidInput("a transfer needs two different accounts")
+    with atomic():
+        return _move(kind, ref, amount, debit, credit, actor=actor, reason=reason)
+
+
+# ---------------------------------------------------------------- holds (generation jobs)
+
+def hold(user_id: int, amount: int, ref: str, *, actor: str = "system") -> TransferResult:
+    """Reserve tokens for a job: available → held, and open the hold ``ref``.
+
+    One transaction, three statements: the transfer row (the idempotency guard), one guarded
+    UPDATE of both cached balances, the hold row.
+    """
+    _check_amount(amount)
+    ref = _check_ref(ref)
+    debit, credit = Account(user_id, "available"), Account(user_id, "held")
+    with atomic():
+        result = _move("hold", ref, amount, debit, credit, actor=actor, apply=False)
+        if result.replayed:
+            return result
+        moved = (
+            User.update(available=User.available - amount, held=User.held + amount, updated_at=utcnow())
+            .where((User.id == user_id) & (User.available >= amount))
+            .execute()
+        )
+        if moved != 1:
+            raise InsufficientTokens(_available(user_id), amount)
+        Hold.insert(ref=ref, user=user_id, amount=amount).execute()
+    return result
+
+
+def _finish(ref: str, settle_of: Callable[[int], int], actor: str) -> HoldOutcome:
+    """Close hold ``ref`` once; ``settle_of(amount)`` says how much of it becomes revenue."""
+    ref = _check_ref(ref)
+    with atomic():
+        row = Hold.get_or_none(Hold.ref == ref)
+        if row is None:
+            raise NotFound(f"no hold {ref}")
+        settle = settle_of(row.amount)
+        if isinstance(settle, bool) or not isinstance(settle, int) or not 0 <= settle <= row.amount:
+            raise InvalidInput(f"cannot settle {settle!r} of a {row.amount}-token hold")
+        refund = row.amount - settle
+        claimed = (
+            Hold.update(status="closed", settled=settle, refunded=refund, closed_at=utcnow())
+            .where((Hold.ref == ref) & (Hold.status == "open"))
+            .execute()
+        )
+        if claimed != 1:
+            row = Hold.get(Hold.ref == ref)
+            return HoldOutcome(ref, row.user_id, row.amount, row.settled, row.refunded, replayed=True)
+        user = row.user_id
+        held = Account(user, "held")
+        if settle:
+            _move("settle", ref, settle, held, sys("revenue"), actor=actor, apply=False)
+        if refund:
+            _move("refund", ref, refund, held, Account(user, "available"), actor=actor, apply=False)
+        moved = (
+            User.update(held=User.held - row.amount, available=User.available + refund, updated_at=utcnow())
+            .where((User.id == user) & (User.held >= row.amount))
+            .execute()
+        )
+        if moved != 1:  # the CHECK would fire anyway; say what broke
+            raise InvalidInput(f"user #{user} holds less than hold {ref} ({row.amount}); run `ledger verify`")
+    return HoldOutcome(ref, user, row.amount, settle, refund)
+
+
+def finish(ref: str, settle: int, *, actor: str = "system") -> HoldOutcome:
+    """Resolve an open hold exactly once: ``settle`` tokens go to revenue, the rest back to available.
+
+    A second call (any amount) moves nothing and returns the first outcome with ``replayed=True``.
+    """
+    return _finish(ref, lambda amount: settle, actor)
+
+
+def settle(ref: str, *, actor: str = "system") -> HoldOutcome:
+    """The job delivered everything: the whole hold becomes revenue."""
+    return _finish(ref, lambda amount: amount, actor)
+
+
+def refund(ref: str, *, actor: str = "system") -> HoldOutcome:
+    """The job failed: the whole hold returns to available."""
+    return _finish(ref, lambda amount: 0, actor)
+
+
+def partial_settle(ref: str, delivered: int, requested: int, *, actor: str = "system") -> HoldOutcome:
+    """K of N images delivered: settle ⌊amount·K/N⌋, refund the rest."""
+    if requested <= 0 or not 0 <= delivered <= requested:
+        raise InvalidInput(f"delivered {delivered} of {requested} is not a valid outcome")
+    return _finish(ref, lambda amount: amount * delivered // requested, actor)
+
+
+# ---------------------------------------------------------------- top-ups, cashback, adjustments
+
+def topup(user_id: int, tokens: int, charge_id: str, *, bonus: int = 0, actor: str = "system") -> TransferResult:
+    """Credit tokens bought with Stars (and the package bonus) once per charge id."""
+    with atomic():
+        result = transfer("topup", charge_id, tokens, sys("stars_in"), Account(user_id, "available"), actor=actor)
+        if bonus:
+            transfer("bonus", charge_id, bonus, sys("bonus"), Account(user_id, "available"), actor=actor)
+    return result
+
+
+def cashback(referrer_id: int, amount: int, charge_id: str, *, actor: str = "system") -> TransferResult:
+    """Pay a referrer their share of a friend's top-up, once per charge id."""
+    return transfer("cashback", charge_id, amount, sys("referral"), Account(referrer_id, "available"), actor=actor)
+
+
+def grant(user_id: int, amount: int, ref: str, *, reason: str, actor: str = "system") -> TransferResult:
+    """Free tokens (welcome balance, promotions): bonus → available, once per ref."""
+    return transfer("grant", ref, amount, sys("bonus"), Account(user_id, "available"), actor=actor, reason=reason)
+
+
+def reverse_topup(charge_id: str, *, actor: str = "system", reason: str | None = None) -> list[TransferResult]:
+    """Undo a Stars top-up (refund): take back its tokens and bonus, claw back the cashback.
+
+    The payer must still have the tokens (InsufficientTokens otherwise; the payments policy decides
+    what then). The referrer's cashback is clawed back up to what they still have available; any
+    shortfall is written in the transfer's reason. Idempotent per charge id.
+    """
+    with atomic():
+        original = Transfer.get_or_none((Transfer.kind == "topup") & (Transfer.ref == charge_id))
+        if original is None:
+            raise NotFound(f"no top-up for charge {charge_id}")
+        payer = Account(original.credit_user_id, "available")
+        done = [transfer("stars_refund", charge_id, original.amount, payer, sys("stars_in"), actor=actor, reason=reason)]
+        bonus = Transfer.get_or_none((Transfer.kind == "bonus") & (Transfer.ref == charge_id))
+        if bonus is not None:
+            done.append(transfer("bonus_reversal", charge_id, bonus.amount, payer, sys("bonus"), actor=actor, reason=reason))
+        paid = Transfer.get_or_none((Transfer.kind == "cashback") & (Transfer.ref == charge_id))
+        if paid is not None:
+            previous = Transfer.get_or_none((Transfer.kind == "cashback_reversal") & (Transfer.ref == charge_id))
+            if previous is not None:
+                done.append(_result(previous, replayed=True))
+            else:
+                referrer = Account(paid.credit_user_id, "available")
+                take = min(paid.amount, _available(paid.credit_user_id))
+                note = reason or ""
+                if take < paid.amount:
+                    note = f"{note} (clawback short by {paid.amount - take})".strip()
+                if take:
+                    done.append(transfer("cashback_reversal", charge_id, take, referrer, sys("referral"),
+                                         actor=actor, reason=note or None))
+    return done
+
+
+def adjust(user_id: int, amount: int, *, reason: str, actor: Actor, key: str | None = None) -> TransferResult:
+    """An admin correction: positive adds tokens, negative removes them (never below zero).
+
+    Needs a reason and the admin role; the admin log row commits with the transfer. ``key`` makes
+    a retried command a no-op (a fresh one is generated when omitted).
+    """
+    actor.require("admin", "adjusting a balance")
+    if not reason or not reason.strip():
+        raise InvalidInput("an adjustment needs a reason")
+    if isinstance(amount, bool) or not isinstance(amount, int) or amount == 0:
+        raise InvalidInput(f"adjustment must be a non-zero whole number, got {amount!r}")
+    key = key or uuid.uuid4().hex
+    user_acct, adj = Account(user_id, "available"), sys("adjustment")
+    debit, credit = (adj, user_acct) if amount > 0 else (user_acct, adj)
+    with atomic():
+        before = _available(user_id)
+        result = transfer("adjust", key, abs(amount), debit, credit, actor=actor.name, reason=reason.strip())
+        if not result.replayed:
+            user = User.get_by_id(user_id)
+            audit.record(actor, "ledger.adjust", f"user:{user.tg_id}",
+                         before={"available": before}, after={"available": user.available},
+                         reason=reason.strip())
+    return result
+
+
+# ---------------------------------------------------------------- reads
+
+def balance(user_id: int) -> tuple[int, int]:
+    """(available, held) from the cached columns."""
+    with connection():
+        row = User.select(User.available, User.held).where(User.id == user_id).first()
+    if row is None:
+        raise NotFound(f"user #{user_id} not found")
+    return row.available, row.held
+
+
+def statement(user_id: int, limit: int = 50) -> list[Transfer]:
+    """The user's transfers, newest first (both sides)."""
+    with connection():
+        query = (
+            Transfer.select()
+            .where((Transfer.debit_user == user_id) | (Transfer.credit_user == user_id))
+            .order_by(Transfer.id.desc())
+            .limit(limit)
+        )
+        return list(query)
+
+
+def system_balances() -> dict[str, int]:
+    """Each system account's balance: credits minus debits over all transfers."""
+    totals = {name: 0 for name in SYSTEM_ACCOUNTS}
+    with connection():
+        for name, amount in db.execute_sql(
+            "SELECT credit_account, SUM(amount) FROM transfers WHERE credit_user_id IS NULL GROUP BY credit_account"
+        ):
+            totals[name] = totals.get(name, 0) + int(amount)
+        for name, amount in db.execute_sql(
+            "SELECT debit_account, SUM(amount) FROM transfers WHERE debit_user_id IS NULL GROUP BY debit_account"
+        ):
+            totals[name] = totals.get(name, 0) - int(amount)
+    return totals

@@ -1,0 +1,131 @@
+"""Admin-tunable settings: a registry of known keys with types, defaults and validation.
+
+Values live in the ``settings`` table (seeded by a migration). Reads go through a process-wide cache
+that reloads when the table's version sum changes, so a change made by an admin in one process
+reaches every bot and worker process at its next read.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from bananapics.db import atomic, connection
+from bananapics.errors import InvalidInput, NotFound
+from bananapics.models import Setting, db, utcnow
+from bananapics.services import audit
+from bananapics.services.audit import Actor
+
+
+@dataclass(frozen=True)
+class Spec:
+    type: str
+    default: Any
+    help: str
+    check: Callable[[Any], str | None] = lambda value: None
+
+
+def _range(lo: int, hi: int) -> Callable[[Any], str | None]:
+    return lambda v: None if lo <= v <= hi else f"must be between {lo} and {hi}"
+
+
+def _choice(*options: str) -> Callable[[Any], str | None]:
+    return lambda v: None if v in options else f"must be one of {', '.join(options)}"
+
+
+REGISTRY: dict[str, Spec] = {
+    "referral.percent": Spec("int", 10, "cashback % of a friend's top-up paid to the referrer", _range(0, 100)),
+    "referral.mode": Spec("str", "every", "pay cashback on every top-up or on the first only", _choice("every", "first")),
+}
+
+_PARSERS: dict[str, Callable[[str], Any]] = {
+    "int": int,
+    "float": float,
+    "str": str,
+    "bool": lambda raw: {"true": True, "1": True, "yes": True, "on": True,
+                         "false": False, "0": False, "no": False, "off": False}[raw.strip().lower()],
+    "json": json.loads,
+}
+
+
+def _spec(key: str) -> Spec:
+    spec = REGISTRY.get(key)
+    if spec is None:
+        raise NotFound(f"unknown setting {key!r} (known: {', '.join(sorted(REGISTRY))})")
+    return spec
+
+
+def coerce(key: str, value: Any) -> Any:
+    """Parse (from text) and validate a value for ``key``; raises InvalidInput with the reason."""
+    spec = _spec(key)
+    if isinstance(value, str) and spec.type != "str":
+        try:
+            value = _PARSERS[spec.type](value)
+        except (ValueError, KeyError, json.JSONDecodeError):
+            raise InvalidInput(f"{key}: {value!r} is not a valid {spec.type}") from None
+    expected = {"int": int, "float": (int, float), "str": str, "bool": bool}.get(spec.type)
+    if expected is not None and (not isinstance(value, expected) or (spec.type == "int" and isinstance(value, bool))):
+        raise InvalidInput(f"{key}: {value!r} is not a valid {spec.type}")
+    problem = spec.check(value)
+    if problem:
+        raise InvalidInput(f"{key}: {problem}")
+    return value
+
+
+class _Cache:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.stamp: tuple[int, int] | None = None
+        self.values: dict[str, Any] = {}
+        self.database: Any = None
+
+    def load(self) -> dict[str, Any]:
+        with connection():
+            stamp = db.execute_sql("SELECT COALESCE(SUM(version), 0), COUNT(*) FROM settings").fetchone()
+            stamp = (int(stamp[0]), int(stamp[1]))
+            with self.lock:
+                if stamp == self.stamp and self.database is db.obj:
+                    return self.values
+            values = {row.key: json.loads(row.value) for row in Setting.select()}
+        with self.lock:
+            self.stamp, self.values, self.database = stamp, values, db.obj
+        return values
+
+
+_cache = _Cache()
+
+
+def get(key: str) -> Any:
+    spec = _spec(key)
+    return _cache.load().get(key, spec.default)
+
+
+def all_settings() -> dict[str, Any]:
+    values = _cache.load()
+    return {key: values.get(key, spec.default) for key, spec in sorted(REGISTRY.items())}
+
+
+def set_value(key: str, value: Any, *, actor: Actor, reason: str | None = None) -> Any:
+    """Change one setting (admin only); logged with before/after in the same transaction."""
+    actor.require("admin", f"changing {key}")
+    spec = _spec(key)
+    value = coerce(key, value)
+    with atomic():
+        row = Setting.get_or_none(Setting.key == key)
+        before = json.loads(row.value) if row else spec.default
+        if row is None:
+            Setting.insert(key=key, type=spec.type, value=json.dumps(value), updated_by=actor.name).execute()
+        else:
+            (Setting.update(value=json.dumps(value), version=Setting.version + 1, updated_at=utcnow(),
+                            updated_by=actor.name).where(Setting.key == key).execute())
+        audit.record(actor, "settings.set", f"setting:{key}", before={key: before}, after={key: value}, reason=reason)
+    return value
+
+
+def clear_cache() -> None:
+    """Forget cached values (tests that rewrite the table underneath use it)."""
+    with _cache.lock:
+        _cache.stamp, _cache.values, _cache.database = None, {}, None

@@ -1,0 +1,213 @@
+"""Users: registration from Telegram, lookup, admin search, roles and bans.
+
+Every admin change (role, ban, unban) is authorised here and logged with before/after in the same
+transaction. Bootstrap admins come from config (numeric Telegram ids, never usernames).
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import peewee as pw
+
+from bananapics.db import atomic, connection
+from bananapics.errors import InvalidInput, NotFound
+from bananapics.models import User, db, utcnow
+from bananapics.models.users import ROLES
+from bananapics.services import audit, ledger
+from bananapics.services.audit import Actor
+
+LANGUAGES = ("uz", "ru", "en")
+CODE_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i
+CODE_LENGTH = 8
+MAX_TG_ID = 2**53  # Telegram ids fit in 52 bits
+
+
+@dataclass(frozen=True)
+class Registration:
+    user: User
+    created: bool
+
+
+def pick_language(language_code: str | None, default: str = "uz") -> str:
+    """Telegram's ``lang_code`` (``ru``, ``en-US``, ``uz``) → one of our languages."""
+    code = (language_code or "").split("-")[0].lower()
+    return code if code in LANGUAGES else default
+
+
+def new_referral_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def check_tg_id(tg_id: int) -> int:
+    if isinstance(tg_id, bool) or not isinstance(tg_id, int) or not 0 < tg_id < MAX_TG_ID:
+        raise InvalidInput(f"{tg_id!r} is not a Telegram user id")
+    return tg_id
+
+
+def _clean(value: str | None, limit: int) -> str:
+    return "".join(ch for ch in (value or "") if ch.isprintable())[:limit]
+
+
+def _create(tg_id: int, *, username: str | None, first_name: str, last_name: str, language: str, role: str) -> User:
+    for _ in range(5):
+        code = new_referral_code()
+        try:
+            with atomic():
+                return User.create(
+                    tg_id=tg_id, username=username, first_name=first_name, last_name=last_name,
+                    language=language, role=role, referral_code=code,
+                )
+        except pw.IntegrityError:
+            if User.get_or_none(User.tg_id == tg_id) is not None:
+                raise
+    raise RuntimeError("could not draw a unique referral code")  # pragma: no cover - 31^8 codes
+
+
+def register(tg_id: int, *, username: str | None = None, first_name: str = "", last_name: str = "",
+             language_code: str | None = None, default_language: str = "uz", start_balance: int = 0,
+             bootstrap_admins: Iterable[int] = ()) -> Registration:
+    """Get or create the user behind a Telegram update; refreshes names, grants the welcome balance once."""
+    check_tg_id(tg_id)
+    username = _clean(username, 64) or None
+    first_name, last_name = _clean(first_name, 128), _clean(last_name, 128)
+    with connection():
+        user = User.get_or_none(User.tg_id == tg_id)
+        created = False
+        if user is None:
+            role = "admin" if tg_id in set(bootstrap_admins) else "user"
+            try:
+                user = _create(tg_id, username=username, first_name=first_name, last_name=last_name,
+                               language=pick_language(language_code, default_language), role=role)
+                created = True
+            except pw.IntegrityError:  # created concurrently by another update
+                user = User.get(User.tg_id == tg_id)
+        elif (user.username, user.first_name, user.last_name) != (username, first_name, last_name):
+            User.update(username=username, first_name=first_name, last_name=last_name, updated_at=utcnow()) \
+                .where(User.id == user.id).execute()
+            user.username, user.first_name, user.last_name = username, first_name, last_name
+        if start_balance > 0:
+            # Keyed by user: a retried registration never grants twice.
+            if not ledger.grant(user.id, start_balance, f"welcome:{user.id}", reason="welcome balance").replayed:
+                user = User.get_by_id(user.id)
+    return Registration(user, created)
+
+
+def add(tg_id: int, *, username: str | None = None, role: str = "user", actor: Actor) -> User:
+    """An operator creates a user by Telegram id (before they ever wrote to the bot)."""
+    actor.require("admin", "adding users")
+    check_tg_id(tg_id)
+    if role not in ROLES:
+        raise InvalidInput(f"unknown role {role!r}; choose {', '.join(ROLES)}")
+    with atomic():
+        if User.get_or_none(User.tg_id == tg_id) is not None:
+            raise InvalidInput(f"user {tg_id} already exists")
+        user = _create(tg_id, username=_clean(username, 64).lstrip("@") or None, first_name="", last_name="",
+                       language="uz", role=role)
+        audit.record(actor, "users.add", f"user:{tg_id}", after={"role": role, "username": user.username})
+    return user
+
+
+def get(tg_id: int) -> User:
+    with connection():
+        user = User.get_or_none(User.tg_id == tg_id)
+    if user is None:
+        raise NotFound(f"user {tg_id} not found")
+    return user
+
+
+def get_by_id(user_id: int) -> User:
+    with connection():
+        user = User.get_or_none(User.id == user_id)
+    if user is None:
+        raise NotFound(f"user #{user_id} not found")
+    return user
+
+
+def search(query: str, limit: int = 20) -> list[User]:
+    """Admin search: a number matches the Telegram id, ``@name`` a username prefix, text any name part."""
+    text = (query or "").strip()
+    if not text:
+        raise InvalidInput("search needs some text, a @username or a Telegram id")
+    limit = max(1, min(limit, 200))
+    with connection():
+        base = User.select().order_by(User.id.desc()).limit(limit)
+        if text.lstrip("-").isdigit():
+            return list(base.where(User.tg_id == int(text)))
+        needle = _escape_like(text.lower())
+        if needle.startswith("@"):  # prefix: a btree (text_pattern_ops) index serves it
+            return list(base.where(_like("lower(username)", needle[1:] + "%")))
+        # substring over username and names: a trigram GIN index serves it on Postgres
+        haystack = "lower(coalesce(username, '') || ' ' || first_name || ' ' || last_name)"
+        return list(base.where(_like(haystack, "%" + needle + "%")))
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _like(expression: str, pattern: str) -> pw.SQL:
+    return pw.SQL(f"{expression} LIKE {db.obj.param} ESCAPE '\\'", (pattern,))
+
+
+def _admin_change(tg_id: int, actor: Actor, action: str, changes: dict, reason: str | None) -> User:
+    with atomic():
+        user = User.get_or_none(User.tg_id == tg_id)
+        if user is None:
+            raise NotFound(f"user {tg_id} not found")
+        before = {key: getattr(user, key) for key in changes}
+        if before == changes:
+            return user  # nothing to change, nothing to log
+        User.update(**changes, updated_at=utcnow()).where(User.id == user.id).execute()
+        audit.record(actor, action, f"user:{tg_id}", before=before, after=changes, reason=reason)
+        return User.get_by_id(user.id)
+
+
+def _need_reason(reason: str | None, what: str) -> str:
+    if not reason or not reason.strip():
+        raise InvalidInput(f"{what} needs a reason")
+    return reason.strip()
+
+
+def ban(tg_id: int, *, reason: str, actor: Actor) -> User:
+    actor.require("admin", "banning users")
+    reason = _need_reason(reason, "a ban")
+    return _admin_change(tg_id, actor, "users.ban", {"banned": True, "ban_reason": reason}, reason)
+
+
+def unban(tg_id: int, *, reason: str, actor: Actor) -> User:
+    actor.require("admin", "unbanning users")
+    reason = _need_reason(reason, "an unban")
+    return _admin_change(tg_id, actor, "users.unban", {"banned": False, "ban_reason": None}, reason)
+
+
+def set_role(tg_id: int, role: str, *, actor: Actor, reason: str | None = None) -> User:
+    actor.require("admin", "changing roles")
+    if role not in ROLES:
+        raise InvalidInput(f"unknown role {role!r}; choose {', '.join(ROLES)}")
+    return _admin_change(tg_id, actor, "users.role", {"role": role}, reason)
+
+
+def bootstrap_admins(tg_ids: Iterable[int]) -> list[int]:
+    """Give the admin role to configured ids that already exist; returns the ids promoted."""
+    promoted = []
+    with atomic():
+        for tg_id in tg_ids:
+            user = User.get_or_none(User.tg_id == tg_id)
+            if user is not None and user.role != "admin":
+                _admin_change(tg_id, Actor.system(), "users.role", {"role": "admin"}, "bootstrap admin from config")
+                promoted.append(tg_id)
+    return promoted
+
+
+def as_dict(user: User) -> dict:
+    return {
+        "tg_id": user.tg_id, "username": user.username, "first_name": user.first_name,
+        "last_name": user.last_name, "language": user.language, "role": user.role,
+        "banned": bool(user.banned), "ban_reason": user.ban_reason,
+        "available": user.available, "held": user.held, "referral_code": user.referral_code,
+        "referrer_id": user.referrer_id,
+        "created_at": user.created_at.isoformat(sep=" ", timespec="seconds"),
+    }

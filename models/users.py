@@ -1,0 +1,43 @@
+"""Users: Telegram identity, role, ban state, referral link and cached balances.
+
+``available`` and ``held`` are caches of the ledger (see ``bananapics.services.ledger``); they change
+only through guarded UPDATEs in the same transaction as a transfer, and CHECK constraints forbid
+negatives.
+"""
+
+from __future__ import annotations
+
+import peewee as pw
+
+from bananapics.models.base import BaseModel, utcnow
+
+ROLES = ("user", "support", "admin")
+
+
+class User(BaseModel):
+    id = pw.BigAutoField()
+    tg_id = pw.BigIntegerField(unique=True)
+    username = pw.CharField(max_length=64, null=True)
+    first_name = pw.CharField(max_length=128, default="")
+    last_name = pw.CharField(max_length=128, default="")
+    language = pw.CharField(max_length=8, default="uz")
+    role = pw.CharField(max_length=16, default="user")
+    banned = pw.BooleanField(default=False)
+    ban_reason = pw.TextField(null=True)
+    banned_at = pw.DateTimeField(null=True)
+    referral_code = pw.CharField(max_length=16, unique=True)
+    referrer = pw.ForeignKeyField("self", null=True, backref="referrals", on_delete="RESTRICT")
+    referred_at = pw.DateTimeField(null=True)
+    available = pw.BigIntegerField(default=0)
+    held = pw.BigIntegerField(default=0)
+    first_topup_at = pw.DateTimeField(null=True)
+    created_at = pw.DateTimeField(default=utcnow)
+    updated_at = pw.DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "users"
+
+    @property
+    def display_name(self) -> str:
+        name = " ".join(p for p in (self.first_name, self.last_name) if p)
+        return name or (f"@{self.username}" if self.username else str(self.tg_id))
