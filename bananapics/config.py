@@ -173,7 +173,10 @@ def _read_secret_file(origin: str, section: str, key: str, path: str) -> str:
     return value
 
 
-def _merge_file(data: dict[str, dict[str, Any]], path: Path) -> None:
+Origins = dict[tuple[str, str], str]
+
+
+def _merge_file(data: dict[str, dict[str, Any]], path: Path, origins: Origins) -> None:
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
@@ -195,9 +198,10 @@ def _merge_file(data: dict[str, dict[str, Any]], path: Path) -> None:
                 )
             else:
                 data[section][key] = value
+            origins[(section, key.removesuffix("_file"))] = str(path)
 
 
-def _merge_env(data: dict[str, dict[str, Any]], environ: dict[str, str]) -> None:
+def _merge_env(data: dict[str, dict[str, Any]], environ: dict[str, str], origins: Origins) -> None:
     for name, raw in sorted(environ.items()):
         if not name.startswith(ENV_PREFIX) or "__" not in name:
             continue
@@ -206,16 +210,20 @@ def _merge_env(data: dict[str, dict[str, Any]], environ: dict[str, str]) -> None
             raise ConfigError(f"environment {name}: unknown section {section!r}")
         if key.endswith("_file") and is_secret(section, key[:-5]):
             data[section][key[:-5]] = _read_secret_file(f"environment {name}", section, key[:-5], raw)
+            origins[(section, key[:-5])] = f"environment {name}"
             continue
         try:
             data[section][key] = _env_value(section, key, raw)
         except ValueError as exc:
             raise ConfigError(f"environment {name}: {exc}") from None
+        origins[(section, key)] = f"environment {name}"
 
 
-def _describe(exc: ValidationError, origin: str) -> str:
+def _describe(exc: ValidationError, origin: str, origins: Origins) -> str:
     err = exc.errors()[0]
     loc = [str(p) for p in err["loc"]]
+    if len(loc) > 1:
+        origin = origins.get((loc[0], loc[1]), origin)
     where = f"[{loc[0]}] {'.'.join(loc[1:])}" if len(loc) > 1 else ".".join(loc)
     reason = err["msg"]
     if err["type"] == "extra_forbidden":
@@ -238,11 +246,12 @@ def load_config(path: str | os.PathLike[str] | None = None, environ: dict[str, s
     environ = dict(os.environ if environ is None else environ)
     file = find_config_file(path, environ)
     data: dict[str, dict[str, Any]] = {name: {} for name in SECTIONS}
+    origins: Origins = {}
     if file is not None:
         if not file.is_file():
             raise ConfigError(f"{file}: config file not found")
-        _merge_file(data, file)
-    _merge_env(data, environ)
+        _merge_file(data, file, origins)
+    _merge_env(data, environ, origins)
     origin = str(file) if file is not None else "defaults"
     env_keys = sorted(k for k in environ if k.startswith(ENV_PREFIX) and "__" in k)
     if env_keys:
@@ -250,6 +259,6 @@ def load_config(path: str | os.PathLike[str] | None = None, environ: dict[str, s
     try:
         config = Config.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(_describe(exc, origin)) from None
+        raise ConfigError(_describe(exc, origin, origins)) from None
     config.source = origin
     return config

@@ -1,0 +1,128 @@
+"""What every CLI command shares: config and database for this invocation, output, errors.
+
+Commands stay thin: parse → one service call → print (a rich table, or JSON with ``--json``).
+Service errors (:class:`~bananapics.errors.BananaError`) and usage errors become one line on stderr
+and a non-zero exit (1 for a refused action, 2 for bad usage), never a traceback.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+import peewee as pw
+import typer
+from rich.console import Console
+from rich.table import Table
+from typer._click.exceptions import ClickException, NoArgsIsHelpError  # typer vendors click (pinned <0.30)
+from typer.core import TyperGroup
+
+from bananapics import db as dbm
+from bananapics.config import Config, load_config
+from bananapics.errors import BananaError
+from bananapics.services.audit import Actor
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+AsOpt = Annotated[str | None, typer.Option("--as", help="Operator name for the admin log (default: [operator] name).")]
+
+
+@dataclass
+class State:
+    config_path: str | None = None
+    config: Config | None = None
+    database: pw.Database | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+state = State()
+
+
+def reset_state(config_path: str | None) -> None:
+    close_database()
+    state.config_path, state.config = config_path, None
+
+
+def config() -> Config:
+    if state.config is None:
+        state.config = load_config(state.config_path)
+    return state.config
+
+
+def database() -> pw.Database:
+    """Connect on first use; the connection is checked so an unreachable server is one clear line."""
+    if state.database is None:
+        state.database = dbm.connect(config().database)
+        dbm.check_connection(state.database)
+    return state.database
+
+
+def close_database() -> None:
+    if state.database is not None:
+        if isinstance(state.database, pw.PostgresqlDatabase) and hasattr(state.database, "close_all"):
+            state.database.close_all()
+        else:
+            state.database.close()
+        state.database = None
+
+
+def operator(name: str | None) -> Actor:
+    return Actor.operator(name or config().operator.name)
+
+
+# Pipes and captures get a wide console so tables are not squeezed to 80 columns.
+out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 160)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, (dt.datetime, dt.date)):
+        return value.isoformat(sep=" ", timespec="seconds") if isinstance(value, dt.datetime) else value.isoformat()
+    raise TypeError(f"cannot encode {type(value).__name__}")
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, default=_default, ensure_ascii=False, indent=2) + "\n")
+
+
+def table(title: str | None, columns: list[str], rows: list[list[Any]]) -> None:
+    grid = Table(title=title, title_justify="left", show_edge=False)
+    for column in columns:
+        grid.add_column(column)
+    for row in rows:
+        grid.add_row(*("" if cell is None else str(cell) for cell in row))
+    out.print(grid)
+
+
+def fail(message: str, code: int = 1) -> None:
+    err.print(f"error: {message}", markup=False)
+    raise typer.Exit(code)
+
+
+class BananaGroup(TyperGroup):
+    """Turns every failure into one line on stderr with a non-zero exit code."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):  # type: ignore[override]
+        try:
+            code = super().main(args=args, prog_name=prog_name or "bananapics", complete_var=complete_var,
+                                standalone_mode=False, **extra)
+        except NoArgsIsHelpError as exc:
+            typer.echo(exc.ctx.get_help() if exc.ctx else str(exc))
+            code = 0
+        except ClickException as exc:
+            err.print(f"error: {exc.format_message()} (see --help)", markup=False)
+            code = exc.exit_code
+        except BananaError as exc:
+            err.print(f"error: {exc.msg}", markup=False)
+            code = 1
+        except typer.Abort:
+            err.print("aborted", markup=False)
+            code = 1
+        finally:
+            close_database()
+        code = code if isinstance(code, int) else 0
+        if standalone_mode:
+            sys.exit(code)
+        return code

@@ -1,0 +1,25 @@
+"""``bananapics config show``: the effective config, secrets masked."""
+
+from __future__ import annotations
+
+import typer
+
+from bananapics.cli.common import JsonOpt, config, out, print_json, table
+from bananapics.db import redact_url
+
+app = typer.Typer(help="Configuration.", no_args_is_help=True)
+
+
+@app.command()
+def show(as_json: JsonOpt = False) -> None:
+    """Print the effective config (file + environment) with every secret masked."""
+    cfg = config()
+    data = cfg.show()
+    data["database"]["url"] = redact_url(data["database"]["url"])
+    data["queue"]["redis_url"] = redact_url(data["queue"]["redis_url"])
+    if as_json:
+        print_json({"source": cfg.source, **data})
+        return
+    out.print(f"config: {cfg.source}")
+    rows = [[f"{section}.{key}", value] for section, values in data.items() for key, value in values.items()]
+    table(None, ["key", "value"], rows)

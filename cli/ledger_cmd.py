@@ -1,0 +1,94 @@
+"""``bananapics ledger show|adjust|verify``: statements, corrections, invariant checks."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from bananapics.cli.common import AsOpt, JsonOpt, database, fail, operator, out, print_json, table
+from bananapics.errors import InvalidInput
+from bananapics.models import Transfer, User
+from bananapics.services import ledger, users
+from bananapics.services.verify import verify as run_verify
+
+app = typer.Typer(help="The token ledger.", no_args_is_help=True)
+
+
+def _account(user_id: int | None, name: str, tg_ids: dict[int, int]) -> str:
+    return f"user:{tg_ids.get(user_id, user_id)}:{name}" if user_id is not None else f"sys:{name}"
+
+
+def transfer_dict(t: Transfer, tg_ids: dict[int, int]) -> dict:
+    return {
+        "id": t.id, "kind": t.kind, "ref": t.ref, "amount": t.amount,
+        "debit": _account(t.debit_user_id, t.debit_account, tg_ids),
+        "credit": _account(t.credit_user_id, t.credit_account, tg_ids),
+        "actor": t.actor, "reason": t.reason,
+        "created_at": t.created_at.isoformat(sep=" ", timespec="seconds"),
+    }
+
+
+def _tg_ids(transfers: list[Transfer]) -> dict[int, int]:
+    ids = {t.debit_user_id for t in transfers} | {t.credit_user_id for t in transfers}
+    ids.discard(None)
+    if not ids:
+        return {}
+    return {u.id: u.tg_id for u in User.select(User.id, User.tg_id).where(User.id.in_(list(ids)))}
+
+
+@app.command()
+def show(tg_id: Annotated[int, typer.Argument(help="Telegram user id.")],
+         limit: Annotated[int, typer.Option(min=1, max=1000)] = 50, as_json: JsonOpt = False) -> None:
+    """A user's balance and transfers, newest first."""
+    database()
+    user = users.get(tg_id)
+    transfers = ledger.statement(user.id, limit=limit)
+    rows = [transfer_dict(t, _tg_ids(transfers)) for t in transfers]
+    if as_json:
+        print_json(rows)
+        return
+    out.print(f"user {user.tg_id}: available {user.available}, held {user.held}")
+    table(None, ["created", "kind", "ref", "amount", "debit", "credit", "reason"],
+          [[r["created_at"], r["kind"], r["ref"], r["amount"], r["debit"], r["credit"], r["reason"]] for r in rows])
+
+
+@app.command(context_settings={"ignore_unknown_options": True})
+def adjust(tg_id: Annotated[int, typer.Argument(help="Telegram user id.")],
+           amount: Annotated[str, typer.Argument(help="Tokens to add (e.g. 50) or remove (e.g. -50).")],
+           reason: Annotated[str, typer.Option("--reason", "-r", help="Why (required, kept in the admin log).")],
+           key: Annotated[str | None, typer.Option(help="Idempotency key: repeating the command with it is a no-op.")] = None,
+           as_: AsOpt = None, as_json: JsonOpt = False) -> None:
+    """Add or remove tokens by hand; never below zero, always with a reason."""
+    try:
+        tokens = int(amount)
+    except ValueError:
+        raise InvalidInput(f"amount must be a whole number of tokens, got {amount!r}") from None
+    database()
+    user = users.get(tg_id)
+    result = ledger.adjust(user.id, tokens, reason=reason, actor=operator(as_), key=key)
+    available, held = ledger.balance(user.id)
+    if as_json:
+        print_json({"key": result.ref, "amount": tokens, "replayed": result.replayed,
+                    "available": available, "held": held})
+        return
+    verb = "already applied" if result.replayed else "applied"
+    out.print(f"{verb}: {tokens:+d} tokens for {tg_id} (key {result.ref}); available now {available}")
+
+
+@app.command()
+def verify(as_json: JsonOpt = False) -> None:
+    """Check every ledger invariant; exit 1 listing any breach."""
+    database()
+    breaches = run_verify()
+    if as_json:
+        print_json({"ok": not breaches, "breaches": [{"check": b.check, "detail": b.detail} for b in breaches]})
+    elif breaches:
+        for b in breaches:
+            out.print(f"BREACH {b.check}: {b.detail}", markup=False)
+    else:
+        out.print("ledger OK: every invariant holds")
+    if breaches:
+        if not as_json:
+            fail(f"{len(breaches)} invariant breach(es)")
+        raise typer.Exit(1)

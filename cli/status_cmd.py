@@ -1,0 +1,76 @@
+"""``bananapics status`` (what is running on what) and ``bananapics audit`` (the admin log)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from bananapics import __version__
+from bananapics import db as dbm
+from bananapics.cli.common import JsonOpt, config, database, out, print_json, table
+from bananapics.models import AiModel, Hold, Package, User
+from bananapics.services import audit, ledger
+
+
+def collect() -> dict:
+    cfg = config()
+    database_ = database()
+    migrations = dbm.migration_status(database_)
+    pending = [m.name for m in migrations if not m.applied]
+    data: dict = {
+        "version": __version__,
+        "config": cfg.source,
+        "database": {"url": dbm.redact_url(cfg.database.url), "engine": "postgres" if dbm.is_postgres(database_) else "sqlite",
+                     "migrations_applied": len(migrations) - len(pending), "migrations_pending": pending},
+        "queue": {"backend": cfg.queue.backend, "workers": cfg.queue.workers},
+        "telegram": {"bot_token": cfg.telegram.bot_token is not None, "api_id": cfg.telegram.api_id is not None,
+                     "api_hash": cfg.telegram.api_hash is not None, "bot_username": cfg.telegram.bot_username},
+        "providers": {name: getattr(cfg.providers, f"{name}_api_key") is not None
+                      for name in ("gemini", "openai", "ark", "fal")},
+        "storage": {"backend": cfg.storage.backend},
+    }
+    if not pending:
+        with dbm.connection():
+            data["counts"] = {
+                "users": User.select().count(),
+                "banned": User.select().where(User.banned == True).count(),  # noqa: E712
+                "open_holds": Hold.select().where(Hold.status == "open").count(),
+                "models_enabled": AiModel.select().where(AiModel.enabled == True).count(),  # noqa: E712
+                "packages_active": Package.select().where(Package.active == True).count(),  # noqa: E712
+            }
+        data["system_accounts"] = ledger.system_balances()
+    return data
+
+
+def status(as_json: JsonOpt = False) -> None:
+    """What this installation runs on: database, migrations, queue, keys present, totals."""
+    data = collect()
+    if as_json:
+        print_json(data)
+        return
+    d = data["database"]
+    out.print(f"BananaPics {data['version']} · config: {data['config']}")
+    out.print(f"database: {d['engine']} {d['url']} · migrations applied {d['migrations_applied']}"
+              + (f", PENDING {', '.join(d['migrations_pending'])} (run `bananapics db upgrade`)" if d["migrations_pending"] else ""))
+    out.print(f"queue: {data['queue']['backend']} ({data['queue']['workers']} workers) · storage: {data['storage']['backend']}")
+    tg = data["telegram"]
+    present = lambda ok: "set" if ok else "missing"  # noqa: E731
+    out.print(f"telegram: bot token {present(tg['bot_token'])}, api id {present(tg['api_id'])}, "
+              f"api hash {present(tg['api_hash'])} · @{tg['bot_username']}")
+    out.print("provider keys: " + ", ".join(f"{k} {present(v)}" for k, v in data["providers"].items()))
+    if "counts" in data:
+        out.print("totals: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in data["counts"].items()))
+        out.print("system accounts: " + ", ".join(f"{k} {v}" for k, v in data["system_accounts"].items()))
+
+
+def audit_log(target: Annotated[str | None, typer.Option(help="Only this target, e.g. user:123.")] = None,
+              limit: Annotated[int, typer.Option(min=1, max=1000)] = 50, as_json: JsonOpt = False) -> None:
+    """The admin action log, newest first."""
+    database()
+    rows = audit.recent(limit=limit, target=target)
+    if as_json:
+        print_json(rows)
+        return
+    table(None, ["when", "actor", "action", "target", "before", "after", "reason"],
+          [[r["created_at"], r["actor"], r["action"], r["target"], r["before"], r["after"], r["reason"]] for r in rows])

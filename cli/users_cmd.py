@@ -1,0 +1,80 @@
+"""``bananapics users …``: add, show, search, ban, unban, role."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from bananapics.cli.common import AsOpt, JsonOpt, database, operator, out, print_json, table
+from bananapics.services import users
+
+app = typer.Typer(help="Users: lookup, search, bans and roles.", no_args_is_help=True)
+
+TgId = Annotated[int, typer.Argument(help="Telegram user id.")]
+Reason = Annotated[str, typer.Option("--reason", "-r", help="Why (kept in the admin log).")]
+
+
+def _show(user, as_json: bool) -> None:
+    data = users.as_dict(user)
+    if as_json:
+        print_json(data)
+        return
+    table(None, ["field", "value"], [[key, value] for key, value in data.items()])
+
+
+@app.command()
+def add(tg_id: TgId,
+        username: Annotated[str | None, typer.Option(help="Telegram @username.")] = None,
+        role: Annotated[str, typer.Option(help="user, support or admin.")] = "user",
+        as_: AsOpt = None, as_json: JsonOpt = False) -> None:
+    """Create a user by Telegram id (for example an admin who has not written to the bot yet)."""
+    database()
+    _show(users.add(tg_id, username=username, role=role, actor=operator(as_)), as_json)
+
+
+@app.command()
+def show(tg_id: TgId, as_json: JsonOpt = False) -> None:
+    """One user: role, ban state, balances, referral code."""
+    database()
+    _show(users.get(tg_id), as_json)
+
+
+@app.command()
+def search(query: Annotated[str, typer.Argument(help="Telegram id, @username prefix or part of a name.")],
+           limit: Annotated[int, typer.Option(min=1, max=200)] = 20, as_json: JsonOpt = False) -> None:
+    """Find users by Telegram id, @username prefix or any part of their names."""
+    database()
+    found = users.search(query, limit=limit)
+    if as_json:
+        print_json([users.as_dict(u) for u in found])
+        return
+    if not found:
+        out.print("no users match")
+        return
+    table(None, ["tg_id", "username", "name", "role", "banned", "available", "held"],
+          [[u.tg_id, f"@{u.username}" if u.username else "", u.display_name, u.role,
+            "yes" if u.banned else "", u.available, u.held] for u in found])
+
+
+@app.command()
+def ban(tg_id: TgId, reason: Reason, as_: AsOpt = None, as_json: JsonOpt = False) -> None:
+    """Ban a user: the bot answers them with one short message and nothing else."""
+    database()
+    _show(users.ban(tg_id, reason=reason, actor=operator(as_)), as_json)
+
+
+@app.command()
+def unban(tg_id: TgId, reason: Reason, as_: AsOpt = None, as_json: JsonOpt = False) -> None:
+    """Lift a ban."""
+    database()
+    _show(users.unban(tg_id, reason=reason, actor=operator(as_)), as_json)
+
+
+@app.command()
+def role(tg_id: TgId, role: Annotated[str, typer.Argument(help="user, support or admin.")],
+         reason: Annotated[str | None, typer.Option("--reason", "-r")] = None,
+         as_: AsOpt = None, as_json: JsonOpt = False) -> None:
+    """Change a user's role."""
+    database()
+    _show(users.set_role(tg_id, role, actor=operator(as_), reason=reason), as_json)
