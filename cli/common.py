@@ -42,7 +42,7 @@ state = State()
 
 def reset_state(config_path: str | None) -> None:
     close_database()
-    state.config_path, state.config = config_path, None
+    state.config_path, state.config, state.extra = config_path, None, {}
 
 
 def config() -> Config:
@@ -51,11 +51,17 @@ def config() -> Config:
     return state.config
 
 
-def database() -> pw.Database:
-    """Connect on first use; the connection is checked so an unreachable server is one clear line."""
+def database(require_schema: bool = True) -> pw.Database:
+    """Connect on first use; an unreachable server or a missing/old schema is one clear line."""
     if state.database is None:
         state.database = dbm.connect(config().database)
         dbm.check_connection(state.database)
+    if require_schema and not state.extra.get("schema_ok"):
+        pending = [m.name for m in dbm.migration_status(state.database) if not m.applied]
+        if pending:
+            raise BananaError(f"the database schema is not up to date ({len(pending)} migration(s) pending): "
+                              "run `bananapics db upgrade`")
+        state.extra["schema_ok"] = True
     return state.database
 
 
@@ -119,6 +125,10 @@ class BananaGroup(TyperGroup):
             code = 1
         except typer.Abort:
             err.print("aborted", markup=False)
+            code = 1
+        except pw.DatabaseError as exc:  # a server gone mid-command, a lock timeout …
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            err.print(f"error: database error: {first}", markup=False)
             code = 1
         finally:
             close_database()

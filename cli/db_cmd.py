@@ -14,7 +14,7 @@ app = typer.Typer(help="Schema migrations.", no_args_is_help=True)
 @app.command()
 def upgrade(as_json: JsonOpt = False) -> None:
     """Apply pending migrations (safe to run again: nothing pending, nothing done)."""
-    applied = dbm.upgrade(database())
+    applied = dbm.upgrade(database(require_schema=False))
     promoted = users.bootstrap_admins(config().admin.bootstrap_ids)
     if as_json:
         print_json({"applied": applied, "bootstrap_admins_promoted": promoted})
@@ -27,7 +27,7 @@ def upgrade(as_json: JsonOpt = False) -> None:
 @app.command()
 def status(as_json: JsonOpt = False) -> None:
     """Show applied and pending migrations."""
-    rows = dbm.migration_status(database())
+    rows = dbm.migration_status(database(require_schema=False))
     if as_json:
         print_json([{"name": r.name, "applied": r.applied, "applied_at": r.applied_at} for r in rows])
         return

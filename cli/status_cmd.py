@@ -15,7 +15,7 @@ from bananapics.services import audit, ledger
 
 def collect() -> dict:
     cfg = config()
-    database_ = database()
+    database_ = database(require_schema=False)
     migrations = dbm.migration_status(database_)
     pending = [m.name for m in migrations if not m.applied]
     data: dict = {

@@ -1,0 +1,1 @@
+"""Huey queue and tasks (the generation pipeline fills this package)."""

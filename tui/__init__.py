@@ -1,0 +1,1 @@
+"""The Textual admin console (`bananapics admin`; built in the console issue)."""
