@@ -10,7 +10,16 @@ from bananapics import __version__
 from bananapics import db as dbm
 from bananapics.cli.common import JsonOpt, config, database, out, print_json, table
 from bananapics.models import AiModel, Hold, Package, User
+from bananapics.errors import BananaError
 from bananapics.services import audit, ledger
+from bananapics.tasks.queue import make_huey, ping
+
+
+def _queue_problem(cfg) -> str | None:
+    try:
+        return ping(make_huey(cfg.queue))
+    except BananaError as exc:
+        return exc.msg
 
 
 def collect() -> dict:
@@ -23,7 +32,7 @@ def collect() -> dict:
         "config": cfg.source,
         "database": {"url": dbm.redact_url(cfg.database.url), "engine": "postgres" if dbm.is_postgres(database_) else "sqlite",
                      "migrations_applied": len(migrations) - len(pending), "migrations_pending": pending},
-        "queue": {"backend": cfg.queue.backend, "workers": cfg.queue.workers},
+        "queue": {"backend": cfg.queue.backend, "workers": cfg.queue.workers, "problem": _queue_problem(cfg)},
         "telegram": {"bot_token": cfg.telegram.bot_token is not None, "api_id": cfg.telegram.api_id is not None,
                      "api_hash": cfg.telegram.api_hash is not None, "bot_username": cfg.telegram.bot_username},
         "providers": {name: getattr(cfg.providers, f"{name}_api_key") is not None
@@ -53,7 +62,9 @@ def status(as_json: JsonOpt = False) -> None:
     out.print(f"BananaPics {data['version']} · config: {data['config']}")
     out.print(f"database: {d['engine']} {d['url']} · migrations applied {d['migrations_applied']}"
               + (f", PENDING {', '.join(d['migrations_pending'])} (run `bananapics db upgrade`)" if d["migrations_pending"] else ""))
-    out.print(f"queue: {data['queue']['backend']} ({data['queue']['workers']} workers) · storage: {data['storage']['backend']}")
+    q = data["queue"]
+    out.print(f"queue: {q['backend']} ({q['workers']} workers)" + (f", PROBLEM: {q['problem']}" if q["problem"] else ", reachable")
+              + f" · storage: {data['storage']['backend']}")
     tg = data["telegram"]
     present = lambda ok: "set" if ok else "missing"  # noqa: E731
     out.print(f"telegram: bot token {present(tg['bot_token'])}, api id {present(tg['api_id'])}, "
