@@ -79,8 +79,8 @@ def operator(name: str | None) -> Actor:
 
 
 # Pipes and captures get a wide console so tables are not squeezed to 80 columns.
-out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 160)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+out = Console(highlight=False, markup=False, soft_wrap=True, width=None if sys.stdout.isatty() else 160)
+err = Console(stderr=True, highlight=False, markup=False, soft_wrap=True)
 
 
 def _default(value: Any) -> Any:
