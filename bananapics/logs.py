@@ -1,0 +1,59 @@
+"""Logging setup with a filter that keeps secrets out of every log line.
+
+The filter masks the configured secret values themselves, anything shaped like a Telegram bot
+token, ``Authorization``/``x-goog-api-key`` header values and passwords in URLs — even when a
+library logs them by accident.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from bananapics.config import Config
+
+MASK = "********"
+PATTERNS = [
+    re.compile(r"\b\d{6,}:[A-Za-z0-9_-]{30,}\b"),  # Telegram bot token
+    re.compile(r"(?i)(authorization['\"]?\s*[:=]\s*['\"]?(?:bearer|basic)?\s*)[^\s'\",]+"),
+    re.compile(r"(?i)((?:x-goog-api-key|api[_-]?key)['\"]?\s*[:=]\s*['\"]?)[^\s'\",&]+"),
+    re.compile(r"(?i)(\w+://[^:/\s]+:)[^@\s]+(@)"),  # password in a URL
+]
+
+
+class SecretFilter(logging.Filter):
+    def __init__(self, secrets: list[str] | None = None) -> None:
+        super().__init__()
+        self.secrets = sorted({s for s in (secrets or []) if len(s) >= 4}, key=len, reverse=True)
+
+    def redact(self, text: str) -> str:
+        for secret in self.secrets:
+            text = text.replace(secret, MASK)
+        for pattern in PATTERNS:
+            text = pattern.sub(lambda m: (m.group(1) if m.groups() else "") + MASK + (m.group(2) if (m.lastindex or 0) >= 2 else ""), text)
+        return text
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = self.redact(message)
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = self.redact(record.exc_text)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        return True
+
+
+def setup_logging(config: Config) -> SecretFilter:
+    """Configure the root logger once for a process; returns the secret filter in use."""
+    secret_filter = SecretFilter(config.secret_values())
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(secret_filter)
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(config.logging.level)
+    for noisy in ("httpx", "httpcore", "telethon", "peewee"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
+    return secret_filter
