@@ -86,10 +86,20 @@ class ProvidersConfig(Section):
     ark_base_url: str = Field("https://ark.ap-southeast.bytepluses.com/api/v3", description="BytePlus ModelArk")
     fal_base_url: str = Field("https://queue.fal.run", description="fal queue")
     timeout_s: float = Field(90.0, gt=0, description="per provider call; below the job lease")
+    local_latency_s: float = Field(0.0, ge=0, le=600, description="offline `local` provider: seconds per call")
+    local_failure_rate: float = Field(0.0, ge=0, le=1, description="offline `local` provider: share of jobs that fail")
     gemini_api_key: SecretStr | None = Field(None, description="secret: Gemini key")
     openai_api_key: SecretStr | None = Field(None, description="secret: OpenAI key")
     ark_api_key: SecretStr | None = Field(None, description="secret: ModelArk key")
     fal_api_key: SecretStr | None = Field(None, description="secret: fal key")
+
+
+class JobsConfig(Section):
+    lease_s: float = Field(150.0, gt=0, description="a claimed job's lease; longer than the provider timeout")
+    deadline_s: float = Field(900.0, gt=0, description="a paid job not finished by then is refunded")
+    requeue_after_s: float = Field(120.0, gt=0, description="re-enqueue a job queued this long")
+    sweep_minutes: int = Field(1, ge=1, le=59, description="how often the sweeper runs")
+    output_dir: str = Field("data/out", description="where `bananapics generate` writes images by default")
 
 
 class LoggingConfig(Section):
@@ -107,6 +117,7 @@ class Config(BaseModel):
     users: UsersConfig = Field(default_factory=UsersConfig)
     storage: StorageConfig = Field(default_factory=StorageConfig)
     providers: ProvidersConfig = Field(default_factory=ProvidersConfig)
+    jobs: JobsConfig = Field(default_factory=JobsConfig)
     logging: LoggingConfig = Field(default_factory=LoggingConfig)
 
     source: str = Field("defaults", exclude=True)

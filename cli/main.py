@@ -10,12 +10,13 @@ from typing import Annotated
 
 import typer
 
-from bananapics.cli import common, config_cmd, db_cmd, ledger_cmd, settings_cmd, status_cmd, users_cmd
+from bananapics.cli import (common, config_cmd, db_cmd, jobs_cmd, ledger_cmd, providers_cmd, settings_cmd,
+                            status_cmd, users_cmd)
 
 app = typer.Typer(
     cls=common.BananaGroup,
     name="bananapics",
-    help="BananaPicsBot operator console: database, users, ledger, settings.",
+    help="BananaPicsBot operator console: database, users, ledger, jobs, providers, settings.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -37,6 +38,10 @@ app.add_typer(config_cmd.app, name="config")
 app.add_typer(users_cmd.app, name="users")
 app.add_typer(ledger_cmd.app, name="ledger")
 app.add_typer(settings_cmd.app, name="settings")
+app.add_typer(jobs_cmd.app, name="jobs")
+app.add_typer(providers_cmd.app, name="providers")
+app.command("generate")(jobs_cmd.generate)
+app.command("worker")(jobs_cmd.worker)
 app.command("status")(status_cmd.status)
 app.command("audit")(status_cmd.audit_log)
 

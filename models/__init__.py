@@ -4,13 +4,16 @@ from bananapics.models.audit import AdminAction
 from bananapics.models.base import BaseModel, db, utcnow
 from bananapics.models.billing import InvoiceIntent, Package, Payment
 from bananapics.models.catalog import AiModel
+from bananapics.models.jobs import Job, ModelSlot, Outbox
 from bananapics.models.ledger import Hold, SystemAccount, Transfer
 from bananapics.models.settings import Setting
 from bananapics.models.users import User
 
-ALL_MODELS = [User, SystemAccount, Transfer, Hold, Setting, AdminAction, AiModel, Package, InvoiceIntent, Payment]
+ALL_MODELS = [User, SystemAccount, Transfer, Hold, Setting, AdminAction, AiModel, Package, InvoiceIntent, Payment,
+              Job, ModelSlot, Outbox]
 
 __all__ = [
-    "ALL_MODELS", "AdminAction", "AiModel", "BaseModel", "Hold", "InvoiceIntent", "Package",
+    "ALL_MODELS", "AdminAction", "AiModel", "BaseModel", "Hold", "InvoiceIntent", "Job", "ModelSlot",
+    "Outbox", "Package",
     "Payment", "Setting", "SystemAccount", "Transfer", "User", "db", "utcnow",
 ]

@@ -30,6 +30,7 @@ class User(BaseModel):
     referred_at = pw.DateTimeField(null=True)
     available = pw.BigIntegerField(default=0)
     held = pw.BigIntegerField(default=0)
+    inflight = pw.IntegerField(default=0)  # non-terminal jobs (migration 0003)
     first_topup_at = pw.DateTimeField(null=True)
     created_at = pw.DateTimeField(default=utcnow)
     updated_at = pw.DateTimeField(default=utcnow)

@@ -39,6 +39,9 @@ def _choice(*options: str) -> Callable[[Any], str | None]:
 REGISTRY: dict[str, Spec] = {
     "referral.percent": Spec("int", 10, "cashback % of a friend's top-up paid to the referrer", _range(0, 100)),
     "referral.mode": Spec("str", "every", "pay cashback on every top-up or on the first only", _choice("every", "first")),
+    "limits.user_parallel_jobs": Spec("int", 2, "generations one user may have queued or running at once", _range(1, 20)),
+    "limits.model_concurrency": Spec("int", 16, "provider calls per model across all workers", _range(1, 1000)),
+    "jobs.max_attempts": Spec("int", 3, "tries per job before it is refunded", _range(1, 10)),
 }
 
 _PARSERS: dict[str, Callable[[str], Any]] = {

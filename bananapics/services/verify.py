@@ -84,6 +84,30 @@ CHECKS: list[tuple[str, str, str]] = [
 ]
 
 
+CHECKS += [
+    ("inflight_matches_jobs",
+     "SELECT u.tg_id, u.inflight, COALESCE(j.n, 0) FROM users u LEFT JOIN "
+     "(SELECT user_id, COUNT(*) AS n FROM jobs WHERE status IN ('queued', 'running') GROUP BY user_id) j "
+     "ON j.user_id = u.id WHERE u.inflight <> COALESCE(j.n, 0)",
+     "user {0}: inflight {1} but {2} active job(s)"),
+    ("job_hold_matches_status",
+     "SELECT j.id, j.status, j.cost, h.amount, h.status FROM jobs j LEFT JOIN holds h ON h.ref = j.id "
+     "WHERE (j.cost > 0 AND h.ref IS NULL) OR (j.cost = 0 AND h.ref IS NOT NULL) "
+     "OR (h.ref IS NOT NULL AND (h.amount <> j.cost OR h.user_id <> j.user_id "
+     "OR (j.status IN ('queued', 'running')) <> (h.status = 'open')))",
+     "job {0} ({1}, cost {2}): hold amount {3}, hold status {4}"),
+    ("job_charge_matches_delivery",
+     "SELECT j.id, j.status, j.delivered, j.count, h.settled, j.cost FROM jobs j JOIN holds h ON h.ref = j.id "
+     "WHERE j.status IN ('succeeded', 'partial', 'failed') AND h.settled <> (j.cost * j.delivered) / j.count",
+     "job {0} ({1}): delivered {2} of {3} but settled {4} of {5}"),
+    ("model_slots_match_running",
+     "SELECT s.model, s.running, COALESCE(j.n, 0) FROM model_slots s LEFT JOIN "
+     "(SELECT model, COUNT(*) AS n FROM jobs WHERE status = 'running' GROUP BY model) j ON j.model = s.model "
+     "WHERE s.running <> COALESCE(j.n, 0)",
+     "model {0}: {1} slot(s) taken but {2} running job(s)"),
+]
+
+
 @dataclass(frozen=True)
 class Breach:
     check: str

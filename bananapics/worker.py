@@ -1,0 +1,84 @@
+"""What a worker does with one job id: claim → provider call → store → finish.
+
+No database connection or transaction is held during the provider call: the claim and the finish
+each borrow a connection briefly. A crash anywhere leaves the job row in a state the sweeper
+recognises (queued or running with a lease), so every paid job still ends delivered or refunded.
+``Runtime.fault`` lets tests inject a crash at each boundary.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from bananapics.providers.base import GenerationRequest, ImageIn, Provider, ProviderError
+from bananapics.services import jobs
+from bananapics.services.jobs import Timing
+
+log = logging.getLogger(__name__)
+
+MIME_BY_EXT = {"png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg", "webp": "image/webp"}
+EXT_BY_MIME = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp"}
+BACKOFF_S = (5.0, 20.0, 60.0)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: str  # skipped | retry | succeeded | partial | failed
+    delay_s: float = 0.0
+
+
+@dataclass
+class Runtime:
+    storage: object  # bananapics.storage.Storage
+    provider_for: Callable[[str], Provider]
+    timing: Timing = field(default_factory=Timing)
+    name: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
+    fault: Callable[[str, str], None] | None = None  # (boundary, job_id) → may raise, for crash tests
+
+    def worker_name(self) -> str:
+        return f"{self.name}:{threading.get_ident() % 100000}"
+
+    def at(self, boundary: str, job_id: str) -> None:
+        if self.fault is not None:
+            self.fault(boundary, job_id)
+
+
+def _mime_of(key: str) -> str:
+    return MIME_BY_EXT.get(key.rsplit(".", 1)[-1].lower(), "image/jpeg")
+
+
+def run_job(job_id: str, rt: Runtime) -> Outcome:
+    """Run one delivery of a job id; safe to call any number of times for the same id."""
+    job = jobs.claim(job_id, rt.worker_name(), timing=rt.timing)
+    if job is None:
+        return Outcome("skipped")
+    rt.at("after_claim", job_id)
+    try:
+        references = [ImageIn(rt.storage.get(key), _mime_of(key)) for key in job.refs]
+        request = GenerationRequest(job.prompt, job.provider_model, job.settings_dict, references, job.id)
+        provider = rt.provider_for(job.provider)
+        rt.at("before_call", job_id)
+        images = provider.generate(request)
+        rt.at("after_call", job_id)
+    except ProviderError as exc:
+        log.warning("job %s attempt %s: %s (%s)", job_id, job.attempts, exc.kind, exc.detail[:200])
+        if exc.retryable:
+            delay = exc.retry_after if exc.retry_after is not None else BACKOFF_S[min(job.attempts, len(BACKOFF_S)) - 1]
+            if jobs.retry_later(job_id, delay, exc.kind, exc.detail) is not None:
+                return Outcome("retry", delay)
+        return Outcome(jobs.fail(job_id, exc.kind, exc.detail).status)
+    keys = []
+    from bananapics.storage import job_output_key
+
+    for n, image in enumerate(images[: job.count]):
+        keys.append(job_output_key(job.id, n, EXT_BY_MIME.get(image.mime, "png")))
+        rt.storage.put(keys[-1], image.data, image.mime)
+    rt.at("before_finish", job_id)
+    finished = jobs.succeed(job_id, keys)
+    rt.at("after_finish", job_id)
+    return Outcome(finished.status)

@@ -1,0 +1,137 @@
+"""``bananapics jobs …``, ``bananapics generate`` and ``bananapics worker``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from bananapics.cli.common import JsonOpt, config, database, out, print_json, table
+from bananapics.errors import InvalidInput
+from bananapics.models import Job
+from bananapics.services import jobs, users
+
+app = typer.Typer(help="Generation jobs.", no_args_is_help=True)
+
+
+def job_dict(job: Job) -> dict:
+    return {
+        "id": job.id, "user_tg_id": job.user.tg_id, "model": job.model, "provider_model": job.provider_model,
+        "status": job.status, "cost": job.cost, "count": job.count, "delivered": job.delivered,
+        "attempts": job.attempts, "error_kind": job.error_kind, "prompt": job.prompt,
+        "settings": job.settings_dict, "references": job.refs, "results": job.results,
+        "created_at": job.created_at, "finished_at": job.finished_at,
+    }
+
+
+@app.command("list")
+def list_(status: Annotated[str | None, typer.Option(help="queued, running, succeeded, partial or failed.")] = None,
+          user: Annotated[int | None, typer.Option(help="Only this Telegram user.")] = None,
+          limit: Annotated[int, typer.Option(min=1, max=1000)] = 50, as_json: JsonOpt = False) -> None:
+    """Recent jobs, newest first."""
+    database()
+    user_id = users.get(user).id if user is not None else None
+    rows = jobs.list_jobs(status=status, user_id=user_id, limit=limit)
+    if as_json:
+        print_json([job_dict(j) for j in rows])
+        return
+    table(None, ["id", "user", "model", "status", "cost", "delivered", "attempts", "created"],
+          [[j.id, j.user.tg_id, j.model, j.status, j.cost, f"{j.delivered}/{j.count}", j.attempts,
+            j.created_at.isoformat(sep=" ", timespec="seconds")] for j in rows])
+
+
+@app.command()
+def show(job_id: str, as_json: JsonOpt = False) -> None:
+    """One job with its settings, error and result keys."""
+    database()
+    data = job_dict(jobs.get(job_id))
+    if as_json:
+        print_json(data)
+        return
+    table(None, ["field", "value"], [[k, json.dumps(v, default=str) if isinstance(v, (dict, list)) else v]
+                                      for k, v in data.items()])
+
+
+@app.command()
+def retry(job_id: str) -> None:
+    """Put a stuck job back in the queue now (a finished job cannot be retried)."""
+    from bananapics.wiring import build_tasks
+
+    database()
+    job = jobs.requeue(job_id)
+    build_tasks(config()).enqueue(job.id)
+    out.print(f"job {job.id} re-queued")
+
+
+@app.command()
+def sweep(as_json: JsonOpt = False) -> None:
+    """Run the sweeper once: re-enqueue stale jobs, refund overdue ones, release stuck deliveries."""
+    from bananapics.wiring import build_tasks, timing
+
+    database()
+    report = jobs.sweep(timing(config()))
+    tasks = build_tasks(config())
+    for job_id in report.requeued:
+        tasks.enqueue(job_id)
+    data = {"requeued": report.requeued, "failed": report.failed,
+            "outbox_released": report.outbox_released, "intents_expired": report.intents_expired}
+    if as_json:
+        print_json(data)
+    else:
+        out.print(", ".join(f"{k.replace('_', ' ')}: {len(v) if isinstance(v, list) else v}" for k, v in data.items()))
+
+
+def _parse_sets(pairs: list[str]) -> dict[str, str]:
+    settings: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise InvalidInput(f"--set takes key=value, got {pair!r}")
+        settings[key.strip()] = value.strip()
+    return settings
+
+
+def generate(model: Annotated[str, typer.Option("--model", "-m", help="Model id, e.g. nano-banana.")],
+             prompt: Annotated[str, typer.Option("--prompt", "-p", help="What to draw.")],
+             ref: Annotated[list[Path] | None, typer.Option("--ref", help="Reference image file (repeatable).")] = None,
+             set_: Annotated[list[str] | None, typer.Option("--set", help="Setting key=value (repeatable).")] = None,
+             count: Annotated[int | None, typer.Option(help="Images to make (1-4).")] = None,
+             user: Annotated[int | None, typer.Option(help="Charge this Telegram user's balance.")] = None,
+             out_dir: Annotated[Path | None, typer.Option("--out", help="Directory for the images.")] = None,
+             as_json: JsonOpt = False) -> None:
+    """Run one job through the real pipeline (hold → provider → settle/refund) and write its images."""
+    from bananapics.cli.generate import run_generate
+
+    database()
+    job, files = run_generate(config(), model=model, prompt=prompt, refs=ref or [], settings=_parse_sets(set_ or []),
+                              count=count, user_tg_id=user, out_dir=out_dir or Path(config().jobs.output_dir))
+    if as_json:
+        print_json({**job_dict(job), "files": [str(f) for f in files]})
+        return
+    out.print(f"job {job.id}: {job.status}, {job.delivered}/{job.count} image(s), cost {job.cost}")
+    if job.error_kind:
+        out.print(f"error: {job.error_kind}: {job.error_detail}")
+    for file in files:
+        out.print(str(file))
+    if job.status == "failed":
+        raise typer.Exit(1)
+
+
+def worker(workers: Annotated[int | None, typer.Option("--workers", "-w", help="Thread workers (default [queue] workers).")] = None,
+           periodic: Annotated[bool, typer.Option(help="Run the sweeper here (exactly one worker should).")] = True) -> None:
+    """Run the Huey consumer: generation jobs and, unless --no-periodic, the sweeper."""
+    from bananapics.logs import setup_logging
+    from bananapics.wiring import build_tasks
+
+    database()
+    cfg = config()
+    setup_logging(cfg)
+    tasks = build_tasks(cfg)
+    # SIGTERM (what supervisors send) finishes running jobs, up to the lease; the sweeper covers a kill -9.
+    consumer = tasks.huey.create_consumer(workers=workers or cfg.queue.workers, worker_type="thread",
+                                          periodic=periodic, flush_locks=True, check_worker_health=True,
+                                          graceful_signal="TERM", shutdown_timeout=cfg.jobs.lease_s)
+    out.print(f"worker: {cfg.queue.backend} queue, {workers or cfg.queue.workers} threads, sweeper {'on' if periodic else 'off'}")
+    consumer.run()
