@@ -1,0 +1,79 @@
+"""The delivery outbox: what the bot must send, written in the same transaction as the job's end.
+
+The bot's delivery loop takes rows with :func:`claim` (pending and due → sending, with a lock that
+expires so a crashed sender's rows come back), sends them, then calls :func:`mark_sent` or
+:func:`retry`. A row is never sent twice after it is marked sent: ``mark_sent`` is a guarded UPDATE
+and ``claim`` only takes pending rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from bananapics.db import atomic, connection
+from bananapics.models import Outbox, utcnow
+
+MAX_ATTEMPTS = 8
+BACKOFF_S = (2, 5, 15, 30, 60, 120, 300, 600)
+
+
+def claim(limit: int = 20, lock_s: float = 60.0, now: dt.datetime | None = None) -> list[Outbox]:
+    """Take up to ``limit`` due rows for sending (oldest first)."""
+    now = now or utcnow()
+    taken: list[Outbox] = []
+    with atomic():
+        due = list(
+            Outbox.select(Outbox.id)
+            .where((Outbox.status == "pending") & (Outbox.next_try_at <= now))
+            .order_by(Outbox.next_try_at, Outbox.id)
+            .limit(limit)
+        )
+        for row in due:
+            got = (
+                Outbox.update(status="sending", locked_until=now + dt.timedelta(seconds=lock_s),
+                              attempts=Outbox.attempts + 1)
+                .where((Outbox.id == row.id) & (Outbox.status == "pending"))
+                .execute()
+            )
+            if got == 1:
+                taken.append(row.id)
+        return list(Outbox.select().where(Outbox.id.in_(taken)).order_by(Outbox.id)) if taken else []
+
+
+def mark_sent(outbox_id: int) -> bool:
+    """True the first time; False when it was already marked (a duplicate confirmation)."""
+    with atomic():
+        return (
+            Outbox.update(status="sent", sent_at=utcnow(), locked_until=None, last_error=None)
+            .where((Outbox.id == outbox_id) & (Outbox.status == "sending"))
+            .execute()
+        ) == 1
+
+
+def retry(outbox_id: int, error: str, *, delay_s: float | None = None, now: dt.datetime | None = None) -> str:
+    """Sending failed: back to pending after a backoff (or FloodWait's delay), dead after MAX_ATTEMPTS."""
+    now = now or utcnow()
+    with atomic():
+        row = Outbox.get_or_none(Outbox.id == outbox_id)
+        if row is None or row.status != "sending":
+            return row.status if row else "missing"
+        if row.attempts >= MAX_ATTEMPTS:
+            status, next_try = "dead", row.next_try_at
+        else:
+            wait = delay_s if delay_s is not None else BACKOFF_S[min(row.attempts, len(BACKOFF_S)) - 1]
+            status, next_try = "pending", now + dt.timedelta(seconds=wait)
+        (Outbox.update(status=status, next_try_at=next_try, locked_until=None, last_error=error[:1000])
+         .where((Outbox.id == outbox_id) & (Outbox.status == "sending")).execute())
+        return status
+
+
+def give_up(outbox_id: int, error: str) -> None:
+    """Never deliverable (the user blocked the bot): dead at once."""
+    with atomic():
+        (Outbox.update(status="dead", locked_until=None, last_error=error[:1000])
+         .where((Outbox.id == outbox_id) & Outbox.status.in_(("pending", "sending"))).execute())
+
+
+def pending_count() -> int:
+    with connection():
+        return Outbox.select().where(Outbox.status.in_(("pending", "sending"))).count()
