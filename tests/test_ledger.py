@@ -227,3 +227,12 @@ def test_statement_lists_both_sides_newest_first(database):
     ledger.refund("job-9")
     kinds = [t.kind for t in ledger.statement(user.id)]
     assert kinds == ["refund", "hold", "grant"]
+
+
+def test_partial_settle_refuses_absurd_shares(database):
+    user = new_user(100)
+    ledger.hold(user.id, 100, "job-big")
+    with pytest.raises(InvalidInput):
+        ledger.partial_settle("job-big", 10**7 + 1, 3 * 10**7)
+    assert ledger.partial_settle("job-big", 1, 1000).settled == 0
+    assert_ledger_clean()

@@ -96,3 +96,93 @@ def test_rules_are_validated_and_logged(database):
     assert referrals.rules() == referrals.Rules(10, "every")
     assert referrals.set_rules(percent=15, mode="first", actor=ADMIN) == referrals.Rules(15, "first")
     assert settings.get("referral.percent") == 15
+
+
+def test_unknown_payer_is_not_found(database):
+    from bananapics.errors import NotFound
+
+    with pytest.raises(NotFound):
+        payments.credit(987654321, "ch-ghost", stars=50, tokens=100)
+
+
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+def test_concurrent_first_topups_pay_first_only_cashback_once(database):
+    """Two top-ups by one friend racing on Postgres: only one of them is the first (row lock)."""
+    import threading
+
+    from bananapics.db import atomic
+
+    referrer, friend = new_user(), new_user()
+    referrals.attach(friend.id, referrer.referral_code)
+    referrals.set_rules(percent=10, mode="first", actor=ADMIN)
+    inside, release = threading.Event(), threading.Event()
+    results = {}
+
+    def first():
+        with atomic():
+            results["a"] = payments.credit(friend.id, "race-a", stars=50, tokens=100)
+            inside.set()
+            release.wait(10)
+        database.close()
+
+    def second():
+        inside.wait(10)
+        results["b"] = payments.credit(friend.id, "race-b", stars=50, tokens=100)
+        database.close()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for t in threads:
+        t.start()
+    inside.wait(10)
+    import time
+
+    time.sleep(0.3)  # B is now blocked on A's row lock
+    assert "b" not in results
+    release.set()
+    for t in threads:
+        t.join(20)
+    assert (results["a"].cashback, results["b"].cashback) == (10, 0)
+    assert ledger.balance(referrer.id) == (10, 0)
+    assert_ledger_clean()
+
+
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+def test_attach_racing_the_first_topup_is_refused(database):
+    import threading
+
+    from bananapics.db import atomic
+
+    referrer, friend = new_user(), new_user()
+    inside, release = threading.Event(), threading.Event()
+    outcome = {}
+
+    def topup():
+        with atomic():
+            payments.credit(friend.id, "race-c", stars=50, tokens=100)
+            inside.set()
+            release.wait(10)
+        database.close()
+
+    def attach():
+        inside.wait(10)
+        try:
+            referrals.attach(friend.id, referrer.referral_code)
+            outcome["attach"] = "bound"
+        except ReferralRejected as exc:
+            outcome["attach"] = exc.title
+        database.close()
+
+    threads = [threading.Thread(target=topup), threading.Thread(target=attach)]
+    for t in threads:
+        t.start()
+    inside.wait(10)
+    import time
+
+    time.sleep(0.3)  # the attach is now blocked on the top-up's row lock
+    assert "attach" not in outcome
+    release.set()
+    for t in threads:
+        t.join(20)
+    assert outcome["attach"] == "too_late"
+    assert ledger.balance(referrer.id) == (0, 0)
+    assert_ledger_clean()

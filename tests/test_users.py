@@ -98,3 +98,12 @@ def test_ban_unban_role_need_admin_and_reason_and_are_logged(database):
     actions = [(a.action, a.reason) for a in AdminAction.select().order_by(AdminAction.id)]
     assert actions == [("users.ban", "spam"), ("users.unban", "appeal"), ("users.role", None)]
     assert User.get(User.tg_id == 3001).role == "support"
+
+
+def test_changing_the_welcome_amount_never_touches_existing_users(database):
+    users.register(4001, start_balance=50)
+    again = users.register(4001, start_balance=100)  # the operator raised the welcome balance
+    assert again.user.available == 50
+    assert Transfer.select().where(Transfer.kind == "grant").count() == 1
+    assert users.register(4002, start_balance=100).user.available == 100
+    assert_ledger_clean()

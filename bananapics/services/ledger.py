@@ -30,6 +30,8 @@ from bananapics.services import audit
 from bananapics.services.audit import Actor
 
 MAX_AMOUNT = 10**12
+# amount·K stays far inside BIGINT (and SQLite's 64-bit integers) for any share of up to 1000 parts
+MAX_SHARE_DENOMINATOR = 1000
 
 
 @dataclass(frozen=True)
@@ -277,7 +279,7 @@ def refund(ref: str, *, actor: str = "system") -> HoldOutcome:
 
 def partial_settle(ref: str, delivered: int, requested: int, *, actor: str = "system") -> HoldOutcome:
     """K of N images delivered: settle ⌊amount·K/N⌋, refund the rest."""
-    if requested <= 0 or not 0 <= delivered <= requested:
+    if not 0 < requested <= MAX_SHARE_DENOMINATOR or not 0 <= delivered <= requested:
         raise InvalidInput(f"delivered {delivered} of {requested} is not a valid outcome")
     return _finish(ref, (delivered, requested), None, actor)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bananapics.db import atomic, connection
+from bananapics.db import atomic, connection, is_postgres
 from bananapics.errors import InvalidInput, NotFound
 from bananapics.models import InvoiceIntent, Payment, Transfer, User, db, utcnow
 from bananapics.services import audit, ledger, referrals
@@ -38,6 +38,13 @@ def credit(user_id: int, charge_id: str, *, stars: int, tokens: int, bonus: int 
         raise InvalidInput("stars and tokens must be positive")
     p = db.obj.param
     with atomic():
+        # Lock the payer first (Postgres; SQLite's BEGIN IMMEDIATE already serialises writers): two
+        # top-ups must not both count as "first", and a referral attach racing this top-up either
+        # commits before it (and gets its cashback) or sees first_topup_at and is refused.
+        query = User.select().where(User.id == user_id)
+        user = (query.for_update() if is_postgres() else query).first()
+        if user is None:
+            raise NotFound(f"user #{user_id} not found")
         cursor = db.execute_sql(
             "INSERT INTO payments (charge_id, provider_charge_id, user_id, intent_id, stars, tokens, bonus_tokens,"
             f" status, created_at) VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, 'paid', {p})"
@@ -48,7 +55,6 @@ def credit(user_id: int, charge_id: str, *, stars: int, tokens: int, bonus: int 
         if row is None:
             return _replayed(charge_id)
         payment_id = row[0]
-        user = User.get_by_id(user_id)
         first = user.first_topup_at is None
         ledger.topup(user_id, tokens, charge_id, bonus=bonus)
         if first:

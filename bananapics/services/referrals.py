@@ -83,7 +83,10 @@ def attach(user_id: int, code: str) -> User:
             .where((User.id == user.id) & User.referrer.is_null() & User.first_topup_at.is_null())
             .execute()
         )
-        if bound != 1:
+        if bound != 1:  # changed under us: a concurrent bind or the first top-up won
+            fresh = User.get_by_id(user.id)
+            if fresh.referrer_id is None and fresh.first_topup_at is not None:
+                raise ReferralRejected("referral links work only before the first top-up", title="too_late")
             raise ReferralRejected("already invited by someone", title="already_bound")
     return User.get_by_id(user_id)
 

@@ -79,19 +79,21 @@ def register(tg_id: int, *, username: str | None = None, first_name: str = "", l
         if user is None:
             role = "admin" if tg_id in set(bootstrap_admins) else "user"
             try:
-                user = _create(tg_id, username=username, first_name=first_name, last_name=last_name,
-                               language=pick_language(language_code, default_language), role=role)
+                # The welcome grant commits with the user row: granted exactly once, at creation, so a
+                # later change of the configured amount never touches existing users.
+                with atomic():
+                    user = _create(tg_id, username=username, first_name=first_name, last_name=last_name,
+                                   language=pick_language(language_code, default_language), role=role)
+                    if start_balance > 0:
+                        ledger.grant(user.id, start_balance, f"welcome:{user.id}", reason="welcome balance")
                 created = True
+                user = User.get_by_id(user.id)
             except pw.IntegrityError:  # created concurrently by another update
                 user = User.get(User.tg_id == tg_id)
         elif (user.username, user.first_name, user.last_name) != (username, first_name, last_name):
             User.update(username=username, first_name=first_name, last_name=last_name, updated_at=utcnow()) \
                 .where(User.id == user.id).execute()
             user.username, user.first_name, user.last_name = username, first_name, last_name
-        if start_balance > 0:
-            # Keyed by user: a retried registration never grants twice.
-            if not ledger.grant(user.id, start_balance, f"welcome:{user.id}", reason="welcome balance").replayed:
-                user = User.get_by_id(user.id)
     return Registration(user, created)
 
 
