@@ -20,7 +20,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 
 from bananapics.errors import ConfigError
 
@@ -76,6 +76,7 @@ class StorageConfig(Section):
     s3_endpoint: str = Field("", description="S3-compatible endpoint URL")
     s3_bucket: str = Field("", description="S3 bucket")
     s3_region: str = Field("", description="S3 region")
+    retention_days: int = Field(30, ge=0, le=3650, description="delete images and references older than this; 0 keeps them")
     s3_access_key: SecretStr | None = Field(None, description="secret: S3 access key")
     s3_secret_key: SecretStr | None = Field(None, description="secret: S3 secret key")
 
@@ -121,6 +122,13 @@ class Config(BaseModel):
     logging: LoggingConfig = Field(default_factory=LoggingConfig)
 
     source: str = Field("defaults", exclude=True)
+
+    @model_validator(mode="after")
+    def _lease_outlives_provider_calls(self) -> "Config":
+        if self.jobs.lease_s <= self.providers.timeout_s:
+            raise ValueError(f"[jobs] lease_s ({self.jobs.lease_s:g}) must be longer than [providers] timeout_s "
+                             f"({self.providers.timeout_s:g}), or a slow call would be run twice")
+        return self
 
     def show(self) -> dict[str, dict[str, Any]]:
         """The effective config as plain data with every secret masked."""
@@ -233,6 +241,8 @@ def _merge_env(data: dict[str, dict[str, Any]], environ: dict[str, str], origins
 def _describe(exc: ValidationError, origin: str, origins: Origins) -> str:
     err = exc.errors()[0]
     loc = [str(p) for p in err["loc"]]
+    if not loc:  # a cross-section rule
+        return f"{origin}: {err['msg'].removeprefix('Value error, ')}"
     if len(loc) > 1:
         origin = origins.get((loc[0], loc[1]), origin)
     where = f"[{loc[0]}] {'.'.join(loc[1:])}" if len(loc) > 1 else ".".join(loc)

@@ -63,4 +63,5 @@ def build_tasks(config: Config, runtime: Runtime | None = None):
                 holder["rt"] = runtime or build_runtime(config)
             return holder["rt"]
 
-    return register(make_huey(config.queue), get_runtime, sweep_minutes=config.jobs.sweep_minutes)
+    return register(make_huey(config.queue), get_runtime, sweep_minutes=config.jobs.sweep_minutes,
+                    retention_days=config.storage.retention_days)

@@ -83,6 +83,21 @@ def sweep(as_json: JsonOpt = False) -> None:
         out.print(", ".join(f"{k.replace('_', ' ')}: {len(v) if isinstance(v, list) else v}" for k, v in data.items()))
 
 
+@app.command("purge-media")
+def purge_media(days: Annotated[int | None, typer.Option(min=1, help="Override [storage] retention_days.")] = None,
+                as_json: JsonOpt = False) -> None:
+    """Delete stored images and references older than the retention period now."""
+    from bananapics.storage import make_storage
+    from bananapics.tasks.generation import purge_old_media
+
+    keep = days if days is not None else config().storage.retention_days
+    removed = purge_old_media(make_storage(config().storage), keep)
+    if as_json:
+        print_json({"deleted": removed, "days": keep})
+    else:
+        out.print(f"deleted {removed} stored file(s) older than {keep} day(s)" if keep else "retention is off (0 days)")
+
+
 def _parse_sets(pairs: list[str]) -> dict[str, str]:
     settings: dict[str, str] = {}
     for pair in pairs:

@@ -39,7 +39,14 @@ class Tasks:
         db.after_commit(lambda: self.enqueue(job_id))
 
 
-def register(huey: Huey, runtime: Callable[[], Runtime], *, sweep_minutes: int = 1) -> Tasks:
+def purge_old_media(storage, retention_days: int) -> int:
+    """Apply the retention setting to generated images and uploaded references."""
+    if retention_days <= 0:
+        return 0
+    return sum(storage.purge_older_than(retention_days, prefix=prefix) for prefix in ("jobs/", "refs/"))
+
+
+def register(huey: Huey, runtime: Callable[[], Runtime], *, sweep_minutes: int = 1, retention_days: int = 30) -> Tasks:
     """Declare the tasks on ``huey``; ``runtime()`` builds the worker's dependencies lazily."""
     holder: dict[str, Tasks] = {}
 
@@ -57,6 +64,13 @@ def register(huey: Huey, runtime: Callable[[], Runtime], *, sweep_minutes: int =
             holder["tasks"].enqueue(job_id)
         if report.requeued or report.failed:
             log.info("sweep: requeued %d, failed %d", len(report.requeued), len(report.failed))
+
+    @huey.periodic_task(crontab(hour="3", minute="17"), name="bananapics.purge_media")
+    @huey.lock_task("bananapics-purge")
+    def purge_media() -> None:
+        removed = purge_old_media(runtime().storage, retention_days)
+        if removed:
+            log.info("retention: deleted %d stored images older than %d days", removed, retention_days)
 
     holder["tasks"] = Tasks(huey, generate, sweep)
     return holder["tasks"]

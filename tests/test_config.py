@@ -124,3 +124,8 @@ def test_config_file_from_environment(tmp_path):
     path = tmp_path / "c.toml"
     path.write_text('[users]\nstart_balance = 40\n')
     assert load_config(None, environ={"BANANAPICS_CONFIG": str(path)}).users.start_balance == 40
+
+
+def test_job_lease_must_outlive_provider_timeout():
+    with pytest.raises(ConfigError, match="lease_s .* must be longer than"):
+        load_config(None, environ={"BANANAPICS_JOBS__LEASE_S": "60", "BANANAPICS_PROVIDERS__TIMEOUT_S": "90"})

@@ -105,6 +105,7 @@ def _worker_env(database_url: str, redis_url: str, tmp_path: Path, latency: floa
         "BANANAPICS_STORAGE__PATH": str(tmp_path / "media"),
         "BANANAPICS_PROVIDERS__LOCAL_LATENCY_S": str(latency),
         "BANANAPICS_JOBS__LEASE_S": "8",
+        "BANANAPICS_PROVIDERS__TIMEOUT_S": "6",
     })
     return env
 
@@ -134,7 +135,8 @@ def test_consumer_killed_mid_job_then_restarted_finishes_each_job_once(database,
     use_local_provider()
     env = _worker_env(database_url, redis_url, tmp_path, latency=2.0)
     cfg = make_config(database_url, tmp_path, BANANAPICS_QUEUE__BACKEND="redis", BANANAPICS_QUEUE__REDIS_URL=redis_url,
-                      BANANAPICS_QUEUE__SIGNING_KEY="test-signing-key", BANANAPICS_JOBS__LEASE_S="8")
+                      BANANAPICS_QUEUE__SIGNING_KEY="test-signing-key", BANANAPICS_JOBS__LEASE_S="8",
+                      BANANAPICS_PROVIDERS__TIMEOUT_S="6")
     tasks = build_tasks(cfg)
     tasks.huey.flush()
     users = [new_user(100) for _ in range(3)]
@@ -294,3 +296,16 @@ def test_config_secret_is_typed():
     cfg = Config()
     cfg.queue.signing_key = SecretStr("x")
     assert "x" not in repr(cfg.queue)
+
+
+def test_cli_purge_media_applies_retention(cli, tmp_path):
+    from bananapics.storage import LocalStorage
+
+    storage = LocalStorage(tmp_path / "media")
+    storage.put("jobs/old/0.png", b"x", "image/png")
+    storage.put("refs/1/new.jpg", b"y", "image/jpeg")
+    old = time.time() - 40 * 86400
+    os.utime(tmp_path / "media" / "jobs" / "old" / "0.png", (old, old))
+    code, out, _ = cli("jobs", "purge-media", "--json")
+    assert code == 0 and json.loads(out) == {"deleted": 1, "days": 30}
+    assert not storage.exists("jobs/old/0.png") and storage.exists("refs/1/new.jpg")
