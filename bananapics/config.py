@@ -87,6 +87,8 @@ class ProvidersConfig(Section):
     ark_base_url: str = Field("https://ark.ap-southeast.bytepluses.com/api/v3", description="BytePlus ModelArk")
     fal_base_url: str = Field("https://queue.fal.run", description="fal queue")
     timeout_s: float = Field(90.0, gt=0, description="per provider call; below the job lease")
+    force_provider: Literal["", "local", "gemini", "openai", "seedream", "fal"] = Field(
+        "", description="route every model to this adapter (\"local\": offline demo); empty uses each model's own")
     local_latency_s: float = Field(0.0, ge=0, le=600, description="offline `local` provider: seconds per call")
     local_failure_rate: float = Field(0.0, ge=0, le=1, description="offline `local` provider: share of jobs that fail")
     gemini_api_key: SecretStr | None = Field(None, description="secret: Gemini key")

@@ -28,6 +28,7 @@ class ProviderPool:
     def __call__(self, name: str) -> Provider:
         from bananapics.providers.registry import build_provider
 
+        name = self.config.providers.force_provider or name
         with self.lock:
             if name not in self.cache:
                 self.cache[name] = build_provider(name, self.config, self.client)

@@ -252,6 +252,13 @@ def test_cli_generate_writes_images_and_charges_the_user(cli, tmp_path):
     assert_ledger_clean()
 
 
+def test_force_provider_routes_every_model_offline(cli, tmp_path, monkeypatch):
+    monkeypatch.setenv("BANANAPICS_PROVIDERS__FORCE_PROVIDER", "local")
+    code, out, err = cli("generate", "-m", "gpt-image", "-p", "offline", "--set", "quality=low", "--json")
+    assert code == 0, err
+    assert json.loads(out)["status"] == "succeeded"
+
+
 def test_cli_generate_free_house_job_and_failures(cli, tmp_path):
     use_local_provider()
     code, out, err = cli("generate", "-m", "seedream-4", "-p", "house test", "--out", str(tmp_path / "o"))
