@@ -31,6 +31,8 @@ class User(BaseModel):
     available = pw.BigIntegerField(default=0)
     held = pw.BigIntegerField(default=0)
     inflight = pw.IntegerField(default=0)  # non-terminal jobs (migration 0003)
+    blocked_bot = pw.BooleanField(default=False)  # the user blocked the bot: stop sending (0004)
+    welcomed = pw.BooleanField(default=False)  # first /start handled (0004)
     first_topup_at = pw.DateTimeField(null=True)
     created_at = pw.DateTimeField(default=utcnow)
     updated_at = pw.DateTimeField(default=utcnow)

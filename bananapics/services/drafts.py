@@ -1,0 +1,162 @@
+"""The generate wizard's draft: one per user, in the database, so it survives bot restarts.
+
+Every change is validated against the chosen model (its limits and pricing rules) the moment it is
+made, so the confirm screen can always show a price, and a confirm is a single
+:func:`bananapics.services.jobs.submit` with the draft's ``confirm_id`` as the job id — a double tap
+on "Generate" creates one job.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from bananapics.db import atomic, connection
+from bananapics.errors import InvalidInput, NotFound
+from bananapics.models import AiModel, Draft, Job, utcnow
+from bananapics.services import jobs, pricing
+
+STEPS = ("model", "prompt", "refs", "settings", "confirm")
+
+
+def default_model() -> AiModel | None:
+    with connection():
+        enabled = AiModel.select().where(AiModel.enabled == True).order_by(AiModel.sort)  # noqa: E712
+        models = list(enabled)
+    return next((m for m in models if m.is_default), models[0] if models else None)
+
+
+def enabled_models() -> list[AiModel]:
+    with connection():
+        return list(AiModel.select().where(AiModel.enabled == True).order_by(AiModel.sort))  # noqa: E712
+
+
+def get(user_id: int) -> Draft:
+    """The user's draft, created with the admin's default model on first use."""
+    with atomic():
+        draft = Draft.get_or_none(Draft.user == user_id)
+        if draft is None:
+            model = default_model()
+            Draft.insert(user=user_id, model=model.id if model else None).on_conflict_ignore().execute()
+            draft = Draft.get(Draft.user == user_id)
+    return draft
+
+
+def _save(user_id: int, **fields: Any) -> Draft:
+    with atomic():
+        get(user_id)
+        Draft.update(**fields, version=Draft.version + 1, updated_at=utcnow()).where(Draft.user == user_id).execute()
+        return Draft.get(Draft.user == user_id)
+
+
+def _model(draft: Draft) -> AiModel:
+    model = AiModel.get_or_none(AiModel.id == draft.model) if draft.model else None
+    if model is None or not model.enabled:
+        fallback = default_model()
+        if fallback is None:
+            raise InvalidInput("no model is available right now", title="model_disabled")
+        return fallback
+    return model
+
+
+def _fit_settings(model: AiModel, settings: dict[str, Any], refs: int) -> dict[str, Any]:
+    """Keep the settings the new model supports; drop the rest (it falls back to defaults)."""
+    kept: dict[str, Any] = {}
+    for key, value in settings.items():
+        try:
+            pricing.normalise(model, {**kept, key: value})
+            kept[key] = value
+        except InvalidInput:
+            continue
+    return kept
+
+
+def choose_model(user_id: int, model_id: str) -> Draft:
+    with connection():
+        model = AiModel.get_or_none(AiModel.id == model_id)
+    if model is None:
+        raise NotFound(f"unknown model {model_id!r}", title="model_unknown")
+    if not model.enabled:
+        raise InvalidInput(f"{model.name} is switched off right now", title="model_disabled")
+    draft = get(user_id)
+    limits = json.loads(model.limits or "{}")
+    refs = draft.refs[: int(limits.get("max_refs", 0))]
+    settings = _fit_settings(model, {k: v for k, v in draft.settings_dict.items() if k != "refs"}, len(refs))
+    step = "prompt" if not draft.prompt else "confirm"
+    return _save(user_id, model=model.id, settings=json.dumps(settings), ref_keys=json.dumps(refs), step=step)
+
+
+def set_prompt(user_id: int, text: str) -> Draft:
+    prompt = jobs.clean_prompt(text)
+    return _save(user_id, prompt=prompt, step="refs")
+
+
+def max_refs(draft: Draft) -> int:
+    return int(json.loads(_model(draft).limits or "{}").get("max_refs", 0))
+
+
+def add_refs(user_id: int, keys: list[str]) -> Draft:
+    draft = get(user_id)
+    limit = max_refs(draft)
+    refs = draft.refs + [k for k in keys if k not in draft.refs]
+    if len(refs) > limit:
+        raise InvalidInput(f"{_model(draft).name} takes at most {limit} reference images", title="too_many_refs")
+    return _save(user_id, ref_keys=json.dumps(refs))
+
+
+def clear_refs(user_id: int) -> Draft:
+    return _save(user_id, ref_keys="[]")
+
+
+def set_option(user_id: int, key: str, value: Any) -> Draft:
+    """Change one setting (resolution, quality, aspect_ratio, format, count) after validating it."""
+    if key == "refs":
+        raise InvalidInput("references are added as images")
+    draft = get(user_id)
+    model = _model(draft)
+    settings = {**draft.settings_dict, key: value}
+    pricing.normalise(model, {**settings, "refs": len(draft.refs)})
+    return _save(user_id, settings=json.dumps(settings))
+
+
+def go(user_id: int, step: str) -> Draft:
+    if step not in STEPS:
+        raise InvalidInput(f"unknown wizard step {step!r}")
+    fields: dict[str, Any] = {"step": step}
+    if step == "confirm":
+        fields["confirm_id"] = uuid.uuid4().hex  # one job per confirm screen, however often it is tapped
+    return _save(user_id, **fields)
+
+
+def quote(user_id: int) -> pricing.Quote:
+    draft = get(user_id)
+    return pricing.cost(_model(draft), {**draft.settings_dict, "refs": len(draft.refs)})
+
+
+def confirm(user_id: int, *, chat_id: int | None, timing: jobs.Timing = jobs.Timing()) -> Job:
+    """Submit the draft as a job (hold + job row); the caller enqueues the id after commit."""
+    draft = get(user_id)
+    if not draft.prompt:
+        raise InvalidInput("the prompt is empty", title="prompt_empty")
+    confirm_id = draft.confirm_id or uuid.uuid4().hex
+    job = jobs.submit(user_id, _model(draft).id, draft.prompt, draft.settings_dict, ref_keys=draft.refs,
+                      chat_id=chat_id, job_id=confirm_id, timing=timing)
+    _save(user_id, confirm_id=None, step="confirm")
+    return job
+
+
+def from_job(user_id: int, job: Job, *, keep_refs: bool = True) -> Draft:
+    """Put a past job's model, prompt and settings (and references) back into the draft."""
+    if job.user_id != user_id:
+        raise NotFound("no such job", title="stale")
+    settings = {k: v for k, v in job.settings_dict.items() if k != "refs"}
+    return _save(user_id, model=job.model, prompt=job.prompt, settings=json.dumps(settings),
+                 ref_keys=json.dumps(job.refs if keep_refs else []), step="confirm")
+
+
+def reset(user_id: int) -> Draft:
+    """A new draft that keeps the chosen model."""
+    draft = get(user_id)
+    return _save(user_id, model=_model(draft).id, prompt=None, template_id=None, ref_keys="[]", settings="{}",
+                 step="model", confirm_id=None)

@@ -1,0 +1,45 @@
+"""Bot state kept in the database: the wizard draft and the panel message of each user."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import peewee as pw
+
+from bananapics.models.base import BaseModel, utcnow
+from bananapics.models.users import User
+
+
+class Draft(BaseModel):
+    user = pw.ForeignKeyField(User, primary_key=True, backref="+", on_delete="CASCADE")
+    model = pw.CharField(max_length=32, null=True)
+    prompt = pw.TextField(null=True)
+    template_id = pw.IntegerField(null=True)
+    ref_keys = pw.TextField(default="[]")
+    settings = pw.TextField(default="{}")
+    step = pw.CharField(max_length=16, default="model")
+    confirm_id = pw.CharField(max_length=32, null=True)
+    version = pw.IntegerField(default=1)
+    updated_at = pw.DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "drafts"
+
+    @property
+    def refs(self) -> list[str]:
+        return json.loads(self.ref_keys or "[]")
+
+    @property
+    def settings_dict(self) -> dict[str, Any]:
+        return json.loads(self.settings or "{}")
+
+
+class Panel(BaseModel):
+    user = pw.ForeignKeyField(User, primary_key=True, backref="+", on_delete="CASCADE")
+    chat_id = pw.BigIntegerField()
+    message_id = pw.BigIntegerField()
+    updated_at = pw.DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "panels"
