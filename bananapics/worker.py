@@ -56,7 +56,10 @@ def run_job(job_id: str, rt: Runtime) -> Outcome:
     """Run one delivery of a job id; safe to call any number of times for the same id."""
     job = jobs.claim(job_id, rt.worker_name(), timing=rt.timing)
     if job is None:
-        return Outcome("skipped")
+        waiting = jobs.waiting_for(job_id)
+        # Still queued (no free model slot, or a retry delay not over): try again soon rather than
+        # leave it to the sweeper; anything else (done, or running elsewhere) is a duplicate.
+        return Outcome("retry", waiting) if waiting is not None else Outcome("skipped")
     rt.at("after_claim", job_id)
     try:
         references = [ImageIn(rt.storage.get(key), _mime_of(key)) for key in job.refs]

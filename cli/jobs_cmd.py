@@ -142,6 +142,8 @@ def worker(workers: Annotated[int | None, typer.Option("--workers", "-w", help="
 
     database()
     cfg = config()
+    if workers:
+        cfg.queue.workers = workers  # also sizes the Redis pool (workers + slack)
     setup_logging(cfg)
     tasks = build_tasks(cfg)
     # SIGTERM (what supervisors send) finishes running jobs, up to the lease; the sweeper covers a kill -9.

@@ -50,7 +50,9 @@ def register(huey: Huey, runtime: Callable[[], Runtime], *, sweep_minutes: int =
     """Declare the tasks on ``huey``; ``runtime()`` builds the worker's dependencies lazily."""
     holder: dict[str, Tasks] = {}
 
-    @huey.task(name="bananapics.generate")
+    # A database hiccup inside the task is retried by Huey (claim and finish are idempotent); the
+    # sweeper stays the backstop for anything that never comes back.
+    @huey.task(name="bananapics.generate", retries=2, retry_delay=2)
     def generate(job_id: str) -> None:
         outcome = run_job(job_id, runtime())
         if outcome.status == "retry":

@@ -256,3 +256,26 @@ def test_errors_are_typed(database):
         jobs.get("nope")
     with pytest.raises(NotFound):
         jobs.requeue("nope")
+
+
+def test_no_free_slot_means_retry_soon_not_skip(database, runtime):
+    settings.set_value("limits.model_concurrency", 1, actor=ADMIN)
+    user = new_user(100)
+    a = jobs.submit(user.id, "seedream-4", "a")
+    b = jobs.submit(user.id, "seedream-4", "b")
+    assert jobs.claim(a.id, "w1") is not None
+    outcome = run_job(b.id, runtime(Scripted()))
+    assert (outcome.status, outcome.delay_s) == ("retry", jobs.SLOT_RETRY_S)
+    assert jobs.get(b.id).status == "queued"
+    assert_ledger_clean()
+
+
+def test_lease_takeover_keeps_slot_count(database):
+    user = new_user(100)
+    job = jobs.submit(user.id, "nano-banana", "taken over")
+    assert jobs.claim(job.id, "dead-worker") is not None
+    Job.update(lease_until=utcnow() - dt.timedelta(seconds=1)).where(Job.id == job.id).execute()
+    again = jobs.claim(job.id, "new-worker")
+    assert again is not None and (again.worker, again.attempts) == ("new-worker", 2)
+    assert jobs.claim(job.id, "third") is None  # the new lease is fresh
+    assert_ledger_clean()  # model_slots.running still equals the one running job

@@ -159,24 +159,43 @@ def _claim(job_id: str, worker: str, timing: Timing) -> Job | None:
         if job.not_before and job.not_before > now:
             return None
         cap = int(settings.get("limits.model_concurrency"))
+        # Guard on the exact state just read: queued, or running with an expired lease (a takeover).
+        same_state = (Job.status == "queued") if job.status == "queued" else \
+            ((Job.status == "running") & (Job.lease_until < now))
+        claimed = (
+            Job.update(status="running", attempts=Job.attempts + 1, worker=worker, updated_at=now,
+                       lease_until=now + dt.timedelta(seconds=timing.lease_s),
+                       started_at=pw.fn.COALESCE(Job.started_at, now))
+            .where((Job.id == job_id) & same_state & (Job.attempts < Job.max_attempts))
+            .execute()
+        )
+        if claimed != 1:
+            return None
+        if job.status == "running":
+            return get(job_id)  # a lease taken over: the dead worker's slot passes to this one
+        # The hot model_slots row is updated last, so its lock is held only until the commit.
         slot = (
             ModelSlot.update(running=ModelSlot.running + 1)
             .where((ModelSlot.model == job.model) & (ModelSlot.running < cap))
             .execute()
         )
         if slot != 1:
-            return None
-        lease_expired = (Job.status == "running") & (Job.lease_until < now)
-        claimed = (
-            Job.update(status="running", attempts=Job.attempts + 1, worker=worker, updated_at=now,
-                       lease_until=now + dt.timedelta(seconds=timing.lease_s),
-                       started_at=pw.fn.COALESCE(Job.started_at, now))
-            .where((Job.id == job_id) & ((Job.status == "queued") | lease_expired) & (Job.attempts < Job.max_attempts))
-            .execute()
-        )
-        if claimed != 1:
-            raise _Unclaimed()  # roll the slot back
+            raise _Unclaimed()  # no free slot: roll the claim back
     return get(job_id)
+
+
+SLOT_RETRY_S = 1.0
+
+
+def waiting_for(job_id: str) -> float | None:
+    """Seconds until a queued job can be claimed (≥ SLOT_RETRY_S), or None when it is not queued."""
+    with connection():
+        job = Job.get_or_none(Job.id == job_id)
+    if job is None or job.status != "queued":
+        return None
+    if job.not_before is not None:
+        return max(SLOT_RETRY_S, (job.not_before - utcnow()).total_seconds())
+    return SLOT_RETRY_S
 
 
 def _release_slot(model: str, was_running: bool) -> None:
@@ -213,10 +232,9 @@ def _terminal(job_id: str, status: str, from_statuses: tuple[str, ...], **fields
             .execute()
         )
         if moved == 1:
-            _release_slot(job.model, job.status == "running")
             (User.update(inflight=User.inflight - 1)
              .where((User.id == job.user_id) & (User.inflight > 0)).execute())
-            return job
+            return job  # the caller releases the model slot as its last statement
     return None
 
 
@@ -238,6 +256,7 @@ def succeed(job_id: str, result_keys: list[str], *, worker: str | None = None) -
         refunded = outcome.refunded if outcome else 0
         _outbox(job, "job_result", {"images": result_keys[:delivered], "requested": job.count,
                                      "refunded": refunded, "model": job.model})
+        _release_slot(before.model, before.status == "running")
     return get(job_id)
 
 
@@ -250,6 +269,7 @@ def fail(job_id: str, kind: str, detail: str) -> Job:
         outcome = ledger.refund(job_id) if before.cost else None
         _outbox(before, "job_failed", {"reason": kind, "refunded": outcome.refunded if outcome else 0,
                                         "model": before.model})
+        _release_slot(before.model, before.status == "running")
     return get(job_id)
 
 
