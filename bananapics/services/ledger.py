@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import peewee as pw
 
-from bananapics.db import atomic, connection
+from bananapics.db import atomic, connection, is_postgres
 from bananapics.errors import IdempotencyConflict, InsufficientTokens, InvalidInput, NotFound
 from bananapics.models import Hold, Transfer, User, db, utcnow
 from bananapics.models.ledger import SYSTEM_ACCOUNTS
@@ -192,6 +192,8 @@ def hold(user_id: int, amount: int, ref: str, *, actor: str = "system") -> Trans
     ref = _check_ref(ref)
     debit, credit = Account(user_id, "available"), Account(user_id, "held")
     p = db.obj.param
+    if is_postgres():
+        return _hold_postgres(user_id, amount, ref, actor)
     with atomic():
         result = _move("hold", ref, amount, debit, credit, actor=actor, apply=False)
         if result.replayed:
@@ -212,6 +214,41 @@ def hold(user_id: int, amount: int, ref: str, *, actor: str = "system") -> Trans
     return result
 
 
+# Postgres runs a hold as one statement (data-modifying CTEs): the transfer row, the guarded
+# balance update and the hold row in one round trip. SQLite has no DML in CTEs and no network
+# round trips to save, so it keeps the three statements above.
+HOLD_PG = """
+WITH t AS (
+    INSERT INTO transfers (kind, ref, amount, debit_user_id, debit_account, credit_user_id, credit_account,
+                           actor, created_at)
+    VALUES ('hold', %(ref)s, %(amount)s, %(user)s, 'available', %(user)s, 'held', %(actor)s, %(now)s)
+    ON CONFLICT (kind, ref) DO NOTHING RETURNING id
+), u AS (
+    UPDATE users SET available = available - %(amount)s, held = held + %(amount)s, updated_at = %(now)s
+    WHERE id = %(user)s AND available >= %(amount)s AND EXISTS (SELECT 1 FROM t) RETURNING id
+), h AS (
+    INSERT INTO holds (ref, user_id, amount, status, settled, refunded, created_at)
+    SELECT %(ref)s, id, %(amount)s, 'open', 0, 0, %(now)s FROM u RETURNING ref
+)
+SELECT (SELECT id FROM t), (SELECT COUNT(*) FROM h)
+"""
+
+
+def _hold_postgres(user_id: int, amount: int, ref: str, actor: str) -> TransferResult:
+    debit, credit = Account(user_id, "available"), Account(user_id, "held")
+    with atomic():
+        try:
+            new_id, held = db.execute_sql(HOLD_PG, {"ref": ref, "amount": amount, "user": user_id,
+                                                    "actor": actor, "now": utcnow()}).fetchone()
+        except pw.IntegrityError as exc:
+            raise NotFound(f"user #{user_id} not found") from exc
+        if new_id is None:
+            return _replay("hold", ref, amount, debit, credit)
+        if held != 1:
+            raise InsufficientTokens(_available(user_id), amount)  # rolls the transfer row back
+    return TransferResult(new_id, "hold", ref, amount, debit, credit)
+
+
 def _finish(ref: str, share: tuple[int, int] | None, fixed: int | None, actor: str) -> HoldOutcome:
     """Close hold ``ref`` once, settling ``amount·K/N`` (``share``) or exactly ``fixed`` tokens.
 
@@ -221,6 +258,8 @@ def _finish(ref: str, share: tuple[int, int] | None, fixed: int | None, actor: s
     ref = _check_ref(ref)
     p = db.obj.param
     now = utcnow()
+    if is_postgres():
+        return _finish_postgres(ref, share, fixed, actor, now)
     with atomic():
         if fixed is not None:
             sql = (f"UPDATE holds SET status = 'closed', settled = {p}, refunded = amount - {p}, closed_at = {p}"
@@ -253,6 +292,49 @@ def _finish(ref: str, share: tuple[int, int] | None, fixed: int | None, actor: s
             (amount, refund, now, user, amount),
         ).rowcount
         if moved != 1:  # the CHECK would fire anyway; say what broke
+            raise InvalidInput(f"user #{user} holds less than hold {ref} ({amount}); run `ledger verify`")
+    return HoldOutcome(ref, user, amount, settle, refund)
+
+
+FINISH_PG = """
+WITH h AS (
+    UPDATE holds SET status = 'closed', settled = {settled}, refunded = amount - {settled}, closed_at = %(now)s
+    WHERE ref = %(ref)s AND status = 'open' {guard}
+    RETURNING user_id, amount, settled, refunded
+), moved AS (
+    INSERT INTO transfers (kind, ref, amount, debit_user_id, debit_account, credit_user_id, credit_account,
+                           actor, created_at)
+    SELECT 'settle', %(ref)s, settled, user_id, 'held', NULL, 'revenue', %(actor)s, %(now)s FROM h WHERE settled > 0
+    UNION ALL
+    SELECT 'refund', %(ref)s, refunded, user_id, 'held', user_id, 'available', %(actor)s, %(now)s
+    FROM h WHERE refunded > 0
+    RETURNING id
+), u AS (
+    UPDATE users SET held = held - h.amount, available = available + h.refunded, updated_at = %(now)s
+    FROM h WHERE users.id = h.user_id AND users.held >= h.amount RETURNING users.id
+)
+SELECT user_id, amount, settled, refunded, (SELECT COUNT(*) FROM u), (SELECT COUNT(*) FROM moved) FROM h
+"""
+FINISH_PG_SHARE = FINISH_PG.format(settled="(amount * %(k)s) / %(n)s", guard="")
+FINISH_PG_FIXED = FINISH_PG.format(settled="%(fixed)s", guard="AND amount >= %(fixed)s")
+
+
+def _finish_postgres(ref: str, share: tuple[int, int] | None, fixed: int | None, actor: str, now) -> HoldOutcome:
+    """The same close as the generic path, as one statement on Postgres (one round trip)."""
+    k, n = share or (1, 1)
+    sql = FINISH_PG_FIXED if fixed is not None else FINISH_PG_SHARE
+    with atomic():
+        row = db.execute_sql(sql, {"ref": ref, "now": now, "actor": actor, "k": k, "n": n, "fixed": fixed}).fetchone()
+        if row is None:
+            existing = Hold.get_or_none(Hold.ref == ref)
+            if existing is None:
+                raise NotFound(f"no hold {ref}")
+            if existing.status == "open":
+                raise InvalidInput(f"cannot settle {fixed!r} of a {existing.amount}-token hold")
+            return HoldOutcome(ref, existing.user_id, existing.amount, existing.settled, existing.refunded,
+                               replayed=True)
+        user, amount, settle, refund, users_moved, _ = (int(v) for v in row)
+        if users_moved != 1:
             raise InvalidInput(f"user #{user} holds less than hold {ref} ({amount}); run `ledger verify`")
     return HoldOutcome(ref, user, amount, settle, refund)
 
