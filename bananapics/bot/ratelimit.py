@@ -83,7 +83,7 @@ class TokenBucket:
     def try_take(self, n: float = 1) -> bool:
         """Take ``n`` tokens if available now; never blocks."""
         if self._refill() + _EPS >= n:
-            self._tokens = max(0.0, self._tokens - n) if self._tokens < n else self._tokens - n
+            self._tokens = max(0.0, self._tokens - n)
             return True
         return False
 
