@@ -1,0 +1,126 @@
+"""Screens: what a user sees for each state, as text plus inline buttons, in their language.
+
+Functions here run in a worker thread (they read the database through services) and return a
+:class:`Screen`; the bot edits the panel with it. ``route`` maps a decoded callback to a screen.
+Only screens that work are offered as buttons: the generate wizard, templates, history and top-up
+screens join the menu as they are built.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote
+
+from telethon import Button
+
+from bananapics import i18n
+from bananapics.bot.callbacks import Callback, StaleButton, encode
+from bananapics.db import atomic
+from bananapics.models import User
+from bananapics.services import drafts, ledger, pricing, referrals, users
+
+BOT_USERNAME = {"value": "BananaPicsBot"}  # set by build_bot from config
+
+
+@dataclass
+class Screen:
+    text: str
+    buttons: list[list[Any]] | None = field(default=None)
+
+
+def _btn(lang: str, key: str, screen: str, action: str, *args: Any, **fmt: Any) -> Any:
+    return Button.inline(i18n.t(lang, key, **fmt), encode(screen, action, *args))
+
+
+def _menu_row(lang: str) -> list[Any]:
+    return [_btn(lang, "btn-menu", "menu", "open")]
+
+
+def main_menu(user_id: int, welcome: str | None = None) -> Screen:
+    user = users.get_by_id(user_id)
+    lang = user.language
+    text = i18n.t(lang, "menu-title", balance=user.available)
+    if welcome:
+        text = f"{welcome}\n\n{text}"
+    return Screen(text, [
+        [_btn(lang, "btn-balance", "bal", "open"), _btn(lang, "btn-invite", "ref", "open")],
+        [_btn(lang, "btn-settings", "set", "open"), _btn(lang, "btn-help", "help", "open")],
+    ])
+
+
+def balance(user_id: int) -> Screen:
+    available, held = ledger.balance(user_id)
+    lang = users.get_by_id(user_id).language
+    key = "balance-title-held" if held else "balance-title"
+    return Screen(i18n.t(lang, key, balance=available, held=held), [_menu_row(lang)])
+
+
+def referral(user_id: int) -> Screen:
+    user = users.get_by_id(user_id)
+    lang = user.language
+    stats = referrals.stats(user_id)
+    rules = referrals.rules()
+    link = f"https://t.me/{BOT_USERNAME['value']}?start=ref_{stats.code}"
+    rule = "ref-rule-off" if rules.percent == 0 else f"ref-rule-{rules.mode}"
+    text = "\n".join([
+        i18n.t(lang, "ref-title"), "", i18n.t(lang, "ref-link"), link, "",
+        i18n.t(lang, "ref-stats", friends=stats.friends, earned=stats.earned),
+        i18n.t(lang, rule, percent=rules.percent),
+    ])
+    share = f"https://t.me/share/url?url={quote(link, safe='')}&text={quote(i18n.t(lang, 'ref-share-text'), safe='')}"
+    return Screen(text, [[Button.url(i18n.t(lang, "btn-share"), share)], _menu_row(lang)])
+
+
+def help_screen(user_id: int) -> Screen:
+    lang = users.get_by_id(user_id).language
+    lines = [i18n.t(lang, "help-text"), "", i18n.t(lang, "help-prices-title")]
+    for model in drafts.enabled_models():
+        lines.append(i18n.t(lang, "help-price-line", model=model.name, price=pricing.starting_price(model)))
+    lines += ["", i18n.t(lang, "help-commands")]
+    return Screen("\n".join(lines), [_menu_row(lang)])
+
+
+def settings_screen(user_id: int) -> Screen:
+    user = users.get_by_id(user_id)
+    lang = user.language
+    model = drafts.default_model()
+    text = i18n.t(lang, "settings-title", language=i18n.language_names()[lang],
+                  model=model.name if model else "—", ratio="1:1")
+    return Screen(text, [[_btn(lang, "btn-language", "set", "langs")], _menu_row(lang)])
+
+
+def languages(user_id: int) -> Screen:
+    lang = users.get_by_id(user_id).language
+    names = i18n.language_names()
+    row = [Button.inline(("✓ " if code == lang else "") + names[code], encode("set", "lang", code))
+           for code in i18n.LANGUAGES]
+    return Screen(i18n.t(lang, "settings-language-title"), [row, _menu_row(lang)])
+
+
+def set_language(user_id: int, code: str) -> tuple[Screen, str]:
+    if code not in i18n.LANGUAGES:
+        raise StaleButton(code)
+    with atomic():
+        User.update(language=code).where(User.id == user_id).execute()
+    return settings_screen(user_id), i18n.t(code, "settings-language-set")
+
+
+def route(user_id: int, cb: Callback) -> tuple[Screen, str | None]:
+    """The screen for a button press (and an optional toast); unknown routes are stale buttons."""
+    key = (cb.screen, cb.action)
+    if key == ("menu", "open"):
+        return main_menu(user_id), None
+    if key == ("bal", "open"):
+        return balance(user_id), None
+    if key == ("ref", "open"):
+        return referral(user_id), None
+    if key == ("help", "open"):
+        return help_screen(user_id), None
+    if key == ("set", "open"):
+        return settings_screen(user_id), None
+    if key == ("set", "langs"):
+        return languages(user_id), None
+    if key == ("set", "lang"):
+        return set_language(user_id, cb.args[0])
+    raise StaleButton(f"{cb.screen}:{cb.action} has no screen yet")

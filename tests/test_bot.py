@@ -1,0 +1,148 @@
+"""The bot through the simulated Telegram: /start, the panel, balance, referral link, settings,
+language, help, stale and forged buttons, banned users, command menus."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from bananapics.bot.app import build_bot
+from bananapics.config import load_config
+from bananapics.models import User
+from bananapics.services import users
+from bananapics.services.audit import Actor
+from bananapics.simtg import FakeTelegram, ManualClock, SimClient, SimUser
+from bananapics.simtg.server import Limits
+
+
+def scenario(database, body, **env):
+    """Run ``body(tg, bot)`` against a bot built on a simulated Telegram."""
+    config = load_config(None, environ={"BANANAPICS_USERS__START_BALANCE": "50", **env})
+
+    async def main():
+        tg = FakeTelegram(clock=ManualClock(), limits=Limits(rate_limits=False))
+        client = SimClient(telegram=tg)
+        bot = build_bot(config, client)
+        await client.start(bot_token=tg.bot_token)
+        await bot.start()
+        try:
+            await body(tg, bot)
+        finally:
+            await client.disconnect()
+
+    asyncio.run(main())
+
+
+def test_start_shows_one_panel_and_navigation_edits_it(database):
+    async def body(tg, bot):
+        ann = SimUser(tg, "Ann", lang_code="en")
+        await ann.start()
+        assert len(ann.messages) == 1
+        panel = ann.panel
+        assert "Welcome to BananaPics" in panel.text and "balance: 50 tokens" in panel.text
+        assert any("Balance" in b for b in ann.buttons())
+        answer = await ann.press("Balance")
+        assert answer.answered
+        assert len(ann.messages) == 1 and ann.panel.id == panel.id  # edited in place, no spam
+        assert ann.panel.text.startswith("💰 Balance: 50 tokens")
+        await ann.press("Menu")
+        assert "Welcome" not in ann.panel.text and "balance: 50" in ann.panel.text
+        await ann.send("/start")  # a new panel at the bottom; the old one loses its buttons
+        assert len(ann.messages) == 2 and ann.messages[0].buttons == []
+
+    scenario(database, body)
+
+
+def test_language_from_telegram_and_switch(database):
+    async def body(tg, bot):
+        ivan = SimUser(tg, "Ivan", lang_code="ru")
+        await ivan.start()
+        from bananapics import i18n
+
+        assert i18n.t("ru", "menu-title", balance=50) in ivan.panel.text
+        assert i18n.t("ru", "menu-welcome") in ivan.panel.text
+        assert users.get(ivan.id).language == "ru"
+        await ivan.press("⚙️")
+        await ivan.press("🌐")
+        answer = await ivan.press("English")
+        assert answer.message == "✅ Language: English"
+        assert users.get(ivan.id).language == "en"
+        assert "Settings" in ivan.panel.text
+
+    scenario(database, body)
+
+
+def test_referral_deep_link_binds_once_and_names_the_friend(database):
+    async def body(tg, bot):
+        ann = SimUser(tg, "Ann", lang_code="en")
+        await ann.start()
+        code = users.get(ann.id).referral_code
+        await ann.press("Invite")
+        assert f"t.me/BananaPicsBot?start=ref_{code}" in ann.panel.text
+        bob = SimUser(tg, "Bob", lang_code="en")
+        await bob.start(f"ref_{code}")
+        assert "Ann invited you" in bob.panel.text
+        assert users.get(bob.id).referrer_id == users.get(ann.id).id
+        eve = SimUser(tg, "Eve", lang_code="en")
+        await eve.start()
+        await eve.start(f"ref_{code}")  # not on the first /start: ignored
+        assert users.get(eve.id).referrer_id is None
+        await ann.start(f"ref_{code}")  # own link: ignored, no crash
+        assert users.get(ann.id).referrer_id is None
+        await bob.start("ref_nonsense")
+        await ann.press("Invite")
+        assert "Friends joined: 1" in ann.panel.text
+
+    scenario(database, body)
+
+
+def test_forged_and_stale_buttons_answer_outdated_and_show_the_menu(database):
+    async def body(tg, bot):
+        ann = SimUser(tg, "Ann", lang_code="en")
+        await ann.start()
+        for data in (b"bal:open:1", b"\xff\xfe", b"x" * 64, b"gen:model:../../etc", b"hist:page:0"):
+            answer = await ann.press_data(data)
+            assert answer.answered and answer.message == "This button is outdated."
+            assert "balance:" in ann.panel.text
+        assert User.get(User.tg_id == ann.id).available == 50
+
+    scenario(database, body)
+
+
+def test_banned_user_gets_one_short_message(database):
+    async def body(tg, bot):
+        spammer = SimUser(tg, "Spam", lang_code="en")
+        await spammer.start()
+        users.ban(spammer.id, reason="spam", actor=Actor.operator("ops"))
+        before = len(spammer.messages)
+        await spammer.send("/balance")
+        assert len(spammer.messages) == before + 1
+        assert spammer.last.text.startswith("⛔") and spammer.last.buttons == []
+        answer = await spammer.press_data(b"bal:open")
+        assert answer.alert and answer.message.startswith("⛔")
+
+    scenario(database, body)
+
+
+def test_command_menu_per_language_and_help_prices(database):
+    async def body(tg, bot):
+        assert ("balance", "Balance and top-up") in tg.commands_for(lang_code="en")
+        assert tg.commands_for(lang_code="ru") and tg.commands_for(lang_code="")
+        ann = SimUser(tg, "Ann", lang_code="en")
+        await ann.send("/help")
+        assert "Nano Banana Pro — from 30 tokens" in ann.panel.text
+
+    scenario(database, body)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_rate_limit_slows_a_flooding_user(database):
+    async def body(tg, bot):
+        bot.limiter.update(rate_per_min=6, burst=2)
+        ann = SimUser(tg, "Ann", lang_code="en")
+        await ann.start()
+        answers = [await ann.press_data(b"bal:open") for _ in range(4)]
+        assert [a.message for a in answers][-1] == "⏳ Too fast. Wait a second."
+
+    scenario(database, body)
