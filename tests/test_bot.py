@@ -17,15 +17,21 @@ from bananapics.simtg.server import Limits
 
 
 def scenario(database, body, **env):
-    """Run ``body(tg, bot)`` against a bot built on a simulated Telegram."""
-    config = load_config(None, environ={"BANANAPICS_USERS__START_BALANCE": "50", **env})
+    """Run ``body(tg, bot)`` against a bot built on a simulated Telegram (offline provider,
+    jobs run inline when their transaction commits; the test drives the delivery loop)."""
+    import tempfile
+
+    media = tempfile.mkdtemp(prefix="bananapics-media-")
+    config = load_config(None, environ={
+        "BANANAPICS_USERS__START_BALANCE": "50", "BANANAPICS_QUEUE__BACKEND": "immediate",
+        "BANANAPICS_PROVIDERS__FORCE_PROVIDER": "local", "BANANAPICS_STORAGE__PATH": media, **env})
 
     async def main():
         tg = FakeTelegram(clock=ManualClock(), limits=Limits(rate_limits=False))
         client = SimClient(telegram=tg)
         bot = build_bot(config, client)
         await client.start(bot_token=tg.bot_token)
-        await bot.start()
+        await bot.start(delivery_loop=False)
         try:
             await body(tg, bot)
         finally:
@@ -41,7 +47,7 @@ def test_start_shows_one_panel_and_navigation_edits_it(database):
         assert len(ann.messages) == 1
         panel = ann.panel
         assert "Welcome to BananaPics" in panel.text and "balance: 50 tokens" in panel.text
-        assert any("Balance" in b for b in ann.buttons())
+        assert any("Balance" in b for b in ann.buttons()) and any("Generate" in b for b in ann.buttons())
         answer = await ann.press("Balance")
         assert answer.answered
         assert len(ann.messages) == 1 and ann.panel.id == panel.id  # edited in place, no spam
@@ -146,3 +152,108 @@ def test_rate_limit_slows_a_flooding_user(database):
         assert [a.message for a in answers][-1] == "⏳ Too fast. Wait a second."
 
     scenario(database, body)
+
+
+def _jpeg() -> bytes:
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (96, 64), (250, 200, 30)).save(buf, "JPEG")
+    return buf.getvalue()
+
+
+def test_generate_end_to_end_with_reference_and_delivery(database):
+    from bananapics.bot.delivery import deliver_once
+    from bananapics.models import Job
+    from bananapics.services import ledger
+    from tests.helpers import assert_ledger_clean
+
+    async def body(tg, bot):
+        ann = SimUser(tg, "Ann", lang_code="en")
+        await ann.start()
+        await ann.press("Generate")
+        assert "Choose a model" in ann.panel.text
+        await ann.press("Nano Banana Pro")
+        assert "Send a description" in ann.panel.text
+        await ann.send("a banana astronaut")
+        assert "Send up to 14 photos" in ann.panel.text
+        await ann.send_photo(_jpeg())
+        assert "Photos added: 1 of 14" in ann.panel.text
+        await ann.press("Done")
+        assert "Price: 31 tokens · balance after: 19" in ann.panel.text
+        await ann.press("Generate — 31")
+        assert "Request accepted" in ann.panel.text
+        job = Job.get()
+        assert (job.status, job.delivered, len(job.refs)) == ("succeeded", 1, 1)
+        assert await deliver_once(bot.client, bot.storage, bot.sender) == 1
+        kinds = [m.media_kind for m in ann.messages[-3:]]
+        assert kinds[:2] == ["photo", "document"] and "Done: 1 image for 31 tokens" in ann.last.text
+        assert await deliver_once(bot.client, bot.storage, bot.sender) == 0  # sent once
+        assert ledger.balance(users.get(ann.id).id) == (19, 0)
+        assert_ledger_clean()
+
+    scenario(database, body)
+
+
+def test_failed_generation_tells_why_and_refunds(database):
+    from bananapics.bot.delivery import deliver_once
+    from bananapics.services import ledger
+
+    async def body(tg, bot):
+        ann = SimUser(tg, "Ann", lang_code="en")
+        await ann.start()
+        await ann.press("Generate")
+        await ann.press("SeeDream 4")
+        await ann.send("forbidden #fail:moderation")
+        await ann.press("Skip")
+        await ann.press("Generate — 10")
+        await deliver_once(bot.client, bot.storage, bot.sender)
+        assert "The model refused this prompt" in ann.last.text and "10 tokens were returned" in ann.last.text
+        assert ledger.balance(users.get(ann.id).id) == (50, 0)
+
+    scenario(database, body)
+
+
+def test_wizard_bad_input_and_stale_confirm(database):
+    async def body(tg, bot):
+        ann = SimUser(tg, "Ann", lang_code="en", user_id=555001)
+        await ann.start()
+        await ann.press("Generate")
+        await ann.press("GPT Image")
+        await ann.send_document(b"not an image at all", "notes.txt", "text/plain")
+        assert "That's not an image" in ann.panel.text
+        await ann.send("x" * 2001)
+        assert "too long" in ann.panel.text
+        await ann.send("a cat")
+        skip = ann.panel.button("Skip").data  # keep the bytes: the message itself is edited later
+        await ann.press("Skip")
+        await ann.press("Cancel")
+        answer = await ann.press_data(skip)
+        assert answer.message == "This button is outdated."
+        from bananapics.models import Job
+
+        assert Job.select().count() == 0
+
+    scenario(database, body)
+
+
+def test_not_enough_tokens_offers_top_up(database):
+    async def body(tg, bot):
+        ann = SimUser(tg, "Ann", lang_code="en")
+        await ann.start()
+        await ann.press("Generate")
+        await ann.press("Nano Banana Pro")
+        await ann.send("expensive")
+        await ann.press("Skip")
+        assert "Not enough tokens: the price is 30, your balance is 20" in ann.panel.text
+        assert "💰 Top up (+10)" in ann.buttons() and not any("Generate —" in b for b in ann.buttons())
+        await ann.press("Cancel")
+        await ann.press("Generate")
+        await ann.press("Nano Banana ·")
+        await ann.send("cheap")
+        await ann.press("Skip")
+        assert "Price: 15 tokens · balance after: 5" in ann.panel.text
+
+    scenario(database, body, BANANAPICS_USERS__START_BALANCE="20")

@@ -16,13 +16,16 @@ from typing import Any
 from telethon import TelegramClient, errors, events, functions, types
 
 from bananapics import i18n
-from bananapics.bot import screens
+import hashlib
+
+from bananapics.bot import delivery, screens, wizard
 from bananapics.bot.callbacks import StaleButton, decode
-from bananapics.bot.ratelimit import UserLimiter
+from bananapics.bot.ratelimit import SendLimiter, UserLimiter
+from bananapics.errors import BananaError
 from bananapics.config import Config
 from bananapics.db import atomic
 from bananapics.models import Panel, User
-from bananapics.services import referrals, users
+from bananapics.services import drafts, referrals, users
 
 log = logging.getLogger(__name__)
 
@@ -31,15 +34,29 @@ log = logging.getLogger(__name__)
 class Bot:
     config: Config
     client: TelegramClient
+    tasks: Any = None
+    storage: Any = None
     limiter: UserLimiter = field(default_factory=lambda: UserLimiter(rate_per_min=40, burst=10))
+    sender: SendLimiter = field(default_factory=SendLimiter)
+    delivery_task: asyncio.Task | None = None
 
-    async def start(self) -> None:
-        """Startup: the command menu in every language (Telegram shows the user's own)."""
+    async def start(self, *, delivery_loop: bool = True) -> None:
+        """Startup: the command menu in every language (Telegram shows the user's own) and the
+        delivery loop that sends finished jobs from the outbox."""
         for lang in i18n.LANGUAGES:
             commands = [types.BotCommand(name, text[:256]) for name, text in i18n.commands(lang)]
             await self.client(functions.bots.SetBotCommandsRequest(
                 scope=types.BotCommandScopeDefault(), lang_code="" if lang == i18n.DEFAULT else lang,
                 commands=commands))
+        if delivery_loop:
+            self.delivery_task = asyncio.create_task(delivery.run_forever(self.client, self.storage, self.sender))
+
+    def submit(self, user_id: int, chat_id: int):
+        """Confirm the user's draft; the job id is enqueued once the transaction commits."""
+        with atomic():
+            job = drafts.confirm(user_id, chat_id=chat_id)
+            self.tasks.enqueue_after_commit(job.id)
+        return job
 
     # ------------------------------------------------------------------ plumbing
 
@@ -83,9 +100,12 @@ def _remember_panel(user_id: int, chat_id: int, message_id: int) -> None:
             conflict_target=[Panel.user], update={Panel.chat_id: chat_id, Panel.message_id: message_id}).execute()
 
 
-def build_bot(config: Config, client: TelegramClient) -> Bot:
+def build_bot(config: Config, client: TelegramClient, tasks: Any = None) -> Bot:
     """Register every handler on ``client`` and return the bot (call ``await bot.start()``)."""
-    bot = Bot(config, client)
+    from bananapics.storage import make_storage
+    from bananapics.wiring import build_tasks
+
+    bot = Bot(config, client, tasks=tasks or build_tasks(config), storage=make_storage(config.storage))
     screens.BOT_USERNAME["value"] = config.telegram.bot_username
 
     async def guard(event: Any) -> User | None:
@@ -125,6 +145,47 @@ def build_bot(config: Config, client: TelegramClient) -> Bot:
                 else i18n.t(user.language, "menu-welcome")
         await bot.show(user, event.chat_id, await asyncio.to_thread(screens.main_menu, user.id, welcome))
 
+    @client.on(events.NewMessage(pattern=r"^/generate(?:@\w+)?\s*$"))
+    async def on_generate(event: Any) -> None:
+        user = await guard(event)
+        if user is None:
+            return
+        await asyncio.to_thread(drafts.reset, user.id)
+        await bot.show(user, event.chat_id, await asyncio.to_thread(wizard.models, user.id))
+
+    @client.on(events.NewMessage(func=lambda e: e.is_private and e.raw_text and not e.raw_text.startswith("/")
+                                 and not e.message.media))
+    async def on_text(event: Any) -> None:
+        """Text is the prompt of the user's draft."""
+        user = await guard(event)
+        if user is None:
+            return
+        try:
+            await asyncio.to_thread(drafts.set_prompt, user.id, event.raw_text)
+            screen = await asyncio.to_thread(wizard.refs, user.id)
+        except BananaError as exc:
+            screen = await asyncio.to_thread(wizard.prompt, user.id)
+            screen.text = wizard.error_text(user.language, exc) + "\n\n" + screen.text
+        await bot.show(user, event.chat_id, screen)
+
+    @client.on(events.NewMessage(func=lambda e: e.is_private and (e.photo or e.document)))
+    async def on_image(event: Any) -> None:
+        """A photo or an image file is a reference image of the draft."""
+        user = await guard(event)
+        if user is None:
+            return
+        note = None
+        try:
+            size = event.file.size if event.file else None
+            if size is not None and size > 10 * 1024 * 1024:
+                raise BananaError("too large", title="image_too_large")
+            data = await event.download_media(bytes)
+            key = await asyncio.to_thread(_store_reference, bot.storage, user.id, data)
+            await asyncio.to_thread(drafts.add_refs, user.id, [key])
+        except BananaError as exc:
+            note = wizard.error_text(user.language, exc)
+        await bot.show(user, event.chat_id, await asyncio.to_thread(wizard.refs, user.id, note))
+
     @client.on(events.NewMessage(pattern=r"^/(balance|help|lang|settings)(?:@\w+)?\s*$"))
     async def on_command(event: Any) -> None:
         user = await guard(event)
@@ -142,7 +203,10 @@ def build_bot(config: Config, client: TelegramClient) -> Bot:
             return
         try:
             cb = decode(event.data)
-            screen, toast = await asyncio.to_thread(screens.route, user.id, cb)
+            if cb.screen == "gen":
+                screen, toast = await asyncio.to_thread(wizard.route, user.id, cb, event.chat_id, bot.submit)
+            else:
+                screen, toast = await asyncio.to_thread(screens.route, user.id, cb)
         except StaleButton:
             await event.answer(i18n.t(user.language, "toast-outdated"))
             screen, toast = await asyncio.to_thread(screens.main_menu, user.id), None
@@ -152,6 +216,16 @@ def build_bot(config: Config, client: TelegramClient) -> Bot:
         await bot.show(user, event.chat_id, screen, edit_message=event.message_id)
 
     return bot
+
+
+def _store_reference(storage: Any, user_id: int, data: bytes) -> str:
+    from bananapics.images import prepare_reference
+    from bananapics.storage import reference_key
+
+    image = prepare_reference(data)
+    key = reference_key(user_id, hashlib.sha256(image.data).hexdigest()[:24], image.ext)
+    storage.put(key, image.data, image.mime)
+    return key
 
 
 def _mark_welcomed(user_id: int) -> None:

@@ -44,6 +44,7 @@ def main_menu(user_id: int, welcome: str | None = None) -> Screen:
     if welcome:
         text = f"{welcome}\n\n{text}"
     return Screen(text, [
+        [_btn(lang, "btn-generate", "gen", "new")],
         [_btn(lang, "btn-balance", "bal", "open"), _btn(lang, "btn-invite", "ref", "open")],
         [_btn(lang, "btn-settings", "set", "open"), _btn(lang, "btn-help", "help", "open")],
     ])
