@@ -2,7 +2,7 @@
 .PHONY: run test bench clean
 
 run:
-	python3 -m venv .venv && .venv/bin/pip install -q -e . && .venv/bin/bananapics db upgrade && .venv/bin/bananapics status
+	python3 -m venv .venv && .venv/bin/pip install -q -e . && .venv/bin/bananapics demo
 
 test:
 	python3 -m venv .venv && .venv/bin/pip install -q -e '.[test]' && .venv/bin/python -m pytest

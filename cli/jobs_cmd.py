@@ -152,3 +152,26 @@ def worker(workers: Annotated[int | None, typer.Option("--workers", "-w", help="
                                           graceful_signal="TERM", shutdown_timeout=cfg.jobs.lease_s)
     out.print(f"worker: {cfg.queue.backend} queue, {workers or cfg.queue.workers} threads, sweeper {'on' if periodic else 'off'}")
     consumer.run()
+
+
+def demo(name: Annotated[str, typer.Option(help="Your first name in the chat.")] = "You",
+         lang: Annotated[str, typer.Option(help="Your Telegram language: uz, ru or en.")] = "en",
+         out_dir: Annotated[Path, typer.Option("--out", help="Where generated images are written.")] = Path("data/demo")) -> None:
+    """Chat with the real bot in this terminal: offline images, SQLite, simulated Telegram."""
+    import asyncio
+
+    from bananapics import db as dbm
+    from bananapics.demo import demo_config, run_demo
+
+    cfg = demo_config(config())
+    dbm.upgrade(database(require_schema=False))
+
+    async def read_line():
+        try:
+            return await asyncio.to_thread(input, "you> ")
+        except EOFError:
+            return None
+
+    from rich.console import Console
+
+    asyncio.run(run_demo(cfg, read_line, Console(), out_dir, first_name=name, lang=lang))

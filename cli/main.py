@@ -42,6 +42,7 @@ app.add_typer(jobs_cmd.app, name="jobs")
 app.add_typer(providers_cmd.app, name="providers")
 app.command("generate")(jobs_cmd.generate)
 app.command("worker")(jobs_cmd.worker)
+app.command("demo")(jobs_cmd.demo)
 app.command("status")(status_cmd.status)
 app.command("audit")(status_cmd.audit_log)
 

@@ -29,8 +29,7 @@ async def deliver_once(client: TelegramClient, storage, limiter: SendLimiter, ba
     sent = 0
     for row in rows:
         try:
-            await limiter.acquire(row.chat_id)
-            await _send(client, storage, row)
+            await _send(client, storage, row, limiter)
         except errors.FloodWaitError as exc:
             limiter.pause_all(exc.seconds)
             await asyncio.to_thread(outbox.retry, row.id, f"FloodWait {exc.seconds}", delay_s=exc.seconds)
@@ -53,7 +52,8 @@ def _blocked(row: Outbox, error: str) -> None:
     outbox.give_up(row.id, error)
 
 
-async def _send(client: TelegramClient, storage, row: Outbox) -> None:
+async def _send(client: TelegramClient, storage, row: Outbox, limiter: SendLimiter) -> None:
+    """Send one outbox row; every Telegram message goes through the limiter (a row may be three)."""
     user = await asyncio.to_thread(users.get_by_id, row.user_id)
     lang = user.language
     data = row.data
@@ -67,21 +67,26 @@ async def _send(client: TelegramClient, storage, row: Outbox) -> None:
             blob.name = f"bananapics-{job.id[:8]}-{n + 1}.{key.rsplit('.', 1)[-1]}"
             files.append(blob)
         caption = i18n.t(lang, "result-caption", model=data.get("model", ""), prompt=job.prompt[:300])[:1024]
+        await limiter.acquire(row.chat_id, messages=len(files))
         await client.send_file(row.chat_id, files, caption=caption)
         for blob in files:
             blob.seek(0)
+        await limiter.acquire(row.chat_id, messages=len(files))
         await client.send_file(row.chat_id, files, force_document=True, caption=i18n.t(lang, "result-files"))
         text = i18n.t(lang, "result-done", count=len(files), cost=job.cost - data.get("refunded", 0))
         if data.get("refunded"):
             text += "\n" + i18n.t(lang, "result-partial", got=len(files), asked=data.get("requested", len(files)),
                                   refund=data["refunded"])
+        await limiter.acquire(row.chat_id)
         await client.send_message(row.chat_id, text, buttons=menu)
     elif row.kind == "job_failed":
         lines = [i18n.t(lang, "fail-title"), i18n.t(lang, i18n.provider_error_key(data.get("reason")))]
         if data.get("refunded"):
             lines.append(i18n.t(lang, "fail-refund", tokens=data["refunded"]))
+        await limiter.acquire(row.chat_id)
         await client.send_message(row.chat_id, "\n".join(lines), buttons=menu)
     else:
+        await limiter.acquire(row.chat_id)
         await client.send_message(row.chat_id, str(data.get("text", "")))
 
 

@@ -1,0 +1,30 @@
+"""`bananapics demo`: the terminal chat drives the real bot end to end and saves the images."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+
+from rich.console import Console
+
+from bananapics.config import load_config
+from bananapics.demo import demo_config, run_demo
+
+
+def test_demo_session_generates_and_saves_an_image(database, database_url, tmp_path):
+    cfg = demo_config(load_config(None, environ={"BANANAPICS_DATABASE__URL": database_url,
+                                                 "BANANAPICS_STORAGE__PATH": str(tmp_path / "media")}))
+    script = iter(["#1", "#1", "a yellow banana", "#1", "#9", "#1", "@/nonexistent.png", "quit"])
+
+    async def read_line():
+        return next(script, None)
+
+    buffer = io.StringIO()
+    asyncio.run(run_demo(cfg, read_line, Console(file=buffer, width=120), tmp_path / "out"))
+    text = buffer.getvalue()
+    assert "balance: 100 tokens" in text  # the demo's starting balance
+    assert "Price: 15 tokens · balance after: 85" in text
+    assert "no button #9" in text and "cannot read /nonexistent.png" in text
+    assert "Done: 1 image for 15 tokens" in text
+    saved = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert len(saved) == 2 and all((tmp_path / "out" / name).stat().st_size > 0 for name in saved)
