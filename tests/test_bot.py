@@ -257,3 +257,23 @@ def test_not_enough_tokens_offers_top_up(database):
         assert "Price: 15 tokens · balance after: 5" in ann.panel.text
 
     scenario(database, body, BANANAPICS_USERS__START_BALANCE="20")
+
+
+def test_legal_commands_and_cancel(database):
+    async def body(tg, bot):
+        ann = SimUser(tg, "Ann", lang_code="en")
+        await ann.start()
+        for command in ("/terms", "/privacy", "/support", "/paysupport"):
+            await ann.send(command)
+            assert ann.last.text and ann.last.buttons == []
+        assert "@BananaPicsSupport" in ann.last.text
+        await ann.press("Generate")
+        await ann.press("SeeDream 4")
+        await ann.send("half-done idea")
+        await ann.send("/cancel")
+        assert "Cancelled. No tokens were charged." in ann.panel.text
+        from bananapics.services import drafts
+
+        assert drafts.get(users.get(ann.id).id).prompt is None
+
+    scenario(database, body)

@@ -186,6 +186,24 @@ def build_bot(config: Config, client: TelegramClient, tasks: Any = None) -> Bot:
             note = wizard.error_text(user.language, exc)
         await bot.show(user, event.chat_id, await asyncio.to_thread(wizard.refs, user.id, note))
 
+    @client.on(events.NewMessage(pattern=r"^/(terms|privacy|support|paysupport)(?:@\w+)?\s*$"))
+    async def on_legal(event: Any) -> None:
+        """Texts Telegram requires of bots that take payments."""
+        user = await guard(event)
+        if user is None:
+            return
+        name = event.pattern_match.group(1)
+        await event.respond(i18n.t(user.language, f"{name}-text", contact=config.telegram.support_contact))
+
+    @client.on(events.NewMessage(pattern=r"^/cancel(?:@\w+)?\s*$"))
+    async def on_cancel(event: Any) -> None:
+        user = await guard(event)
+        if user is None:
+            return
+        await asyncio.to_thread(drafts.reset, user.id)
+        screen = await asyncio.to_thread(screens.main_menu, user.id, i18n.t(user.language, "gen-cancelled"))
+        await bot.show(user, event.chat_id, screen)
+
     @client.on(events.NewMessage(pattern=r"^/(balance|help|lang|settings)(?:@\w+)?\s*$"))
     async def on_command(event: Any) -> None:
         user = await guard(event)
