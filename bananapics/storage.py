@@ -478,3 +478,16 @@ def make_storage(cfg: StorageConfig) -> Storage:
                           f"(set BANANAPICS_STORAGE__{missing.upper()} or {missing}_file)")
     return S3Storage(cfg.s3_bucket, endpoint_url=cfg.s3_endpoint or None, region=cfg.s3_region or None,
                      access_key=access, secret_key=secret)
+
+
+def store_reference(storage: Storage, user_id: int, data: bytes) -> str:
+    """Validate and re-encode an uploaded image (``images.prepare_reference``) and store it under a
+    content-addressed key, so the same photo sent twice is stored once. Returns the key."""
+    import hashlib
+
+    from bananapics.images import prepare_reference
+
+    image = prepare_reference(data)
+    key = reference_key(user_id, hashlib.sha256(image.data).hexdigest()[:24], image.ext)
+    storage.put(key, image.data, image.mime)
+    return key

@@ -16,13 +16,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from bananapics.providers.base import GenerationRequest, ImageIn, Provider, ProviderError
+from bananapics.images import EXT_BY_MIME
 from bananapics.services import jobs
+from bananapics.storage import job_output_key
 from bananapics.services.jobs import Timing
 
 log = logging.getLogger(__name__)
 
-MIME_BY_EXT = {"png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg", "webp": "image/webp"}
-EXT_BY_MIME = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp"}
+MIME_BY_EXT = {ext: mime for mime, ext in EXT_BY_MIME.items()} | {"jpeg": "image/jpeg"}
 BACKOFF_S = (5.0, 20.0, 60.0)
 
 
@@ -76,8 +77,6 @@ def run_job(job_id: str, rt: Runtime) -> Outcome:
                 return Outcome("retry", delay)
         return Outcome(jobs.fail(job_id, exc.kind, exc.detail).status)
     keys = []
-    from bananapics.storage import job_output_key
-
     for n, image in enumerate(images[: job.count]):
         keys.append(job_output_key(job.id, n, EXT_BY_MIME.get(image.mime, "png")))
         rt.storage.put(keys[-1], image.data, image.mime)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import time
 from pathlib import Path
 
@@ -12,7 +11,8 @@ from bananapics.errors import InvalidInput
 from bananapics.models import Job
 from bananapics.services import jobs, users
 from bananapics.wiring import build_runtime
-from bananapics.worker import EXT_BY_MIME, run_job
+from bananapics.storage import store_reference
+from bananapics.worker import run_job
 
 # Jobs run without --user belong to this house account and are free (cost 0, no hold): an operator
 # trying a model or a key should not need tokens. With --user the user's balance pays as usual.
@@ -20,19 +20,13 @@ OPERATOR_TG_ID = 1
 
 
 def _reference_keys(runtime, user_id: int, paths: list[Path]) -> list[str]:
-    from bananapics.images import prepare_reference
-    from bananapics.storage import reference_key
-
     keys = []
     for path in paths:
         try:
             data = path.read_bytes()
         except OSError as exc:
             raise InvalidInput(f"cannot read {path}: {exc.strerror}") from None
-        image = prepare_reference(data)
-        key = reference_key(user_id, hashlib.sha256(image.data).hexdigest()[:24], EXT_BY_MIME.get(image.mime, "jpg"))
-        runtime.storage.put(key, image.data, image.mime)
-        keys.append(key)
+        keys.append(store_reference(runtime.storage, user_id, data))
     return keys
 
 

@@ -16,8 +16,6 @@ from typing import Any
 from telethon import TelegramClient, errors, events, functions, types
 
 from bananapics import i18n
-import hashlib
-
 from bananapics.bot import delivery, screens, wizard
 from bananapics.bot.callbacks import StaleButton, decode
 from bananapics.bot.ratelimit import SendLimiter, UserLimiter
@@ -26,6 +24,7 @@ from bananapics.config import Config
 from bananapics.db import atomic
 from bananapics.models import Panel, User
 from bananapics.services import drafts, referrals, users
+from bananapics.storage import store_reference
 
 log = logging.getLogger(__name__)
 
@@ -180,7 +179,7 @@ def build_bot(config: Config, client: TelegramClient, tasks: Any = None) -> Bot:
             if size is not None and size > 10 * 1024 * 1024:
                 raise BananaError("too large", title="image_too_large")
             data = await event.download_media(bytes)
-            key = await asyncio.to_thread(_store_reference, bot.storage, user.id, data)
+            key = await asyncio.to_thread(store_reference, bot.storage, user.id, data)
             await asyncio.to_thread(drafts.add_refs, user.id, [key])
         except BananaError as exc:
             note = wizard.error_text(user.language, exc)
@@ -234,16 +233,6 @@ def build_bot(config: Config, client: TelegramClient, tasks: Any = None) -> Bot:
         await bot.show(user, event.chat_id, screen, edit_message=event.message_id)
 
     return bot
-
-
-def _store_reference(storage: Any, user_id: int, data: bytes) -> str:
-    from bananapics.images import prepare_reference
-    from bananapics.storage import reference_key
-
-    image = prepare_reference(data)
-    key = reference_key(user_id, hashlib.sha256(image.data).hexdigest()[:24], image.ext)
-    storage.put(key, image.data, image.mime)
-    return key
 
 
 def _mark_welcomed(user_id: int) -> None:

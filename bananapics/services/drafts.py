@@ -60,7 +60,7 @@ def _model(draft: Draft) -> AiModel:
     return model
 
 
-def _fit_settings(model: AiModel, settings: dict[str, Any], refs: int) -> dict[str, Any]:
+def _fit_settings(model: AiModel, settings: dict[str, Any]) -> dict[str, Any]:
     """Keep the settings the new model supports; drop the rest (it falls back to defaults)."""
     kept: dict[str, Any] = {}
     for key, value in settings.items():
@@ -82,7 +82,7 @@ def choose_model(user_id: int, model_id: str) -> Draft:
     draft = get(user_id)
     limits = json.loads(model.limits or "{}")
     refs = draft.refs[: int(limits.get("max_refs", 0))]
-    settings = _fit_settings(model, {k: v for k, v in draft.settings_dict.items() if k != "refs"}, len(refs))
+    settings = _fit_settings(model, {k: v for k, v in draft.settings_dict.items() if k != "refs"})
     step = "prompt" if not draft.prompt else "confirm"
     return _save(user_id, model=model.id, settings=json.dumps(settings), ref_keys=json.dumps(refs), step=step)
 

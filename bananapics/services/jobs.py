@@ -30,7 +30,7 @@ import peewee as pw
 
 from bananapics.db import atomic, connection
 from bananapics.errors import BananaError, InvalidInput, NotFound, UserBanned
-from bananapics.models import AiModel, Job, ModelSlot, Outbox, User, utcnow
+from bananapics.models import AiModel, InvoiceIntent, Job, ModelSlot, Outbox, User, utcnow
 from bananapics.models.jobs import ACTIVE, TERMINAL
 from bananapics.services import ledger, pricing, settings
 
@@ -316,8 +316,6 @@ def requeue(job_id: str) -> Job:
 
 def sweep(timing: Timing = Timing(), now: dt.datetime | None = None) -> SweepReport:
     """One pass of the sweeper; returns what it did (the caller enqueues ``requeued``)."""
-    from bananapics.models import InvoiceIntent
-
     now = now or utcnow()
     report = SweepReport()
     with connection():

@@ -249,6 +249,16 @@ def _hold_postgres(user_id: int, amount: int, ref: str, actor: str) -> TransferR
     return TransferResult(new_id, "hold", ref, amount, debit, credit)
 
 
+def _already_closed(ref: str, fixed: int | None) -> HoldOutcome:
+    """The close claimed nothing: a replay (the first outcome), an unknown ref, or too big a settle."""
+    existing = Hold.get_or_none(Hold.ref == ref)
+    if existing is None:
+        raise NotFound(f"no hold {ref}")
+    if existing.status == "open":
+        raise InvalidInput(f"cannot settle {fixed!r} of a {existing.amount}-token hold")
+    return HoldOutcome(ref, existing.user_id, existing.amount, existing.settled, existing.refunded, replayed=True)
+
+
 def _finish(ref: str, share: tuple[int, int] | None, fixed: int | None, actor: str) -> HoldOutcome:
     """Close hold ``ref`` once, settling ``amount·K/N`` (``share``) or exactly ``fixed`` tokens.
 
@@ -273,13 +283,7 @@ def _finish(ref: str, share: tuple[int, int] | None, fixed: int | None, actor: s
             params = (k, n, k, n, now, ref)
         row = db.execute_sql(sql, params).fetchone()
         if row is None:
-            existing = Hold.get_or_none(Hold.ref == ref)
-            if existing is None:
-                raise NotFound(f"no hold {ref}")
-            if existing.status == "open":
-                raise InvalidInput(f"cannot settle {fixed!r} of a {existing.amount}-token hold")
-            return HoldOutcome(ref, existing.user_id, existing.amount, existing.settled, existing.refunded,
-                               replayed=True)
+            return _already_closed(ref, fixed)
         user, amount, settle, refund = (int(v) for v in row)
         held = Account(user, "held")
         if settle:
@@ -326,13 +330,7 @@ def _finish_postgres(ref: str, share: tuple[int, int] | None, fixed: int | None,
     with atomic():
         row = db.execute_sql(sql, {"ref": ref, "now": now, "actor": actor, "k": k, "n": n, "fixed": fixed}).fetchone()
         if row is None:
-            existing = Hold.get_or_none(Hold.ref == ref)
-            if existing is None:
-                raise NotFound(f"no hold {ref}")
-            if existing.status == "open":
-                raise InvalidInput(f"cannot settle {fixed!r} of a {existing.amount}-token hold")
-            return HoldOutcome(ref, existing.user_id, existing.amount, existing.settled, existing.refunded,
-                               replayed=True)
+            return _already_closed(ref, fixed)
         user, amount, settle, refund, users_moved, _ = (int(v) for v in row)
         if users_moved != 1:
             raise InvalidInput(f"user #{user} holds less than hold {ref} ({amount}); run `ledger verify`")
