@@ -57,6 +57,7 @@ import peewee as pw  # noqa: E402
 import psycopg2  # noqa: E402
 
 from bananapics import db as dbm  # noqa: E402
+from bench.common import cpu_ticks as _cpu_ticks, log, print_footer  # noqa: E402
 from bananapics.config import DatabaseConfig  # noqa: E402
 from bananapics.models import User, utcnow  # noqa: E402
 from bananapics.models import db as proxy  # noqa: E402
@@ -74,10 +75,6 @@ ACTOR = "bench"
 MIX = (("settle", 0.70), ("partial", 0.10), ("refund", 0.20))
 
 OUT = sys.stdout  # human-readable output; moves to stderr with --json
-
-
-def log(msg: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
 
 
 # ---------------------------------------------------------------- the workload
@@ -146,18 +143,6 @@ class RunResult:
 
 
 _NPROC = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-
-
-def _cpu_ticks() -> tuple[int, int]:
-    """(busy, total) jiffies over all CPUs from /proc/stat; (0, 0) where unavailable."""
-    try:
-        with open("/proc/stat") as f:
-            fields = [int(x) for x in f.readline().split()[1:]]
-    except (OSError, ValueError):
-        return 0, 0
-    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
-    total = sum(fields[:8])
-    return total - idle, total
 
 
 def _pg_server_cpu() -> float | None:
@@ -935,11 +920,7 @@ def print_report(report: dict) -> None:
                     p(f"  errors: {r['errors']} first: {r['first_error']}")
             p(f"{'  ratio service ÷ raw':36}{pair['ratio']:>7.2f}")
         p("")
-    for line in report.get("notes", []):
-        p(f"NOTE: {line}")
-    for line in report.get("problems", []):
-        p(f"PROBLEM: {line}")
-    p(f"total wall time {report['wall_seconds']:.0f} s; result: {report['status']}")
+    print_footer(p, report)
 
 
 # ---------------------------------------------------------------- main

@@ -62,6 +62,7 @@ if str(ROOT) not in sys.path:
 
 import psycopg2  # noqa: E402
 
+from bench.common import cpu_ticks, log, print_footer  # noqa: E402
 from bench.ledger import PgTarget, machine_facts  # noqa: E402
 
 DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -81,10 +82,6 @@ TERMINAL = ("succeeded", "partial", "failed")
 OUT = sys.stdout  # human-readable report; moves to stderr with --json
 _NPROC = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 _TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
-
-
-def log(msg: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
 
 
 # ---------------------------------------------------------------- the raw consumer (a subprocess)
@@ -158,16 +155,6 @@ def comm_cpu(comm: str) -> float | None:
         total += sum(int(x) for x in fields[11:15])
         seen = True
     return total / _TICK if seen else None
-
-
-def cpu_ticks() -> tuple[int, int]:
-    try:
-        with open("/proc/stat") as f:
-            fields = [int(x) for x in f.readline().split()[1:]]
-    except (OSError, ValueError):
-        return 0, 0
-    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
-    return sum(fields[:8]) - idle, sum(fields[:8])
 
 
 def proc_status_kb(pid: int, key: str) -> int | None:
@@ -860,11 +847,7 @@ def print_report(r: dict) -> None:
     p(f"verify(): {len(r.get('breaches', []))} breaches")
     for line in r.get("breaches", [])[:10]:
         p(f"  BREACH {line}")
-    for line in r.get("notes", []):
-        p(f"NOTE: {line}")
-    for line in r.get("problems", []):
-        p(f"PROBLEM: {line}")
-    p(f"total wall time {r['wall_seconds']:.0f} s; result: {r['status']}")
+    print_footer(p, r)
 
 
 # ---------------------------------------------------------------- main
