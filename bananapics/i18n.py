@@ -1,6 +1,8 @@
 """User-facing texts in Uzbek (default, Latin script), Russian and English, through Project Fluent.
 
-The catalogs are ``bananapics/locales/<lang>/main.ftl`` (shipped in the wheel as package data).
+The catalogs are ``bananapics/locales/<lang>/*.ftl`` (shipped in the wheel as package data): one
+file per area (``main.ftl``, ``payments.ftl``…), read in name order as one catalog; a key defined in
+two files of a language is an error the tests catch.
 Every text the bot shows goes through :func:`t`::
 
     t("ru", "menu-title", balance=120)      # "🍌 BananaPics — баланс: 120 токенов"
@@ -37,7 +39,7 @@ log = logging.getLogger(__name__)
 
 LANGUAGES: tuple[str, ...] = ("uz", "ru", "en")
 DEFAULT = "uz"
-CATALOG = "main.ftl"
+CATALOG = "*.ftl"
 MISSING_ARG = "?"
 
 # Commands shown in Telegram's command menu (SetBotCommands), in this order; descriptions are
@@ -83,7 +85,7 @@ class Translator:
     def __init__(self, lang: str, source: str | None = None) -> None:
         self.lang = lang
         if source is None:
-            source = resources.files("bananapics").joinpath("locales", lang, CATALOG).read_text("utf-8")
+            source = "\n".join(text for _, text in catalog_files(lang))
         resource = FluentResource(source)
         self.junk = [entry.content for entry in resource.body if isinstance(entry, fast.Junk)]
         for junk in self.junk:
@@ -125,6 +127,13 @@ class Translator:
             return key, [LookupError(f"{key} has no value")]
         text, errors = self.bundle.format_pattern(message.value, args)
         return str(text), list(errors)
+
+
+def catalog_files(lang: str) -> list[tuple[str, str]]:
+    """``(file name, text)`` of every ``.ftl`` file of a language, in name order."""
+    folder = resources.files("bananapics").joinpath("locales", lang)
+    files = sorted((entry for entry in folder.iterdir() if entry.name.endswith(".ftl")), key=lambda e: e.name)
+    return [(entry.name, entry.read_text("utf-8")) for entry in files]
 
 
 @lru_cache(maxsize=None)

@@ -91,6 +91,20 @@ def test_catalogs_parse_cleanly():
         assert len(i18n.keys(lang)) > 250
 
 
+def test_no_key_is_defined_twice_and_files_match_across_languages():
+    """Catalogs are split by area (main.ftl, payments.ftl…): the same files in every language, no key twice."""
+    names = {lang: [name for name, _ in i18n.catalog_files(lang)] for lang in LANGS}
+    assert names["uz"][0] == "main.ftl" or "main.ftl" in names["uz"]
+    for lang in OTHERS:
+        assert names[lang] == names[i18n.DEFAULT], lang
+    for lang in LANGS:
+        seen: dict[str, str] = {}
+        for name, text in i18n.catalog_files(lang):
+            for key in re.findall(r"^([a-z][a-z0-9-]*)\s*=", text, flags=re.M):
+                assert key not in seen, f"{lang}: {key} in both {seen[key]} and {name}"
+                seen[key] = name
+
+
 @pytest.mark.parametrize("lang", OTHERS)
 def test_same_keys_in_every_language(lang):
     uz, other = i18n.keys(i18n.DEFAULT), i18n.keys(lang)

@@ -11,13 +11,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import Any
 
 from telethon import TelegramClient, errors, events, functions, types
 
 from bananapics import i18n
 from bananapics.bot import delivery, screens, wizard
-from bananapics.bot.callbacks import StaleButton, decode
+from bananapics.bot.callbacks import Callback, StaleButton, decode
 from bananapics.bot.ratelimit import SendLimiter, UserLimiter
 from bananapics.errors import BananaError
 from bananapics.config import Config
@@ -38,6 +39,10 @@ class Bot:
     limiter: UserLimiter = field(default_factory=lambda: UserLimiter(rate_per_min=40, burst=10))
     sender: SendLimiter = field(default_factory=SendLimiter)
     delivery_task: asyncio.Task | None = None
+    # callback screen prefix ("gen", "bal"…) → router(user_id, cb, chat_id) -> (Screen, toast|None),
+    # run in a thread; prefixes without an entry go to ``screens.route``. Feature modules
+    # (``bananapics.bot.<area>``) add their own in their ``register(bot)``.
+    routers: dict[str, Callable[[int, Callback, int], tuple[screens.Screen, str | None]]] = field(default_factory=dict)
 
     async def start(self, *, delivery_loop: bool = True) -> None:
         """Startup: the command menu in every language (Telegram shows the user's own) and the
@@ -58,6 +63,23 @@ class Bot:
         return job
 
     # ------------------------------------------------------------------ plumbing
+
+    async def guard(self, event: Any) -> User | None:
+        """Registration, ban and flood control shared by every handler; None means stop here."""
+        if not event.is_private:
+            return None
+        user = await self.user_of(event)
+        if user.banned:
+            if isinstance(event, events.CallbackQuery.Event):
+                await event.answer(i18n.t(user.language, "banned"), alert=True)
+            else:
+                await event.respond(i18n.t(user.language, "banned"))
+            return None
+        if not self.limiter.allow(user.tg_id):
+            if isinstance(event, events.CallbackQuery.Event):
+                await event.answer(i18n.t(user.language, "toast-slow-down"))
+            return None
+        return user
 
     async def user_of(self, event: Any) -> User:
         sender = await event.get_sender()
@@ -107,22 +129,8 @@ def build_bot(config: Config, client: TelegramClient, tasks: Any = None) -> Bot:
     bot = Bot(config, client, tasks=tasks or build_tasks(config), storage=make_storage(config.storage))
     screens.BOT_USERNAME["value"] = config.telegram.bot_username
 
-    async def guard(event: Any) -> User | None:
-        """Registration, ban and flood control shared by every handler; None means stop here."""
-        if not event.is_private:
-            return None
-        user = await bot.user_of(event)
-        if user.banned:
-            if isinstance(event, events.CallbackQuery.Event):
-                await event.answer(i18n.t(user.language, "banned"), alert=True)
-            else:
-                await event.respond(i18n.t(user.language, "banned"))
-            return None
-        if not bot.limiter.allow(user.tg_id):
-            if isinstance(event, events.CallbackQuery.Event):
-                await event.answer(i18n.t(user.language, "toast-slow-down"))
-            return None
-        return user
+    guard = bot.guard
+    bot.routers["gen"] = lambda user_id, cb, chat_id: wizard.route(user_id, cb, chat_id, bot.submit)
 
     @client.on(events.NewMessage(pattern=r"^/start(?:@\w+)?(?:\s+(\S{1,64}))?\s*$"))
     async def on_start(event: Any) -> None:
@@ -220,8 +228,9 @@ def build_bot(config: Config, client: TelegramClient, tasks: Any = None) -> Bot:
             return
         try:
             cb = decode(event.data)
-            if cb.screen == "gen":
-                screen, toast = await asyncio.to_thread(wizard.route, user.id, cb, event.chat_id, bot.submit)
+            router = bot.routers.get(cb.screen)
+            if router is not None:
+                screen, toast = await asyncio.to_thread(router, user.id, cb, event.chat_id)
             else:
                 screen, toast = await asyncio.to_thread(screens.route, user.id, cb)
         except StaleButton:
