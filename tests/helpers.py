@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
+import tempfile
 
+from bananapics.bot.app import build_bot
+from bananapics.config import load_config
 from bananapics.services import users
 from bananapics.services.verify import verify
+from bananapics.simtg import FakeTelegram, ManualClock, SimClient
+from bananapics.simtg.server import Limits
 
 _ids = itertools.count(700_000_001)
 
@@ -19,3 +25,25 @@ def new_user(start: int = 0, **kwargs):
 def assert_ledger_clean() -> None:
     breaches = verify()
     assert breaches == [], "\n".join(f"{b.check}: {b.detail}" for b in breaches)
+
+
+def scenario(database, body, **env):
+    """Run ``body(tg, bot)`` against a bot built on a simulated Telegram (offline provider,
+    jobs run inline when their transaction commits; the test drives the delivery loop)."""
+    media = tempfile.mkdtemp(prefix="bananapics-media-")
+    config = load_config(None, environ={
+        "BANANAPICS_USERS__START_BALANCE": "50", "BANANAPICS_QUEUE__BACKEND": "immediate",
+        "BANANAPICS_PROVIDERS__FORCE_PROVIDER": "local", "BANANAPICS_STORAGE__PATH": media, **env})
+
+    async def main():
+        tg = FakeTelegram(clock=ManualClock(), limits=Limits(rate_limits=False))
+        client = SimClient(telegram=tg)
+        bot = build_bot(config, client)
+        await client.start(bot_token=tg.bot_token)
+        await bot.start(delivery_loop=False)
+        try:
+            await body(tg, bot)
+        finally:
+            await client.disconnect()
+
+    asyncio.run(main())

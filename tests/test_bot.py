@@ -14,30 +14,7 @@ from bananapics.services import users
 from bananapics.services.audit import Actor
 from bananapics.simtg import FakeTelegram, ManualClock, SimClient, SimUser
 from bananapics.simtg.server import Limits
-
-
-def scenario(database, body, **env):
-    """Run ``body(tg, bot)`` against a bot built on a simulated Telegram (offline provider,
-    jobs run inline when their transaction commits; the test drives the delivery loop)."""
-    import tempfile
-
-    media = tempfile.mkdtemp(prefix="bananapics-media-")
-    config = load_config(None, environ={
-        "BANANAPICS_USERS__START_BALANCE": "50", "BANANAPICS_QUEUE__BACKEND": "immediate",
-        "BANANAPICS_PROVIDERS__FORCE_PROVIDER": "local", "BANANAPICS_STORAGE__PATH": media, **env})
-
-    async def main():
-        tg = FakeTelegram(clock=ManualClock(), limits=Limits(rate_limits=False))
-        client = SimClient(telegram=tg)
-        bot = build_bot(config, client)
-        await client.start(bot_token=tg.bot_token)
-        await bot.start(delivery_loop=False)
-        try:
-            await body(tg, bot)
-        finally:
-            await client.disconnect()
-
-    asyncio.run(main())
+from tests.helpers import scenario
 
 
 def test_start_shows_one_panel_and_navigation_edits_it(database):
