@@ -26,6 +26,7 @@ import random
 import re
 import time
 from collections.abc import Sequence
+from functools import lru_cache
 
 from PIL import Image, ImageDraw, ImageFont
 
@@ -42,6 +43,11 @@ def _unit(*parts: str) -> float:
     """A deterministic number in [0, 1) from the parts."""
     digest = hashlib.sha256("|".join(parts).encode()).digest()
     return int.from_bytes(digest[:8], "big") / 2**64
+
+
+@lru_cache(maxsize=1)
+def _font() -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
+    return ImageFont.load_default()  # decoded from base64 on every call: keep one
 
 
 class LocalProvider:
@@ -123,7 +129,7 @@ class LocalProvider:
             x1, y1 = x0 + rng.randrange(8, max(w // 2, 9)), y0 + rng.randrange(8, max(h // 2, 9))
             colour = tuple(rng.randrange(256) for _ in range(3))
             (draw.ellipse if rng.random() < 0.5 else draw.rectangle)((x0, y0, x1, y1), fill=colour)
-        font = ImageFont.load_default()
+        font = _font()
         label = f"local #{n + 1} {settings.get('aspect_ratio', '')} {settings.get('resolution') or settings.get('quality') or ''}"
         text = request.prompt[:60]
         draw.rectangle((0, 0, w, 26), fill=(0, 0, 0))

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import peewee as pw
 
-from bananapics.db import atomic, connection, is_postgres
+from bananapics.db import atomic, atomic_statement, connection, is_postgres
 from bananapics.errors import IdempotencyConflict, InsufficientTokens, InvalidInput, NotFound
 from bananapics.models import Hold, Transfer, User, db, utcnow
 from bananapics.models.ledger import SYSTEM_ACCOUNTS
@@ -327,7 +327,7 @@ def _finish_postgres(ref: str, share: tuple[int, int] | None, fixed: int | None,
     """The same close as the generic path, as one statement on Postgres (one round trip)."""
     k, n = share or (1, 1)
     sql = FINISH_PG_FIXED if fixed is not None else FINISH_PG_SHARE
-    with atomic():
+    with atomic_statement():
         row = db.execute_sql(sql, {"ref": ref, "now": now, "actor": actor, "k": k, "n": n, "fixed": fixed}).fetchone()
         if row is None:
             return _already_closed(ref, fixed)
