@@ -66,8 +66,10 @@ async def take(bot: Any, user: Any, chat_id: int, messages: list[Any], caption: 
                 if note not in notes:
                     notes.append(note)
         _, added = await asyncio.to_thread(drafts.add_refs_upto, user.id, keys)
-        if room < len(fitting) or added < len(keys):
-            notes.append(await asyncio.to_thread(_kept_note, user.id, lang, added, len(fitting)))
+        if room < len(fitting) or added < len(keys):  # the limit (or a photo sent twice) left some out
+            kept = await asyncio.to_thread(_kept_note, user.id, lang, added, len(fitting))
+            if kept:
+                notes.append(kept)
     note = "\n".join(notes) or None
     if images:
         screen = await asyncio.to_thread(_next_screen, user.id, caption, note)
@@ -76,9 +78,12 @@ async def take(bot: Any, user: Any, chat_id: int, messages: list[Any], caption: 
     await bot.show(user, chat_id, screen)
 
 
-def _kept_note(user_id: int, lang: str, added: int, sent: int) -> str:
+def _kept_note(user_id: int, lang: str, added: int, sent: int) -> str | None:
+    """How many were kept of what was sent, when the model's maximum was the reason."""
     draft = drafts.get(user_id)
     model, limit = drafts._model(draft).name, drafts.max_refs(draft)
+    if len(draft.refs) < limit:
+        return None  # not the limit: the rest were photos already added
     if added == 0:
         return i18n.t(lang, "gen-refs-full", model=model, max=limit)
     return i18n.t(lang, "gen-refs-kept", count=added, asked=sent, model=model, max=limit)
