@@ -114,7 +114,7 @@ def test_whole_generate_flow_for_each_model_with_the_local_provider(database, mo
         await ann.press("Next")
         assert price_line in ann.panel.text and f"balance after: {200 - total}" in ann.panel.text
         await ann.press(f"Generate — {total}")
-        assert "Request accepted" in ann.panel.text
+        assert f"Done: {count} image" in ann.panel.text  # the progress panel; the worker ran inline
         job = Job.get()
         assert (job.model, job.status, job.count, job.cost, len(job.refs)) == (model_id, "succeeded", count, total, 1)
         assert ledger.balance(account(ann).id) == (200 - total, 0)
@@ -361,6 +361,11 @@ def test_an_album_of_30_photos_keeps_the_models_maximum(database):
         await ann.press("Done")
         await ann.press("Next")
         assert "Price: 29 tokens" in ann.panel.text  # 15 + 14 references × 1
+        await ann.press("Edit")
+        await ann.press("Model")
+        await ann.press("SeeDream 4")  # takes at most 10: the draft keeps 10 and says so
+        assert "Kept 10 of 14 photos: SeeDream 4 takes at most 10" in ann.panel.text
+        assert "References: 10" in ann.panel.text and len(draft_of(ann).refs) == 10
 
     scenario(database, body)
 
@@ -451,7 +456,7 @@ def test_result_buttons_again_edit_and_new(database):
         assert ledger.balance(me) == (15, 0)
         result = ann.panel
         await ann.press("Again", message=result)  # the same request, priced and held anew
-        assert "Request accepted. 10 tokens are reserved" in ann.panel.text
+        assert "Done: 1 image" in ann.panel.text  # the worker ran inline (immediate queue)
         assert Job.select().count() == 2 and ledger.balance(me) == (5, 0)
         first, second = Job.select().order_by(Job.created_at)
         assert (second.prompt, second.model, second.settings) == (first.prompt, first.model, first.settings)
@@ -531,6 +536,8 @@ def test_progress_panel_refresh_and_upload_photo_action(database):
         assert await pump_once(bot) == 1 and ann.chat_actions == [UPLOAD_PHOTO] * 3  # only Bob's job is left
         await bob.press("Обновить")
         assert i18n.t("ru", "progress-queued", position=1) in bob.panel.text
+        assert ledger.balance(account(bob).id) == (40, 10)  # held while queued
+        assert_ledger_clean()
 
     scenario(database, body)
 

@@ -141,7 +141,8 @@ class Bot:
                 pass
 
 
-_REGISTRY_LIMITS = (settings.REGISTRY["limits.user_actions_per_min"].default, settings.REGISTRY["limits.user_burst"].default)
+_REGISTRY_LIMITS = (settings.REGISTRY["limits.user_actions_per_min"].default,
+                    settings.REGISTRY["limits.user_burst"].default)
 
 
 def _read_limits() -> tuple[int, int]:

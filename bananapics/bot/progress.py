@@ -44,7 +44,7 @@ def panel(user_id: int, job_id: str, *, started: bool = False) -> Screen:
     """The progress panel of a job; once it is finished, what happened and what to do next."""
     lang = users.get_by_id(user_id).language
     job = jobs.get(job_id)
-    lines = [i18n.t(lang, "gen-started", price=job.cost)] if started else []
+    lines = [i18n.t(lang, "gen-started", price=job.cost)] if started and job.status in ACTIVE else []
     if job.status == "queued" and job.attempts:
         lines.append(i18n.t(lang, "progress-retrying"))
     elif job.status == "queued":

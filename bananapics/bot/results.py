@@ -54,7 +54,8 @@ def repeat(user_id: int, job: Job, chat_id: int, bot: Any) -> Screen:
     except BananaError as exc:  # too many running, the model switched off, settings no longer offered
         model = pricing.load_model(job.model)
         return Screen(wizard.error_text(lang, exc, model=model), [
-            [_btn(lang, "btn-edit-prompt", "res", "edit", job.id), _btn(lang, "btn-other-model", "res", "other", job.id)],
+            [_btn(lang, "btn-edit-prompt", "res", "edit", job.id),
+             _btn(lang, "btn-other-model", "res", "other", job.id)],
             _menu_row(lang)])
     return progress.panel(user_id, again.id, started=True)
 

@@ -243,11 +243,16 @@ def route(user_id: int, cb: Callback, chat_id: int, bot: Any) -> tuple[Screen, s
         drafts.reset(user_id)
         return models(user_id), None
     if cb.action == "model":
+        had = len(drafts.get(user_id).refs)
         try:
             draft = drafts.choose_model(user_id, cb.args[0])
         except BananaError as exc:
             return models(user_id), error_text(lang, exc)[:200]
-        return (confirm(user_id) if draft.prompt else prompt(user_id)), None
+        note = None
+        if len(draft.refs) < had:  # the new model takes fewer references
+            note = i18n.t(lang, "gen-refs-kept", count=len(draft.refs), asked=had, model=drafts._model(draft).name,
+                          max=drafts.max_refs(draft))
+        return (confirm(user_id, note) if draft.prompt else prompt(user_id, note)), None
     if not cb.args or cb.args[0] != token(drafts.get(user_id)):
         raise StaleButton("an older wizard screen, or someone else's")
     action = cb.action
