@@ -159,9 +159,10 @@ def test_generate_end_to_end_with_reference_and_delivery(database):
         await ann.send_photo(_jpeg())
         assert "Photos added: 1 of 14" in ann.panel.text
         await ann.press("Done")
+        await ann.press("Next")  # the settings step
         assert "Price: 31 tokens · balance after: 19" in ann.panel.text
         await ann.press("Generate — 31")
-        assert "Request accepted" in ann.panel.text
+        assert "Done: 1 image" in ann.panel.text  # the progress panel; the worker ran inline
         job = Job.get()
         assert (job.status, job.delivered, len(job.refs)) == ("succeeded", 1, 1)
         assert await deliver_once(bot.client, bot.storage, bot.sender) == 1
@@ -185,6 +186,7 @@ def test_failed_generation_tells_why_and_refunds(database):
         await ann.press("SeeDream 4")
         await ann.send("forbidden #fail:moderation")
         await ann.press("Skip")
+        await ann.press("Next")
         await ann.press("Generate — 10")
         await deliver_once(bot.client, bot.storage, bot.sender)
         assert "The model refused this prompt" in ann.last.text and "10 tokens were returned" in ann.last.text
@@ -224,6 +226,7 @@ def test_not_enough_tokens_offers_top_up(database):
         await ann.press("Nano Banana Pro")
         await ann.send("expensive")
         await ann.press("Skip")
+        await ann.press("Next")
         assert "Not enough tokens: the price is 30, your balance is 20" in ann.panel.text
         assert "💰 Top up (+10)" in ann.buttons() and not any("Generate —" in b for b in ann.buttons())
         await ann.press("Cancel")
@@ -231,6 +234,7 @@ def test_not_enough_tokens_offers_top_up(database):
         await ann.press("Nano Banana ·")
         await ann.send("cheap")
         await ann.press("Skip")
+        await ann.press("Next")
         assert "Price: 15 tokens · balance after: 5" in ann.panel.text
 
     scenario(database, body, BANANAPICS_USERS__START_BALANCE="20")

@@ -14,7 +14,8 @@ from bananapics.demo import demo_config, run_demo
 def test_demo_session_generates_and_saves_an_image(database, database_url, tmp_path):
     cfg = demo_config(load_config(None, environ={"BANANAPICS_DATABASE__URL": database_url,
                                                  "BANANAPICS_STORAGE__PATH": str(tmp_path / "media")}))
-    script = iter(["#1", "#1", "a yellow banana", "#1", "#9", "#1", "@/nonexistent.png", "quit"])
+    # Generate, Nano Banana, the prompt, Skip, Next (settings step), a missing button, Generate — 15
+    script = iter(["#1", "#1", "a yellow banana", "#1", "#4", "#9", "#1", "@/nonexistent.png", "quit"])
 
     async def read_line():
         return next(script, None)

@@ -637,3 +637,41 @@ def test_settle_waits_for_background_work_the_bot_started():
         await bot.disconnect()
 
     run(scenario())
+
+
+def test_stickers_voice_and_video_arrive_with_their_telegram_attributes():
+    async def scenario():
+        tg, clock, bot = await started()
+        kinds = []
+
+        @bot.on(events.NewMessage(func=lambda e: e.document is not None))
+        async def kind(event):
+            m = event.message
+            kinds.append((bool(m.sticker), bool(m.voice), bool(m.video), bool(m.video_note), m.file.mime_type,
+                          await m.download_media(bytes)))
+
+        try:
+            ann = SimUser(tg, "Ann")
+            buf = io.BytesIO()
+            Image.new("RGBA", (512, 512), (255, 200, 0, 128)).save(buf, "WEBP")
+            sticker = await ann.send_sticker(buf.getvalue(), "🍌")
+            attrs = sticker.raw.media.document.attributes
+            assert any(isinstance(a, types.DocumentAttributeSticker) and a.alt == "🍌" for a in attrs)
+            assert types.DocumentAttributeImageSize(512, 512) in attrs
+            clock.advance(5)
+            await ann.send_voice(b"OggS voice", duration=4)
+            clock.advance(5)
+            await ann.send_video(b"mp4 video", caption="look")
+            clock.advance(5)
+            await ann.send_video(b"mp4 round", round_message=True)
+            assert kinds == [
+                (True, False, False, False, "image/webp", buf.getvalue()),
+                (False, True, False, False, "audio/ogg", b"OggS voice"),
+                (False, False, True, False, "video/mp4", b"mp4 video"),
+                (False, False, True, True, "video/mp4", b"mp4 round"),
+            ]
+            assert [m.media_kind for m in ann.history if not m.from_bot] == ["document"] * 4
+        finally:
+            await bot.disconnect()
+
+    run(scenario())

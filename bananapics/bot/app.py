@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
+import time
 from dataclasses import dataclass, field
 from collections.abc import Callable
 from typing import Any
@@ -17,15 +19,13 @@ from typing import Any
 from telethon import TelegramClient, errors, events, functions, types
 
 from bananapics import i18n
-from bananapics.bot import delivery, screens, wizard
+from bananapics.bot import delivery, references, screens, wizard
 from bananapics.bot.callbacks import Callback, StaleButton, decode
 from bananapics.bot.ratelimit import SendLimiter, UserLimiter
-from bananapics.errors import BananaError
 from bananapics.config import Config
 from bananapics.db import atomic
 from bananapics.models import Panel, User
-from bananapics.services import drafts, referrals, users
-from bananapics.storage import store_reference
+from bananapics.services import drafts, referrals, settings, users
 
 log = logging.getLogger(__name__)
 
@@ -36,9 +36,17 @@ class Bot:
     client: TelegramClient
     tasks: Any = None
     storage: Any = None
-    limiter: UserLimiter = field(default_factory=lambda: UserLimiter(rate_per_min=40, burst=10))
+    limiter: UserLimiter = field(default_factory=lambda: UserLimiter(*_REGISTRY_LIMITS))
     sender: SendLimiter = field(default_factory=SendLimiter)
     delivery_task: asyncio.Task | None = None
+    # coroutine functions ``loop(bot)`` started with the delivery loop (e.g. the chat-action pump)
+    loops: list[Callable[[Any], Any]] = field(default_factory=list)
+    background: list[asyncio.Task] = field(default_factory=list)
+    # the per-user limits are admin settings, re-read at most this often (seconds)
+    limits_refresh_s: float = 5.0
+    _limits: tuple[int, int] = field(default_factory=lambda: _REGISTRY_LIMITS)
+    _limits_read_at: float = -math.inf
+    _slowed: set[int] = field(default_factory=set)  # users told "too many requests" (told once)
     # callback screen prefix ("gen", "bal"…) → router(user_id, cb, chat_id) -> (Screen, toast|None),
     # run in a thread; prefixes without an entry go to ``screens.route``. Feature modules
     # (``bananapics.bot.<area>``) add their own in their ``register(bot)``.
@@ -54,6 +62,7 @@ class Bot:
                 commands=commands))
         if delivery_loop:
             self.delivery_task = asyncio.create_task(delivery.run_forever(self.client, self.storage, self.sender))
+            self.background += [asyncio.create_task(loop(self)) for loop in self.loops]
 
     def submit(self, user_id: int, chat_id: int):
         """Confirm the user's draft; the job id is enqueued once the transaction commits."""
@@ -68,6 +77,10 @@ class Bot:
         """Registration, ban and flood control shared by every handler; None means stop here."""
         if not event.is_private:
             return None
+        await self.refresh_limits()
+        allowed = self.limiter.allow(event.sender_id)
+        if not allowed and event.sender_id in self._slowed and not isinstance(event, events.CallbackQuery.Event):
+            return None  # already told: flooding costs no database work and sends nothing
         user = await self.user_of(event)
         if user.banned:
             if isinstance(event, events.CallbackQuery.Event):
@@ -75,11 +88,29 @@ class Bot:
             else:
                 await event.respond(i18n.t(user.language, "banned"))
             return None
-        if not self.limiter.allow(user.tg_id):
+        if not allowed:
             if isinstance(event, events.CallbackQuery.Event):
                 await event.answer(i18n.t(user.language, "toast-slow-down"))
+            else:  # one polite message per burst, not one per message
+                if len(self._slowed) > 100_000:
+                    self._slowed.clear()
+                self._slowed.add(user.tg_id)
+                wait = max(1, math.ceil(self.limiter.retry_after(user.tg_id)))
+                await event.respond(i18n.t(user.language, "rate-limited", seconds=wait))
             return None
+        self._slowed.discard(user.tg_id)
         return user
+
+    async def refresh_limits(self) -> None:
+        """Apply the admin's per-user rate limits (settings registry) without a restart."""
+        now = time.monotonic()
+        if now - self._limits_read_at < self.limits_refresh_s:
+            return
+        self._limits_read_at = now
+        limits = await asyncio.to_thread(_read_limits)
+        if limits != self._limits:
+            self._limits = limits
+            self.limiter.update(*limits)
 
     async def user_of(self, event: Any) -> User:
         sender = await event.get_sender()
@@ -110,6 +141,14 @@ class Bot:
                 pass
 
 
+_REGISTRY_LIMITS = (settings.REGISTRY["limits.user_actions_per_min"].default,
+                    settings.REGISTRY["limits.user_burst"].default)
+
+
+def _read_limits() -> tuple[int, int]:
+    return int(settings.get("limits.user_actions_per_min")), int(settings.get("limits.user_burst"))
+
+
 def _panel_of(user_id: int) -> int | None:
     panel = Panel.get_or_none(Panel.user == user_id)
     return panel.message_id if panel else None
@@ -130,7 +169,7 @@ def build_bot(config: Config, client: TelegramClient, tasks: Any = None) -> Bot:
     screens.BOT_USERNAME["value"] = config.telegram.bot_username
 
     guard = bot.guard
-    bot.routers["gen"] = lambda user_id, cb, chat_id: wizard.route(user_id, cb, chat_id, bot.submit)
+    wizard.register(bot)
 
     @client.on(events.NewMessage(pattern=r"^/start(?:@\w+)?(?:\s+(\S{1,64}))?\s*$"))
     async def on_start(event: Any) -> None:
@@ -161,37 +200,13 @@ def build_bot(config: Config, client: TelegramClient, tasks: Any = None) -> Bot:
         await bot.show(user, event.chat_id, await asyncio.to_thread(wizard.models, user.id))
 
     @client.on(events.NewMessage(func=lambda e: e.is_private and e.raw_text and not e.raw_text.startswith("/")
-                                 and not e.message.media))
+                                 and not references.has_media(e)))
     async def on_text(event: Any) -> None:
         """Text is the prompt of the user's draft."""
         user = await guard(event)
         if user is None:
             return
-        try:
-            await asyncio.to_thread(drafts.set_prompt, user.id, event.raw_text)
-            screen = await asyncio.to_thread(wizard.refs, user.id)
-        except BananaError as exc:
-            screen = await asyncio.to_thread(wizard.prompt, user.id)
-            screen.text = wizard.error_text(user.language, exc) + "\n\n" + screen.text
-        await bot.show(user, event.chat_id, screen)
-
-    @client.on(events.NewMessage(func=lambda e: e.is_private and (e.photo or e.document)))
-    async def on_image(event: Any) -> None:
-        """A photo or an image file is a reference image of the draft."""
-        user = await guard(event)
-        if user is None:
-            return
-        note = None
-        try:
-            size = event.file.size if event.file else None
-            if size is not None and size > 10 * 1024 * 1024:
-                raise BananaError("too large", title="image_too_large")
-            data = await event.download_media(bytes)
-            key = await asyncio.to_thread(store_reference, bot.storage, user.id, data)
-            await asyncio.to_thread(drafts.add_refs, user.id, [key])
-        except BananaError as exc:
-            note = wizard.error_text(user.language, exc)
-        await bot.show(user, event.chat_id, await asyncio.to_thread(wizard.refs, user.id, note))
+        await bot.show(user, event.chat_id, await asyncio.to_thread(wizard.text_entered, user.id, event.raw_text))
 
     @client.on(events.NewMessage(pattern=r"^/(terms|privacy|support|paysupport)(?:@\w+)?\s*$"))
     async def on_legal(event: Any) -> None:
@@ -211,14 +226,14 @@ def build_bot(config: Config, client: TelegramClient, tasks: Any = None) -> Bot:
         screen = await asyncio.to_thread(screens.main_menu, user.id, i18n.t(user.language, "gen-cancelled"))
         await bot.show(user, event.chat_id, screen)
 
-    @client.on(events.NewMessage(pattern=r"^/(balance|help|lang|settings)(?:@\w+)?\s*$"))
+    @client.on(events.NewMessage(pattern=r"^/(balance|help|lang|settings|invite)(?:@\w+)?\s*$"))
     async def on_command(event: Any) -> None:
         user = await guard(event)
         if user is None:
             return
         name = event.pattern_match.group(1)
         render = {"balance": screens.balance, "help": screens.help_screen,
-                  "lang": screens.languages, "settings": screens.settings_screen}[name]
+                  "lang": screens.languages, "settings": screens.settings_screen, "invite": screens.referral}[name]
         await bot.show(user, event.chat_id, await asyncio.to_thread(render, user.id))
 
     @client.on(events.CallbackQuery())
@@ -240,6 +255,8 @@ def build_bot(config: Config, client: TelegramClient, tasks: Any = None) -> Bot:
             return
         await event.answer(toast or "")
         await bot.show(user, event.chat_id, screen, edit_message=event.message_id)
+        if screen.followup is not None:
+            await screen.followup(bot, event.chat_id)
 
     return bot
 

@@ -159,6 +159,7 @@ _TABLE: list[tuple[str, str, tuple[ArgType, ...], str]] = [
     ("gen", "skip", (HEX,), "references: skip"),
     ("gen", "rdone", (HEX,), "references: done"),
     ("gen", "rclear", (HEX,), "references: clear"),
+    ("gen", "rlast", (HEX,), "references: remove the last one added"),
     ("gen", "opts", (HEX,), "settings screen"),
     ("gen", "opt", (HEX, SETTING), "open the choice list of one setting"),
     ("gen", "ar", (HEX, RATIO), "choose an aspect ratio"),

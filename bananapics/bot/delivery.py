@@ -11,10 +11,10 @@ import asyncio
 import io
 import logging
 
-from telethon import Button, TelegramClient, errors
+from telethon import TelegramClient, errors
 
 from bananapics import i18n
-from bananapics.bot.callbacks import encode
+from bananapics.bot.progress import outcome_buttons
 from bananapics.bot.ratelimit import SendLimiter
 from bananapics.db import atomic
 from bananapics.models import Outbox, User
@@ -57,8 +57,7 @@ async def _send(client: TelegramClient, storage, row: Outbox, limiter: SendLimit
     user = await asyncio.to_thread(users.get_by_id, row.user_id)
     lang = user.language
     data = row.data
-    menu = [[Button.inline(i18n.t(lang, "btn-new"), encode("gen", "new")),
-             Button.inline(i18n.t(lang, "btn-menu"), encode("menu", "open"))]]
+    menu = outcome_buttons(lang, row.kind, row.job_id)
     if row.kind == "job_result":
         job = await asyncio.to_thread(jobs.get, row.job_id)
         files = []

@@ -8,6 +8,7 @@ screens join the menu as they are built.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
@@ -27,6 +28,9 @@ BOT_USERNAME = {"value": "BananaPicsBot"}  # set by build_bot from config
 class Screen:
     text: str
     buttons: list[list[Any]] | None = field(default=None)
+    # awaited by the bot right after the screen is shown, as ``followup(bot, chat_id)``; e.g. the
+    # progress panel sends the upload_photo chat action for its job
+    followup: Callable[[Any, int], Awaitable[None]] | None = field(default=None, compare=False)
 
 
 def _btn(lang: str, key: str, screen: str, action: str, *args: Any, **fmt: Any) -> Any:

@@ -1,130 +1,310 @@
-"""The generate wizard's screens: model → prompt → references → confirm → progress.
+"""The generate wizard: model → prompt → references → settings → confirm → progress.
 
-Buttons carry the draft's version (hex), so a button from an older screen of the wizard is stale.
-Every step is validated by ``services.drafts``; the confirm submits one job per confirm screen.
+Buttons carry a token of the draft's version bound to its owner (hex), so a button from an older
+screen of the wizard — or data copied from someone else's panel — is stale. Every step is validated
+by ``services.drafts``; the confirm submits one job per confirm screen. The settings screens are in
+``bananapics.bot.options``, references in ``bananapics.bot.references``, the job's progress and
+result buttons in ``bananapics.bot.progress`` / ``bananapics.bot.results``.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 
 from telethon import Button
 
 from bananapics import i18n
+from bananapics.bot import progress
 from bananapics.bot.callbacks import Callback, StaleButton, encode
 from bananapics.bot.screens import Screen, _btn, _menu_row, main_menu
-from bananapics.errors import BananaError
-from bananapics.services import drafts, ledger, pricing, users
+from bananapics.errors import BananaError, InvalidInput
+from bananapics.images import MAX_BYTES
+from bananapics.models import AiModel, Draft
+from bananapics.services import drafts, jobs, ledger, pricing, settings, users
+
+EXCERPT = 200
 
 
-def _v(draft) -> str:
-    return format(draft.version, "x")
+def token(draft: Draft) -> str:
+    """The hex id wizard buttons carry: changes with every edit of the draft, differs per user."""
+    return hashlib.blake2b(f"{draft.user_id}:{draft.version}".encode(), digest_size=6).hexdigest()
 
 
-def models(user_id: int) -> Screen:
-    lang = users.get_by_id(user_id).language
+def excerpt(text: str | None, limit: int = EXCERPT) -> str:
+    text = text or ""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _lang(user_id: int) -> str:
+    return users.get_by_id(user_id).language
+
+
+def _cancel(lang: str, tok: str) -> Any:
+    return _btn(lang, "btn-cancel", "gen", "cancel", tok)
+
+
+def _lines(note: str | None, *lines: str) -> str:
+    return "\n".join(([note, ""] if note else []) + list(lines))
+
+
+# --------------------------------------------------------------------------- steps
+
+
+def models(user_id: int, note: str | None = None) -> Screen:
+    lang = _lang(user_id)
     available = drafts.enabled_models()
     if not available:
         return Screen(i18n.t(lang, "gen-no-models"), [_menu_row(lang)])
     rows = [[Button.inline(i18n.t(lang, "btn-model-default" if m.is_default else "btn-model", name=m.name,
                                   price=pricing.starting_price(m)), encode("gen", "model", m.id))]
             for m in available]
-    return Screen(i18n.t(lang, "gen-model-title"), rows + [_menu_row(lang)])
+    return Screen(_lines(note, i18n.t(lang, "gen-model-title")), rows + [_menu_row(lang)])
 
 
-def prompt(user_id: int) -> Screen:
-    lang = users.get_by_id(user_id).language
+def prompt(user_id: int, note: str | None = None) -> Screen:
+    lang = _lang(user_id)
     draft = drafts.get(user_id)
-    model = drafts._model(draft)
-    return Screen(i18n.t(lang, "gen-prompt-ask", model=model.name, limit=2000),
-                  [[_btn(lang, "btn-cancel", "gen", "cancel", _v(draft))]])
+    tok = token(draft)
+    lines = [i18n.t(lang, "gen-prompt-ask", model=drafts._model(draft).name, limit=jobs.PROMPT_MAX)]
+    rows = []
+    if draft.prompt:
+        lines.append(i18n.t(lang, "gen-prompt-current", prompt=excerpt(draft.prompt)))
+        rows.append([_btn(lang, "btn-keep-prompt", "gen", "next", tok)])
+    rows.append([_btn(lang, "btn-back", "gen", "step", tok, "model"), _cancel(lang, tok)])
+    return Screen(_lines(note, *lines), rows)
 
 
 def refs(user_id: int, note: str | None = None) -> Screen:
-    lang = users.get_by_id(user_id).language
+    lang = _lang(user_id)
     draft = drafts.get(user_id)
+    tok = token(draft)
     limit = drafts.max_refs(draft)
     count = len(draft.refs)
-    lines = [note] if note else []
-    lines.append(i18n.t(lang, "gen-refs-ask", max=limit))
+    lines = [i18n.t(lang, "gen-refs-ask", max=limit)]
     if count:
         lines.append(i18n.t(lang, "gen-refs-count", count=count, max=limit))
-    row = [_btn(lang, "btn-refs-done", "gen", "rdone", _v(draft), count=count),
-           _btn(lang, "btn-refs-clear", "gen", "rclear", _v(draft))] if count else \
-        [_btn(lang, "btn-skip", "gen", "skip", _v(draft))]
-    return Screen("\n".join(lines), [row, [_btn(lang, "btn-cancel", "gen", "cancel", _v(draft))]])
+        first = [_btn(lang, "btn-refs-done", "gen", "rdone", tok, count=count),
+                 _btn(lang, "btn-refs-remove-last", "gen", "rlast", tok),
+                 _btn(lang, "btn-refs-clear", "gen", "rclear", tok)]
+    else:
+        first = [_btn(lang, "btn-skip", "gen", "skip", tok)]
+    return Screen(_lines(note, *lines), [first, [_btn(lang, "btn-back", "gen", "step", tok, "prompt"),
+                                                 _cancel(lang, tok)]])
 
 
 def confirm(user_id: int, note: str | None = None) -> Screen:
-    user = users.get_by_id(user_id)
-    lang = user.language
+    """The request with its price for exactly these settings, the balance, and Generate."""
+    lang = _lang(user_id)
     draft = drafts.go(user_id, "confirm")
+    if not draft.prompt:
+        drafts.go(user_id, "prompt")
+        return prompt(user_id, i18n.t(lang, "error-prompt-empty"))
+    tok = token(draft)
     model = drafts._model(draft)
-    quote = pricing.cost(model, {**draft.settings_dict, "refs": len(draft.refs)})
+    lines = [i18n.t(lang, "confirm-title")]
+    try:
+        quote = pricing.cost(model, {**draft.settings_dict, "refs": len(draft.refs)})
+    except InvalidInput as exc:  # the admin changed the model's limits since the settings were chosen
+        lines += [i18n.t(lang, "confirm-prompt", prompt=excerpt(draft.prompt)), "", error_text(lang, exc, model=model)]
+        return Screen(_lines(note, *lines), [[_btn(lang, "btn-edit", "gen", "edit", tok), _cancel(lang, tok)]])
+    from bananapics.bot.options import summary
+
     available, _ = ledger.balance(user_id)
-    options = " · ".join(str(v) for k, v in quote.settings.items() if k in ("resolution", "quality", "aspect_ratio"))
-    lines = [note] if note else []
-    lines += [i18n.t(lang, "confirm-title"), i18n.t(lang, "confirm-model", model=model.name, options=options),
-              i18n.t(lang, "confirm-prompt", prompt=(draft.prompt or "")[:200])]
+    lines += [i18n.t(lang, "confirm-model", model=model.name, options=summary(lang, model, quote.settings)),
+              i18n.t(lang, "confirm-prompt", prompt=excerpt(draft.prompt))]
     if draft.refs:
         lines.append(i18n.t(lang, "confirm-refs", count=len(draft.refs)))
+    if len(quote.lines) > 1:
+        lines.append(i18n.t(lang, "confirm-breakdown", lines=breakdown(lang, quote)))
+    lines.append(price_line(lang, quote, available))
     after = available - quote.total
-    if quote.count > 1:
-        lines.append(i18n.t(lang, "confirm-price", count=quote.count, per_image=quote.per_image,
-                            total=quote.total, after=max(after, 0)))
-    else:
-        lines.append(i18n.t(lang, "confirm-price-single", total=quote.total, after=max(after, 0)))
     if after < 0:
         lines.append(i18n.t(lang, "confirm-short", price=quote.total, balance=available, shortfall=-after))
         first = _btn(lang, "btn-topup-shortfall", "bal", "open", shortfall=-after)
     else:
-        first = _btn(lang, "btn-generate-price", "gen", "go", _v(draft), quote.total, price=quote.total)
-    return Screen("\n".join(lines), [[first], [_btn(lang, "btn-cancel", "gen", "cancel", _v(draft))]])
+        first = _btn(lang, "btn-generate-price", "gen", "go", tok, quote.total, price=quote.total)
+    return Screen(_lines(note, *lines), [[first], [_btn(lang, "btn-edit", "gen", "edit", tok), _cancel(lang, tok)]])
 
 
-def error_text(lang: str, exc: BananaError) -> str:
-    key = i18n.error_key(exc)
-    args: dict[str, Any] = {"model": "", "length": 0, "limit": 2000, "max_mb": 10, "max": 0,
+def edit(user_id: int) -> Screen:
+    lang = _lang(user_id)
+    tok = token(drafts.get(user_id))
+    return Screen(i18n.t(lang, "gen-edit-title"), [
+        [_btn(lang, "btn-edit-model", "gen", "step", tok, "model"),
+         _btn(lang, "btn-edit-prompt", "gen", "step", tok, "prompt")],
+        [_btn(lang, "btn-edit-refs", "gen", "step", tok, "refs"),
+         _btn(lang, "btn-edit-settings", "gen", "step", tok, "settings")],
+        [_btn(lang, "btn-back", "gen", "next", tok), _cancel(lang, tok)],
+    ])
+
+
+def step(user_id: int, name: str, note: str | None = None) -> Screen:
+    """Go back to one step of the wizard (``gen:step``)."""
+    if name == "model":
+        return models(user_id, note)
+    drafts.go(user_id, name)
+    if name == "prompt":
+        return prompt(user_id, note)
+    if name == "refs":
+        return refs(user_id, note)
+    from bananapics.bot.options import options
+
+    return options(user_id, note)
+
+
+def resume(user_id: int, note: str | None = None) -> Screen:
+    """The screen of the step the draft is at (the main menu outside the wizard), with a note."""
+    at = drafts.get(user_id).step
+    if at == "confirm":
+        return confirm(user_id, note)
+    if at in ("prompt", "refs", "settings"):
+        return step(user_id, at, note)
+    return main_menu(user_id, note)
+
+
+# --------------------------------------------------------------------------- prices and errors
+
+
+def price_line(lang: str, quote: pricing.Quote, available: int) -> str:
+    after = max(available - quote.total, 0)
+    if quote.count > 1:
+        return i18n.t(lang, "confirm-price", count=quote.count, per_image=quote.per_image, total=quote.total,
+                      after=after)
+    return i18n.t(lang, "confirm-price-single", total=quote.total, after=after)
+
+
+def breakdown(lang: str, quote: pricing.Quote) -> str:
+    """'base 30 + 4K +25 + 2 references +2' in the user's language."""
+    parts = []
+    for label, amount in quote.lines:
+        kind = label.split(" ", 1)[0]
+        if kind == "base":
+            parts.append(i18n.t(lang, "price-line-base", amount=amount))
+        elif kind == "resolution":
+            parts.append(i18n.t(lang, "price-line-resolution", value=quote.settings["resolution"], amount=amount))
+        elif kind == "quality":
+            value = i18n.t(lang, f"quality-{quote.settings['quality']}")
+            parts.append(i18n.t(lang, "price-line-quality", value=value, amount=amount))
+        else:
+            parts.append(i18n.t(lang, "price-line-refs", count=quote.settings["refs"], amount=amount))
+    return " + ".join(parts)
+
+
+def error_text(lang: str, exc: BananaError, *, model: AiModel | None = None, length: int = 0) -> str:
+    """A service error in the user's words, with the numbers its text needs."""
+    limits = json.loads(model.limits or "{}") if model is not None else {}
+    title = getattr(exc, "title", "")
+    if getattr(exc, "code", "") == "too_many_jobs":
+        limit = int(settings.get("limits.user_parallel_jobs"))
+    else:
+        limit = jobs.PROMPT_MAX
+    maximum = int(limits.get("max_count" if title == "count_out_of_range" else "max_refs", 0))
+    args: dict[str, Any] = {"model": model.name if model is not None else "", "length": length, "limit": limit,
+                            "max_mb": MAX_BYTES // (1024 * 1024), "max": maximum,
                             "available": getattr(exc, "available", 0), "needed": getattr(exc, "needed", 0)}
-    return i18n.t(lang, key, **args)
+    return i18n.t(lang, i18n.error_key(exc), **args)
 
 
-def route(user_id: int, cb: Callback, chat_id: int, submit) -> tuple[Screen, str | None]:
-    """Wizard buttons. ``submit(job)`` enqueues a confirmed job after its transaction commits."""
-    lang = users.get_by_id(user_id).language
+# --------------------------------------------------------------------------- text input
+
+
+def text_entered(user_id: int, text: str) -> Screen:
+    """A typed message is the draft's prompt. From the prompt step the wizard moves on (back to the
+    confirm screen when an existing prompt was replaced); elsewhere the user stays where they are."""
+    lang = _lang(user_id)
+    draft = drafts.get(user_id)
+    was, had_prompt = draft.step, bool(draft.prompt)
+    stay = was in ("refs", "settings", "confirm")
+
+    def back(note: str) -> Screen:
+        return confirm(user_id, note) if was == "confirm" else step(user_id, was, note)
+
+    try:
+        drafts.set_prompt(user_id, text)
+    except BananaError as exc:
+        note = error_text(lang, exc, model=drafts._model(draft), length=len(text.strip()))
+        return back(note) if stay else step(user_id, "prompt", note)
+    if stay:
+        return back(i18n.t(lang, "gen-prompt-updated"))
+    if had_prompt and was == "prompt":
+        return confirm(user_id)
+    return refs(user_id)
+
+
+# --------------------------------------------------------------------------- buttons
+
+
+def route(user_id: int, cb: Callback, chat_id: int, bot: Any) -> tuple[Screen, str | None]:
+    """``gen:*`` buttons. ``bot.submit`` confirms the draft and enqueues the job after commit."""
+    lang = _lang(user_id)
     if cb.action == "new":
         drafts.reset(user_id)
         return models(user_id), None
     if cb.action == "model":
+        had = len(drafts.get(user_id).refs)
         try:
-            drafts.choose_model(user_id, cb.args[0])
+            draft = drafts.choose_model(user_id, cb.args[0])
         except BananaError as exc:
-            return models(user_id), error_text(lang, exc)
-        return prompt(user_id), None
-    draft = drafts.get(user_id)
-    if cb.args and cb.args[0] != _v(draft):
-        raise StaleButton("an older wizard screen")
-    if cb.action == "cancel":
+            return models(user_id), error_text(lang, exc)[:200]
+        note = None
+        if len(draft.refs) < had:  # the new model takes fewer references
+            note = i18n.t(lang, "gen-refs-kept", count=len(draft.refs), asked=had, model=drafts._model(draft).name,
+                          max=drafts.max_refs(draft))
+        return (confirm(user_id, note) if draft.prompt else prompt(user_id, note)), None
+    if not cb.args or cb.args[0] != token(drafts.get(user_id)):
+        raise StaleButton("an older wizard screen, or someone else's")
+    action = cb.action
+    if action == "cancel":
         drafts.reset(user_id)
         return main_menu(user_id), i18n.t(lang, "gen-cancelled")
-    if cb.action in ("skip", "rdone"):
-        return confirm(user_id), None
-    if cb.action == "rclear":
+    if action in ("skip", "rdone", "opts"):
+        return step(user_id, "settings"), None
+    if action == "rclear":
         drafts.clear_refs(user_id)
         return refs(user_id, i18n.t(lang, "gen-refs-cleared")), None
-    if cb.action == "go":
-        shown_price = cb.args[1]
-        if drafts.quote(user_id).total != shown_price:
-            return confirm(user_id, i18n.t(lang, "error-price-changed")), None
-        try:
-            job = submit(user_id, chat_id)
-        except BananaError as exc:
-            return confirm(user_id, error_text(lang, exc)), None
-        return Screen("\n".join([i18n.t(lang, "gen-started", price=job.cost), i18n.t(lang, "progress-running")]),
-                      [_menu_row(lang)]), None
-    raise StaleButton(f"gen:{cb.action} has no screen yet")
+    if action == "rlast":
+        drafts.remove_last_ref(user_id)
+        return refs(user_id, i18n.t(lang, "gen-refs-removed")), None
+    if action == "step":
+        return step(user_id, cb.args[1]), None
+    if action == "next":
+        return confirm(user_id), None
+    if action == "edit":
+        return edit(user_id), None
+    if action == "go":
+        return _go(user_id, cb.args[1], chat_id, bot)
+    from bananapics.bot import options
+
+    if action == "opt":
+        return options.choose(user_id, cb.args[1])
+    if action in options.SETTING_OF_ACTION:
+        return options.choose_value(user_id, action, cb.args[1])
+    raise StaleButton(f"gen:{action} has no screen here")
 
 
-def settings_text(job_settings: str) -> dict:
-    return json.loads(job_settings or "{}")
+def _go(user_id: int, shown_price: int, chat_id: int, bot: Any) -> tuple[Screen, str | None]:
+    lang = _lang(user_id)
+    draft = drafts.get(user_id)
+    try:
+        price = drafts.quote(user_id).total
+    except InvalidInput:
+        return confirm(user_id), None  # shows why the settings no longer fit
+    if price != shown_price:
+        return confirm(user_id, i18n.t(lang, "error-price-changed")), None
+    try:
+        job = bot.submit(user_id, chat_id)
+    except BananaError as exc:
+        return confirm(user_id, error_text(lang, exc, model=drafts._model(draft))), None
+    return progress.panel(user_id, job.id, started=True), None
+
+
+def register(bot: Any) -> None:
+    """The wizard's buttons, references (photos, files, albums) and the job's result buttons."""
+    from bananapics.bot import references, results
+
+    bot.routers["gen"] = lambda user_id, cb, chat_id: route(user_id, cb, chat_id, bot)
+    references.register(bot)
+    results.register(bot)
+    bot.loops.append(progress.run_forever)

@@ -8,11 +8,14 @@ on "Generate" creates one job.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import uuid
 from typing import Any
 
-from bananapics.db import atomic, connection
+import peewee as pw
+
+from bananapics.db import atomic, connection, is_postgres
 from bananapics.errors import InvalidInput, NotFound
 from bananapics.models import AiModel, Draft, Job, utcnow
 from bananapics.services import jobs, pricing
@@ -96,13 +99,46 @@ def max_refs(draft: Draft) -> int:
     return int(json.loads(_model(draft).limits or "{}").get("max_refs", 0))
 
 
+def _locked(user_id: int) -> Draft:
+    """The draft, row-locked until the surrounding transaction ends (SQLite: BEGIN IMMEDIATE already
+    serialises writers), so photos arriving at once never overwrite each other's references."""
+    get(user_id)
+    query = Draft.select().where(Draft.user == user_id)
+    return (query.for_update() if is_postgres() else query).get()
+
+
 def add_refs(user_id: int, keys: list[str]) -> Draft:
+    with atomic():
+        draft = _locked(user_id)
+        limit = max_refs(draft)
+        refs = draft.refs + [k for k in keys if k not in draft.refs]
+        if len(refs) > limit:
+            raise InvalidInput(f"{_model(draft).name} takes at most {limit} reference images", title="too_many_refs")
+        return _save(user_id, ref_keys=json.dumps(refs))
+
+
+def ref_room(user_id: int) -> int:
+    """How many more reference images the draft's model takes."""
     draft = get(user_id)
-    limit = max_refs(draft)
-    refs = draft.refs + [k for k in keys if k not in draft.refs]
-    if len(refs) > limit:
-        raise InvalidInput(f"{_model(draft).name} takes at most {limit} reference images", title="too_many_refs")
-    return _save(user_id, ref_keys=json.dumps(refs))
+    return max(0, max_refs(draft) - len(draft.refs))
+
+
+def add_refs_upto(user_id: int, keys: list[str]) -> tuple[Draft, int]:
+    """Add as many of ``keys`` as the model still takes (an album may bring more than fit);
+    returns the draft and how many were added. Repeats of a stored image are not added twice."""
+    with atomic():
+        draft = _locked(user_id)
+        room = max(0, max_refs(draft) - len(draft.refs))
+        new = [k for k in dict.fromkeys(keys) if k not in draft.refs][:room]
+        if not new:
+            return draft, 0
+        return _save(user_id, ref_keys=json.dumps(draft.refs + new)), len(new)
+
+
+def remove_last_ref(user_id: int) -> Draft:
+    with atomic():
+        draft = _locked(user_id)
+        return _save(user_id, ref_keys=json.dumps(draft.refs[:-1]))
 
 
 def clear_refs(user_id: int) -> Draft:
@@ -153,6 +189,33 @@ def from_job(user_id: int, job: Job, *, keep_refs: bool = True) -> Draft:
     settings = {k: v for k, v in job.settings_dict.items() if k != "refs"}
     return _save(user_id, model=job.model, prompt=job.prompt, settings=json.dumps(settings),
                  ref_keys=json.dumps(job.refs if keep_refs else []), step="confirm")
+
+
+def own_job(user_id: int, job_id: str) -> Job:
+    """The user's job; someone else's (or a missing) job is ``NotFound`` (title ``stale``)."""
+    with connection():
+        job = Job.get_or_none(Job.id == job_id)
+    if job is None or job.user_id != user_id:
+        raise NotFound("no such job", title="stale")
+    return job
+
+
+def repeat(user_id: int, job_id: str, *, chat_id: int | None, timing: jobs.Timing = jobs.Timing()) -> Job:
+    """The same request again ("again" / "try again"): priced and held anew at today's prices.
+
+    The new job id is derived from the source job and how many jobs the user has, so a double tap
+    (both taps see the same count) makes one job; the caller enqueues it after commit.
+    """
+    job = own_job(user_id, job_id)
+    with connection():
+        seq = Job.select().where(Job.user == user_id).count()
+    again_id = hashlib.sha256(f"{job.id}:again:{seq}".encode()).hexdigest()[:32]
+    settings = {k: v for k, v in job.settings_dict.items() if k != "refs"}
+    try:
+        return jobs.submit(user_id, job.model, job.prompt, settings, ref_keys=job.refs, chat_id=chat_id,
+                           job_id=again_id, timing=timing)
+    except pw.IntegrityError:  # the other tap of a double tap committed first (Postgres)
+        return jobs.get(again_id)
 
 
 def reset(user_id: int) -> Draft:

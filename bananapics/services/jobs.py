@@ -395,3 +395,18 @@ def list_jobs(status: str | None = None, user_id: int | None = None, limit: int 
         if user_id is not None:
             query = query.where(Job.user == user_id)
         return list(query)
+
+
+def queue_position(job: Job) -> int:
+    """1 + how many queued jobs were submitted before this one (the "position in queue" users see)."""
+    with connection():
+        ahead = Job.select().where((Job.status == "queued") & (Job.created_at < job.created_at)).count()
+    return ahead + 1
+
+
+def active_chats(limit: int = 1000) -> list[int]:
+    """Chats waiting for a queued or running job (the bot shows them the upload_photo action)."""
+    with connection():
+        rows = (Job.select(Job.chat_id).where(Job.status.in_(ACTIVE) & Job.chat_id.is_null(False))
+                .distinct().limit(limit))
+        return [row.chat_id for row in rows]

@@ -56,26 +56,28 @@ def normalise(model: AiModel, settings: dict[str, Any] | None) -> dict[str, Any]
         value = settings.pop(key, None)
         if not allowed:
             if value is not None:
-                raise InvalidInput(f"{model.name} has no {key.replace('_', ' ')} setting")
+                raise InvalidInput(f"{model.name} has no {key.replace('_', ' ')} setting", title="setting_unsupported")
             continue
         if value is None:
             value = allowed[0]
         if value not in allowed:
-            raise InvalidInput(f"{model.name} does not support {key.replace('_', ' ')} {value}; choose {', '.join(allowed)}")
+            raise InvalidInput(f"{model.name} does not support {key.replace('_', ' ')} {value}; choose {', '.join(allowed)}",
+                               title="setting_unsupported")
         out[key] = value
     for key, limit_key, lo in (("count", "max_count", 1), ("refs", "max_refs", 0)):
         raw = settings.pop(key, lo)
         try:
             value = int(raw)
         except (TypeError, ValueError):
-            raise InvalidInput(f"{key} must be a whole number, got {raw!r}") from None
+            raise InvalidInput(f"{key} must be a whole number, got {raw!r}", title="setting_unsupported") from None
         hi = int(limits.get(limit_key, 1 if key == "count" else 0))
         if not lo <= value <= hi:
             what = "images per request" if key == "count" else "reference images"
-            raise InvalidInput(f"{model.name} takes {lo}–{hi} {what}, got {value}")
+            raise InvalidInput(f"{model.name} takes {lo}–{hi} {what}, got {value}",
+                               title="count_out_of_range" if key == "count" else "too_many_refs")
         out[key] = value
     if settings:
-        raise InvalidInput(f"unknown setting {sorted(settings)[0]!r}")
+        raise InvalidInput(f"unknown setting {sorted(settings)[0]!r}", title="setting_unsupported")
     return out
 
 
@@ -96,6 +98,16 @@ def cost(model: AiModel | str, settings: dict[str, Any] | None = None) -> Quote:
         lines.append((f"{chosen['refs']} reference(s)", chosen["refs"] * per_ref))
     per_image = sum(amount for _, amount in lines)
     return Quote(model.id, per_image * chosen["count"], per_image, chosen["count"], chosen, lines)
+
+
+def choices(model: AiModel) -> dict[str, list[Any]]:
+    """What a user may pick for this model: ``{"aspect_ratio": [...], "count": [1, 2, …]}`` —
+    only settings the model declares, first value the default."""
+    limits = json.loads(model.limits or "{}")
+    out: dict[str, list[Any]] = {key: list(limits[limit_key]) for key, limit_key in OPTION_KEYS.items()
+                                 if limits.get(limit_key)}
+    out["count"] = list(range(1, max(1, int(limits.get("max_count", 1))) + 1))
+    return out
 
 
 def starting_price(model: AiModel) -> int:

@@ -40,6 +40,10 @@ REGISTRY: dict[str, Spec] = {
     "referral.percent": Spec("int", 10, "cashback % of a friend's top-up paid to the referrer", _range(0, 100)),
     "referral.mode": Spec("str", "every", "pay cashback on every top-up or on the first only", _choice("every", "first")),
     "limits.user_parallel_jobs": Spec("int", 2, "generations one user may have queued or running at once", _range(1, 20)),
+    "limits.user_actions_per_min": Spec("int", 60, "messages and button presses one user may make per minute",
+                                        _range(1, 6000)),
+    "limits.user_burst": Spec("int", 20, "messages and button presses one user may make in a quick burst",
+                              _range(1, 1000)),
     "limits.model_concurrency": Spec("int", 16, "provider calls per model across all workers", _range(1, 1000)),
     "jobs.max_attempts": Spec("int", 3, "tries per job before it is refunded", _range(1, 10)),
 }

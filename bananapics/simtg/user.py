@@ -268,6 +268,38 @@ class SimUser:
         msgs = await self._act(lambda: self.telegram.user_sends(self.record, [item], reply_to=_msg_id(reply_to)))
         return self._seen(msgs[0])
 
+    async def send_sticker(self, data: bytes, emoji: str = "🍌") -> SeenMessage:
+        """A static sticker as Telegram delivers it: an ``image/webp`` document with
+        ``DocumentAttributeSticker`` (plus image size and ``sticker.webp`` file name)."""
+        attributes: list = [types.DocumentAttributeSticker(alt=emoji, stickerset=types.InputStickerSetEmpty()),
+                            types.DocumentAttributeFilename("sticker.webp")]
+        if _PILImage is not None:
+            try:
+                with _PILImage.open(io.BytesIO(data)) as img:
+                    attributes.insert(0, types.DocumentAttributeImageSize(*img.size))
+            except Exception:
+                pass
+        return await self._send_file(data, "image/webp", attributes)
+
+    async def send_voice(self, data: bytes, duration: int = 3) -> SeenMessage:
+        """A voice message: an ``audio/ogg`` document with ``DocumentAttributeAudio(voice=True)``."""
+        return await self._send_file(data, "audio/ogg", [types.DocumentAttributeAudio(duration=duration, voice=True)])
+
+    async def send_video(self, data: bytes, duration: float = 5, w: int = 320, h: int = 240, *,
+                         round_message: bool = False, caption: str = "") -> SeenMessage:
+        """A video (or a round video note): a ``video/mp4`` document with ``DocumentAttributeVideo``."""
+        attributes: list = [types.DocumentAttributeVideo(duration=duration, w=w, h=h, round_message=round_message,
+                                                         supports_streaming=True)]
+        if not round_message:
+            attributes.append(types.DocumentAttributeFilename("video.mp4"))
+        return await self._send_file(data, "video/mp4", attributes, caption)
+
+    async def _send_file(self, data: bytes, mime: str, attributes: list, caption: str = "") -> SeenMessage:
+        media = types.MessageMediaDocument(document=self.telegram.make_document(data, mime, attributes).tl)
+        item = {"text": caption, "media": media, "entities": []}
+        msgs = await self._act(lambda: self.telegram.user_sends(self.record, [item]))
+        return self._seen(msgs[0])
+
     async def send_album(self, items: Iterable[Any], caption: str = "") -> list[SeenMessage]:
         """Send 2-10 photos (``bytes``) or documents (``(bytes, name, mime)``) as one album,
         in one ``Updates`` container as Telegram does; the caption goes on the first item."""

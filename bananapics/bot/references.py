@@ -1,0 +1,121 @@
+"""Reference images for the draft: a photo, an image sent as a file, or an album (Telegram sends a
+media group as separate messages with one ``grouped_id``; Telethon's ``events.Album`` collects them).
+
+At most the model's maximum is kept — the rest of an album is not even downloaded — and the user is
+told how many were kept. Files over 10 MB are refused before downloading. Stickers, voice, video,
+GIFs and other files get a clear "that's not an image" and change nothing. A caption becomes the
+prompt.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from telethon import events, types
+
+from bananapics import i18n
+from bananapics.bot import wizard
+from bananapics.bot.screens import Screen
+from bananapics.errors import BananaError
+from bananapics.images import MAX_BYTES
+from bananapics.services import drafts
+from bananapics.storage import store_reference
+
+IMAGE_MIMES = ("image/jpeg", "image/png", "image/webp")
+
+
+def has_media(event: Any) -> bool:
+    """A message with an attachment (a link preview is text, not media)."""
+    media = getattr(event.message, "media", None)
+    return media is not None and not isinstance(media, types.MessageMediaWebPage)
+
+
+def is_image(message: Any) -> bool:
+    if message.photo:
+        return True
+    if not message.document or message.sticker or message.gif or message.video or message.voice or message.audio:
+        return False
+    return (message.file.mime_type or "").lower() in IMAGE_MIMES
+
+
+def _size(message: Any) -> int:
+    return (message.file.size if message.file else None) or 0
+
+
+async def take(bot: Any, user: Any, chat_id: int, messages: list[Any], caption: str) -> None:
+    """Store the images among ``messages`` as references (as many as fit) and show the next screen."""
+    lang = user.language
+    notes: list[str] = []
+    images = [m for m in messages if is_image(m)]
+    if len(images) < len(messages):
+        notes.append(i18n.t(lang, "error-not-an-image"))
+    fitting = [m for m in images if _size(m) <= MAX_BYTES]
+    if len(fitting) < len(images):
+        notes.append(i18n.t(lang, "error-image-too-large", max_mb=MAX_BYTES // (1024 * 1024)))
+    added = 0
+    if fitting:
+        room = await asyncio.to_thread(drafts.ref_room, user.id)
+        keys = []
+        for message in fitting[:room]:
+            try:
+                data = await message.download_media(bytes)
+                keys.append(await asyncio.to_thread(store_reference, bot.storage, user.id, data))
+            except BananaError as exc:
+                note = wizard.error_text(lang, exc)
+                if note not in notes:
+                    notes.append(note)
+        _, added = await asyncio.to_thread(drafts.add_refs_upto, user.id, keys)
+        if room < len(fitting) or added < len(keys):  # the limit (or a photo sent twice) left some out
+            kept = await asyncio.to_thread(_kept_note, user.id, lang, added, len(fitting))
+            if kept:
+                notes.append(kept)
+    note = "\n".join(notes) or None
+    if images:
+        screen = await asyncio.to_thread(_next_screen, user.id, caption, note)
+    else:  # nothing usable: the same step again, with the reason
+        screen = await asyncio.to_thread(wizard.resume, user.id, note)
+    await bot.show(user, chat_id, screen)
+
+
+def _kept_note(user_id: int, lang: str, added: int, sent: int) -> str | None:
+    """How many were kept of what was sent, when the model's maximum was the reason."""
+    draft = drafts.get(user_id)
+    model, limit = drafts._model(draft).name, drafts.max_refs(draft)
+    if len(draft.refs) < limit:
+        return None  # not the limit: the rest were photos already added
+    if added == 0:
+        return i18n.t(lang, "gen-refs-full", model=model, max=limit)
+    return i18n.t(lang, "gen-refs-kept", count=added, asked=sent, model=model, max=limit)
+
+
+def _next_screen(user_id: int, caption: str, note: str | None) -> Screen:
+    """The references step (or the prompt step while there is no prompt yet)."""
+    lang = wizard._lang(user_id)
+    if caption.strip():
+        try:
+            drafts.set_prompt(user_id, caption)
+        except BananaError as exc:
+            error = wizard.error_text(lang, exc, model=drafts._model(drafts.get(user_id)), length=len(caption.strip()))
+            note = "\n".join(filter(None, [note, error]))
+    draft = drafts.get(user_id)
+    if not draft.prompt and draft.refs:
+        count = i18n.t(lang, "gen-refs-count", count=len(draft.refs), max=drafts.max_refs(draft))
+        return wizard.step(user_id, "prompt", "\n".join(filter(None, [note, count])))
+    return wizard.step(user_id, "refs", note)
+
+
+def register(bot: Any) -> None:
+    @bot.client.on(events.NewMessage(func=lambda e: e.is_private and e.grouped_id is None and has_media(e)))
+    async def on_media(event: Any) -> None:
+        user = await bot.guard(event)
+        if user is None:
+            return
+        await take(bot, user, event.chat_id, [event.message], event.raw_text or "")
+
+    @bot.client.on(events.Album(func=lambda e: e.is_private))
+    async def on_album(event: Any) -> None:
+        user = await bot.guard(event)
+        if user is None:
+            return
+        await take(bot, user, event.chat_id, list(event.messages), event.raw_text or "")

@@ -1,0 +1,64 @@
+"""``res:*`` buttons: the progress panel's refresh, and what to do after a result or a failure —
+again / try again (the same request, priced and held anew), edit prompt (a new draft from the job
+at the prompt step), other model (same prompt), new. Every job id is checked to be the presser's.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bananapics import i18n
+from bananapics.bot import progress, wizard
+from bananapics.bot.callbacks import Callback, StaleButton
+from bananapics.bot.screens import Screen, _btn, _menu_row
+from bananapics.db import atomic
+from bananapics.errors import BananaError, InsufficientTokens, NotFound
+from bananapics.models import Job
+from bananapics.services import drafts, pricing, users
+
+
+def route(user_id: int, cb: Callback, chat_id: int, bot: Any) -> tuple[Screen, str | None]:
+    lang = users.get_by_id(user_id).language
+    if cb.action == "new":
+        drafts.reset(user_id)
+        return wizard.models(user_id), None
+    try:
+        job = drafts.own_job(user_id, cb.args[0])
+    except NotFound:
+        raise StaleButton("not a job of this user") from None
+    if cb.action == "status":
+        return progress.panel(user_id, job.id), None
+    if cb.action in ("again", "retry"):
+        return repeat(user_id, job, chat_id, bot), None
+    drafts.from_job(user_id, job)
+    if cb.action == "edit":
+        drafts.go(user_id, "prompt")
+        return wizard.prompt(user_id), None
+    if cb.action == "other":
+        return wizard.models(user_id, i18n.t(lang, "gen-other-model")), None
+    raise StaleButton(f"res:{cb.action} has no screen here")
+
+
+def repeat(user_id: int, job: Job, chat_id: int, bot: Any) -> Screen:
+    """Submit the job's request again; a short balance or a refused request gets a clear answer."""
+    lang = users.get_by_id(user_id).language
+    try:
+        with atomic():
+            again = drafts.repeat(user_id, job.id, chat_id=chat_id)
+            bot.tasks.enqueue_after_commit(again.id)
+    except InsufficientTokens as exc:
+        shortfall = exc.needed - exc.available
+        return Screen(i18n.t(lang, "error-insufficient", available=exc.available, needed=exc.needed), [
+            [_btn(lang, "btn-topup-shortfall", "bal", "open", shortfall=shortfall)],
+            [_btn(lang, "btn-edit-prompt", "res", "edit", job.id), _btn(lang, "btn-menu", "menu", "open")]])
+    except BananaError as exc:  # too many running, the model switched off, settings no longer offered
+        model = pricing.load_model(job.model)
+        return Screen(wizard.error_text(lang, exc, model=model), [
+            [_btn(lang, "btn-edit-prompt", "res", "edit", job.id),
+             _btn(lang, "btn-other-model", "res", "other", job.id)],
+            _menu_row(lang)])
+    return progress.panel(user_id, again.id, started=True)
+
+
+def register(bot: Any) -> None:
+    bot.routers["res"] = lambda user_id, cb, chat_id: route(user_id, cb, chat_id, bot)
