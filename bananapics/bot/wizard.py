@@ -38,7 +38,8 @@ def prompt(user_id: int) -> Screen:
     draft = drafts.get(user_id)
     model = drafts._model(draft)
     return Screen(i18n.t(lang, "gen-prompt-ask", model=model.name, limit=2000),
-                  [[_btn(lang, "btn-cancel", "gen", "cancel", _v(draft))]])
+                  [[_btn(lang, "btn-pick-template", "gen", "tpl", _v(draft))],
+                   [_btn(lang, "btn-cancel", "gen", "cancel", _v(draft))]])
 
 
 def refs(user_id: int, note: str | None = None) -> Screen:
@@ -108,6 +109,10 @@ def route(user_id: int, cb: Callback, chat_id: int, submit) -> tuple[Screen, str
     if cb.action == "cancel":
         drafts.reset(user_id)
         return main_menu(user_id), i18n.t(lang, "gen-cancelled")
+    if cb.action == "tpl":
+        from bananapics.bot import templates  # the template screens open the wizard again: import late
+
+        return templates.categories(user_id), None
     if cb.action in ("skip", "rdone"):
         return confirm(user_id), None
     if cb.action == "rclear":
