@@ -14,7 +14,7 @@ from telethon import Button, events
 from bananapics import i18n
 from bananapics.bot import screens, wizard
 from bananapics.bot.callbacks import Callback, StaleButton, encode
-from bananapics.bot.screens import Screen, _btn, _menu_row, _pager, main_menu
+from bananapics.bot.screens import Screen, _btn, _menu_row, _pager
 from bananapics.errors import BananaError, NotFound
 from bananapics.models import Template
 from bananapics.services import drafts, pricing, templates, users
@@ -58,7 +58,7 @@ def card(user_id: int, template: Template, *, index: int | None = None, total: i
     lines = [note, ""] if note else []
     if index is not None:
         name = templates.category(template.category_id).name(lang)
-        lines.append(i18n.t(lang, "templates-category", category=name, page=index + 1, pages=total))
+        lines.append(i18n.t(lang, "template-category-page", category=name, page=index + 1, pages=total))
     lines += [i18n.t(lang, "template-card", title=template.title(lang)), "",
               f"“{_excerpt(template.prompt(lang))}”", ""]
     model = drafts.default_model() if not template.model else pricing.load_model(template.model)
@@ -91,18 +91,22 @@ def in_category(user_id: int, slug: str, index: int) -> Screen:
 
 
 def use(user_id: int, template_id: int, note: str | None = None) -> Screen:
-    """Fill the draft from the template and open the wizard where the user continues: the photos step."""
+    """Fill the draft from the template and open the wizard where the user continues: the photos step.
+    ``note`` (a welcome) goes above whatever is shown."""
     lang = _lang(user_id)
+
+    def noted(text: str) -> str:
+        return f"{note}\n\n{text}" if note else text
+
     try:
         template = templates.get(template_id)
     except NotFound:
-        return categories(user_id, i18n.t(lang, "template-unavailable"))
+        return categories(user_id, noted(i18n.t(lang, "template-unavailable")))
     try:
         drafts.from_template(user_id, template, lang)
     except BananaError as exc:
-        return card(user_id, template, note=wizard.error_text(lang, exc))
-    applied = i18n.t(lang, "template-applied", title=template.title(lang))
-    return wizard.refs(user_id, f"{note}\n\n{applied}" if note else applied)
+        return card(user_id, template, note=noted(wizard.error_text(lang, exc)))
+    return wizard.refs(user_id, noted(i18n.t(lang, "template-applied", title=template.title(lang))))
 
 
 def trending(user_id: int, number: int = 0) -> Screen:
@@ -123,7 +127,7 @@ def trending(user_id: int, number: int = 0) -> Screen:
                                           start=number * TRENDING_PAGE + 1):
         title = template.title(lang)
         if template.pinned:
-            lines.append(i18n.t(lang, "trending-pinned-line", title=title))
+            lines.append(i18n.t(lang, "trending-pinned-line", title=title, count=count))
             label = i18n.t(lang, "btn-trending-pinned", title=title)
         else:
             lines.append(i18n.t(lang, "trending-line", n=n, title=title, count=count))
@@ -142,10 +146,7 @@ def open_one(user_id: int, template_id: int) -> Screen:
 
 def deep_link(user_id: int, arg: str, welcome: str | None) -> Screen:
     """``/start tpl_<id>``: the wizard with that template filled in (SCREENS.md)."""
-    if arg.isdigit() and 0 < len(arg) <= 9:
-        return use(user_id, int(arg), welcome)
-    note = i18n.t(_lang(user_id), "template-unavailable")
-    return main_menu(user_id, f"{welcome}\n\n{note}" if welcome else note)
+    return use(user_id, int(arg) if arg.isdigit() and len(arg) <= 9 else 0, welcome)
 
 
 def route(user_id: int, cb: Callback, chat_id: int) -> tuple[Screen, str | None]:

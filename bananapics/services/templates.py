@@ -70,7 +70,7 @@ def at(slug: str, index: int) -> tuple[Template, int, int]:
         if total == 0:
             raise _unavailable(slug)
         index = min(max(index, 0), total - 1)
-        return _active_in(slug).offset(index).limit(1).get(), index, total
+        return list(_active_in(slug).offset(index).limit(1))[0], index, total
 
 
 def position(template: Template) -> int:

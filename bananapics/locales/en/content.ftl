@@ -30,6 +30,7 @@ history-reuse-note = ✏️ Prompt copied: “{ $prompt }”
 ## Templates and trending
 
 btn-template-category = { $category } · { $count }
+template-category-page = { $category } · { $page }/{ $pages }
 template-model = Model: { $model } · { $price ->
     [one] { $price } token
    *[other] { $price } tokens
@@ -39,5 +40,9 @@ trending-line = { $n }. { $title } · { $count ->
     [one] { $count } use
    *[other] { $count } uses
 }
-trending-pinned-line = 📌 { $title }
+trending-pinned-line = 📌 { $title }{ $count ->
+    [0] {""}
+    [one] {" · "}{ $count } use
+   *[other] {" · "}{ $count } uses
+}
 list-page = Page { $page }/{ $pages }

@@ -32,6 +32,7 @@ history-reuse-note = ✏️ Промпт скопирован: «{ $prompt }»
 ## Шаблоны и тренды
 
 btn-template-category = { $category } · { $count }
+template-category-page = { $category } · { $page }/{ $pages }
 template-model = Модель: { $model } · { $price ->
     [one] { $price } токен
     [few] { $price } токена
@@ -43,5 +44,10 @@ trending-line = { $n }. { $title } · { $count ->
     [few] { $count } использования
    *[many] { $count } использований
 }
-trending-pinned-line = 📌 { $title }
+trending-pinned-line = 📌 { $title }{ $count ->
+    [0] {""}
+    [one] {" · "}{ $count } использование
+    [few] {" · "}{ $count } использования
+   *[many] {" · "}{ $count } использований
+}
 list-page = Страница { $page }/{ $pages }

@@ -24,8 +24,12 @@ history-reuse-note = ✏️ Prompt nusxalandi: “{ $prompt }”
 ## Shablonlar va trendlar
 
 btn-template-category = { $category } · { $count }
+template-category-page = { $category } · { $page }/{ $pages }
 template-model = Model: { $model } · { $price } token
 template-share-text = 🧩 Bu shablonni BananaPics’da sinab ko‘ring
 trending-line = { $n }. { $title } · { $count } marta
-trending-pinned-line = 📌 { $title }
+trending-pinned-line = 📌 { $title }{ $count ->
+    [0] {""}
+   *[other] {" · "}{ $count } marta
+}
 list-page = { $page }/{ $pages }-sahifa
