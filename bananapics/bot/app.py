@@ -25,7 +25,7 @@ from bananapics.bot.callbacks import Callback, StaleButton, decode
 from bananapics.bot.ratelimit import SendLimiter, UserLimiter
 from bananapics.errors import BananaError
 from bananapics.config import Config
-from bananapics.db import atomic
+from bananapics.db import atomic, connection
 from bananapics.models import Panel, User
 from bananapics.services import drafts, outbox, referrals, users
 from bananapics.storage import store_reference
@@ -105,6 +105,16 @@ class Bot:
         a new panel is sent and the photo one deleted.
         """
         photo = await self._photo(screen)
+        try:
+            await self._show(user, chat_id, screen, photo, edit_message)
+        except (errors.FileReferenceExpiredError, errors.MediaEmptyError):
+            if screen.photo not in self.photos:
+                raise
+            self.photos.pop(screen.photo)  # Telegram forgot the photo sent before: upload it again
+            await self._show(user, chat_id, screen, await self._photo(screen), edit_message)
+
+    async def _show(self, user: User, chat_id: int, screen: screens.Screen, photo: Any,
+                    edit_message: int | None) -> None:
         current, media = await asyncio.to_thread(_panel_of, user.id)
         replace = media and edit_message is not None and edit_message == current and photo is None
         if edit_message is not None and not replace and (photo is None or edit_message == current):
@@ -166,7 +176,8 @@ PHOTO_CACHE = 256
 
 
 def _panel_of(user_id: int) -> tuple[int | None, bool]:
-    panel = Panel.get_or_none(Panel.user == user_id)
+    with connection():
+        panel = Panel.get_or_none(Panel.user == user_id)
     return (panel.message_id, bool(panel.media)) if panel else (None, False)
 
 
