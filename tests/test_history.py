@@ -265,3 +265,24 @@ def test_menu_has_every_area(database):
         assert drafts.get(users.get(ann.id).id).template_id is None
 
     scenario(database, body)
+
+
+def test_my_commands_answer_in_every_language(database):
+    from bananapics import i18n
+
+    async def body(tg, bot):
+        bot.limiter.update(rate_per_min=10_000, burst=1_000)
+        for lang in i18n.LANGUAGES:
+            user = SimUser(tg, "Lola", lang_code=lang)
+            await user.start()
+            expected = {"/history": "history-empty", "/templates": "templates-title", "/profile": "profile-title",
+                        "/invite": "ref-title"}
+            for command, key in expected.items():
+                await user.send(command)
+                assert i18n.t(lang, key) in user.panel.text, (lang, command)
+            await user.send("/trending")
+            assert i18n.t(lang, "trending-title", days=7) in user.panel.text
+            await user.press(i18n.t(lang, "btn-menu"))
+            assert i18n.t(lang, "btn-profile") in user.buttons() and i18n.t(lang, "btn-history") in user.buttons()
+
+    scenario(database, body)
