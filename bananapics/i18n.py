@@ -44,7 +44,7 @@ MISSING_ARG = "?"
 
 # Commands shown in Telegram's command menu (SetBotCommands), in this order; descriptions are
 # the ``cmd-<name>`` keys. Admin commands are set only for admins' chats.
-COMMANDS: tuple[str, ...] = ("start", "generate", "balance", "history", "templates", "invite",
+COMMANDS: tuple[str, ...] = ("start", "generate", "balance", "history", "templates", "invite", "profile",
                              "settings", "help", "terms", "privacy", "support", "paysupport")
 ADMIN_COMMANDS: tuple[str, ...] = ("admin",)
 

@@ -39,6 +39,7 @@ class Panel(BaseModel):
     user = pw.ForeignKeyField(User, primary_key=True, backref="+", on_delete="CASCADE")
     chat_id = pw.BigIntegerField()
     message_id = pw.BigIntegerField()
+    media = pw.BooleanField(default=False)  # a photo panel: text screens replace it (0007)
     updated_at = pw.DateTimeField(default=utcnow)
 
     class Meta:

@@ -62,6 +62,14 @@ class PostgresServer:
             self.columns = {
                 t: [c.name for c in database.get_columns(t)] for t in self.tables
             }
+            # Seeded tables with a serial id: after TRUNCATE … RESTART IDENTITY the seed rows come back
+            # with their ids, so the sequence must move past them or the next insert collides.
+            self.serials = [
+                (t, c) for t, c in database.execute_sql(
+                    "SELECT table_name, column_name FROM information_schema.columns"
+                    " WHERE table_schema = current_schema() AND column_default LIKE %s", ("nextval(%",))
+                if self.seed.get(t)
+            ]
         database.close_all()
 
     def reset(self, database: pw.Database) -> None:
@@ -75,6 +83,10 @@ class PostgresServer:
                     marks = ", ".join(["%s"] * len(self.columns[table]))
                     cursor = database.cursor()
                     cursor.executemany(f'INSERT INTO "{table}" ({cols}) VALUES ({marks})', rows)
+            for table, column in self.serials:
+                database.execute_sql(
+                    f"SELECT setval(pg_get_serial_sequence('\"{table}\"', '{column}'),"
+                    f' (SELECT MAX("{column}") FROM "{table}"))')
 
     def drop(self) -> None:
         self.admin.execute_sql(

@@ -84,7 +84,7 @@ def test_forged_and_stale_buttons_answer_outdated_and_show_the_menu(database):
     async def body(tg, bot):
         ann = SimUser(tg, "Ann", lang_code="en")
         await ann.start()
-        for data in (b"bal:open:1", b"\xff\xfe", b"x" * 64, b"gen:model:../../etc", b"hist:page:0"):
+        for data in (b"bal:open:1", b"\xff\xfe", b"x" * 64, b"gen:model:../../etc", b"hist:open:ffff:0"):
             answer = await ann.press_data(data)
             assert answer.answered and answer.message == "This button is outdated."
             assert "balance:" in ann.panel.text

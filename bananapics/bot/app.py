@@ -9,9 +9,12 @@ message. This module holds the shared plumbing; screens live in ``bananapics.bot
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import io
 import logging
 import math
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from collections.abc import Callable
 from typing import Any
@@ -19,13 +22,13 @@ from typing import Any
 from telethon import TelegramClient, errors, events, functions, types
 
 from bananapics import i18n
-from bananapics.bot import delivery, references, screens, wizard
+from bananapics.bot import account, delivery, history, references, screens, templates, wizard
 from bananapics.bot.callbacks import Callback, StaleButton, decode
 from bananapics.bot.ratelimit import SendLimiter, UserLimiter
 from bananapics.config import Config
-from bananapics.db import atomic
+from bananapics.db import atomic, connection
 from bananapics.models import Panel, User
-from bananapics.services import drafts, referrals, settings, users
+from bananapics.services import drafts, outbox, referrals, settings, users
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +54,10 @@ class Bot:
     # run in a thread; prefixes without an entry go to ``screens.route``. Feature modules
     # (``bananapics.bot.<area>``) add their own in their ``register(bot)``.
     routers: dict[str, Callable[[int, Callback, int], tuple[screens.Screen, str | None]]] = field(default_factory=dict)
+    # /start payload prefix ("tpl_"…) → render(user_id, rest_of_payload, welcome_or_None) -> Screen, run in a
+    # thread; feature modules add theirs. ``ref_`` links are handled here (they bind a referrer first).
+    deep_links: dict[str, Callable[[int, str, str | None], screens.Screen]] = field(default_factory=dict)
+    photos: OrderedDict = field(default_factory=OrderedDict)  # storage key → Telegram photo already sent
 
     async def start(self, *, delivery_loop: bool = True) -> None:
         """Startup: the command menu in every language (Telegram shows the user's own) and the
@@ -122,23 +129,77 @@ class Bot:
         return registration.user
 
     async def show(self, user: User, chat_id: int, screen: screens.Screen, *, edit_message: int | None = None) -> None:
-        """Edit the panel in place when navigating; otherwise send a fresh panel at the bottom."""
-        if edit_message is not None:
+        """Edit the panel in place when navigating; otherwise send a fresh panel at the bottom.
+
+        A screen with a photo makes the panel a photo message (a text panel can be edited into one).
+        Telegram cannot take the photo off a message again, so a text screen replaces a photo panel:
+        a new panel is sent and the photo one deleted.
+        """
+        photo = await self._photo(screen)
+        try:
+            await self._show(user, chat_id, screen, photo, edit_message)
+        except (errors.FileReferenceExpiredError, errors.MediaEmptyError):
+            if screen.photo not in self.photos:
+                raise
+            self.photos.pop(screen.photo)  # Telegram forgot the photo sent before: upload it again
+            await self._show(user, chat_id, screen, await self._photo(screen), edit_message)
+
+    async def _show(self, user: User, chat_id: int, screen: screens.Screen, photo: Any,
+                    edit_message: int | None) -> None:
+        current, media = await asyncio.to_thread(_panel_of, user.id)
+        replace = media and edit_message is not None and edit_message == current and photo is None
+        if edit_message is not None and not replace and (photo is None or edit_message == current):
             try:
-                await self.client.edit_message(chat_id, edit_message, screen.text, buttons=screen.buttons)
+                message = await self.client.edit_message(chat_id, edit_message, screen.text, buttons=screen.buttons,
+                                                         file=photo)
+                if photo is not None:
+                    self._cache_photo(screen.photo, message)
+                    await asyncio.to_thread(_remember_panel, user.id, chat_id, edit_message, True)
                 return
             except errors.MessageNotModifiedError:
                 return
             except (errors.MessageIdInvalidError, errors.MessageAuthorRequiredError):
                 pass  # the panel is gone: send a new one
-        old = await asyncio.to_thread(_panel_of, user.id)
-        message = await self.client.send_message(chat_id, screen.text, buttons=screen.buttons)
-        await asyncio.to_thread(_remember_panel, user.id, chat_id, message.id)
-        if old is not None and old != message.id:
-            try:  # the old panel loses its buttons so only the newest one is live
-                await self.client.edit_message(chat_id, old, buttons=None)
+        if photo is not None:
+            message = await self.client.send_file(chat_id, photo, caption=screen.text, buttons=screen.buttons)
+            self._cache_photo(screen.photo, message)
+        else:
+            message = await self.client.send_message(chat_id, screen.text, buttons=screen.buttons)
+        await asyncio.to_thread(_remember_panel, user.id, chat_id, message.id, photo is not None)
+        if current is not None and current != message.id:
+            try:
+                if replace:  # keep one panel: the photo panel goes away
+                    await self.client.delete_messages(chat_id, [current])
+                else:  # the old panel loses its buttons so only the newest one is live
+                    await self.client.edit_message(chat_id, current, buttons=None)
             except errors.RPCError:
-                pass
+                if replace:
+                    with contextlib.suppress(errors.RPCError):
+                        await self.client.edit_message(chat_id, current, buttons=None)
+
+    async def _photo(self, screen: screens.Screen) -> Any:
+        """What to send for ``screen.photo``: the Telegram photo sent before (no second upload) or the
+        stored bytes; None for a text screen, a caption too long for a photo, or a missing file."""
+        if not screen.photo or len(screen.text) > CAPTION_MAX:
+            return None
+        if screen.photo in self.photos:
+            self.photos.move_to_end(screen.photo)
+            return self.photos[screen.photo]
+        try:
+            data = await asyncio.to_thread(self.storage.get, screen.photo)
+        except BananaError as exc:
+            log.warning("panel photo %s: %s", screen.photo, exc)
+            return None
+        blob = io.BytesIO(data)
+        blob.name = "preview." + screen.photo.rsplit(".", 1)[-1]
+        return blob
+
+    def _cache_photo(self, key: str | None, message: Any) -> None:
+        photo = getattr(message, "photo", None)
+        if key and photo is not None:
+            self.photos[key] = photo
+            while len(self.photos) > PHOTO_CACHE:
+                self.photos.popitem(last=False)
 
 
 _REGISTRY_LIMITS = (settings.REGISTRY["limits.user_actions_per_min"].default,
@@ -149,15 +210,21 @@ def _read_limits() -> tuple[int, int]:
     return int(settings.get("limits.user_actions_per_min")), int(settings.get("limits.user_burst"))
 
 
-def _panel_of(user_id: int) -> int | None:
-    panel = Panel.get_or_none(Panel.user == user_id)
-    return panel.message_id if panel else None
+CAPTION_MAX = 1024
+PHOTO_CACHE = 256
 
 
-def _remember_panel(user_id: int, chat_id: int, message_id: int) -> None:
+def _panel_of(user_id: int) -> tuple[int | None, bool]:
+    with connection():
+        panel = Panel.get_or_none(Panel.user == user_id)
+    return (panel.message_id, bool(panel.media)) if panel else (None, False)
+
+
+def _remember_panel(user_id: int, chat_id: int, message_id: int, media: bool = False) -> None:
     with atomic():
-        Panel.insert(user=user_id, chat_id=chat_id, message_id=message_id).on_conflict(
-            conflict_target=[Panel.user], update={Panel.chat_id: chat_id, Panel.message_id: message_id}).execute()
+        Panel.insert(user=user_id, chat_id=chat_id, message_id=message_id, media=media).on_conflict(
+            conflict_target=[Panel.user],
+            update={Panel.chat_id: chat_id, Panel.message_id: message_id, Panel.media: media}).execute()
 
 
 def build_bot(config: Config, client: TelegramClient, tasks: Any = None) -> Bot:
@@ -170,6 +237,8 @@ def build_bot(config: Config, client: TelegramClient, tasks: Any = None) -> Bot:
 
     guard = bot.guard
     wizard.register(bot)
+    for area in (history, templates, account):
+        area.register(bot)
 
     @client.on(events.NewMessage(pattern=r"^/start(?:@\w+)?(?:\s+(\S{1,64}))?\s*$"))
     async def on_start(event: Any) -> None:
@@ -182,6 +251,7 @@ def build_bot(config: Config, client: TelegramClient, tasks: Any = None) -> Bot:
             try:
                 bound = await asyncio.to_thread(referrals.attach, user.id, payload[4:])
                 inviter = await asyncio.to_thread(users.get_by_id, bound.referrer_id)
+                await asyncio.to_thread(_tell_referrer, inviter, user)
             except Exception as exc:  # noqa: BLE001 - a bad link must never break /start
                 log.info("referral link %s refused for %s: %s", payload, user.tg_id, exc)
         welcome = None
@@ -189,7 +259,12 @@ def build_bot(config: Config, client: TelegramClient, tasks: Any = None) -> Bot:
             await asyncio.to_thread(_mark_welcomed, user.id)
             welcome = i18n.t(user.language, "menu-welcome-referred", name=inviter.first_name or "🙂") if inviter \
                 else i18n.t(user.language, "menu-welcome")
-        await bot.show(user, event.chat_id, await asyncio.to_thread(screens.main_menu, user.id, welcome))
+        prefix = next((p for p in bot.deep_links if payload.startswith(p)), None)
+        if prefix is not None:
+            screen = await asyncio.to_thread(bot.deep_links[prefix], user.id, payload[len(prefix):], welcome)
+        else:
+            screen = await asyncio.to_thread(screens.main_menu, user.id, welcome)
+        await bot.show(user, event.chat_id, screen)
 
     @client.on(events.NewMessage(pattern=r"^/generate(?:@\w+)?\s*$"))
     async def on_generate(event: Any) -> None:
@@ -259,6 +334,13 @@ def build_bot(config: Config, client: TelegramClient, tasks: Any = None) -> Bot:
             await screen.followup(bot, event.chat_id)
 
     return bot
+
+
+def _tell_referrer(inviter: User, friend: User) -> None:
+    """A short notice to the inviter, sent by the delivery loop (rate limits, blocked users)."""
+    text = i18n.t(inviter.language, "ref-friend-joined", name=friend.first_name or "🙂")
+    outbox.enqueue(user_id=inviter.id, chat_id=inviter.tg_id, kind="notice", payload={"text": text},
+                   dedupe_key=f"ref_joined:{friend.id}")
 
 
 def _mark_welcomed(user_id: int) -> None:

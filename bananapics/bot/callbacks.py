@@ -191,8 +191,9 @@ _TABLE: list[tuple[str, str, tuple[ArgType, ...], str]] = [
     ("bal", "pkg", (ID,), "send the invoice of a package"),
     ("bal", "pays", (PAGE,), "payments list"),
     ("bal", "pay", (ID,), "one payment"),
-    # invite friends
+    # invite friends, profile
     ("ref", "open", (), "referral screen"),
+    ("prof", "open", (), "profile: balance, spending, generations, referral figures"),
     # templates and trending
     ("tpl", "cats", (), "template categories"),
     ("tpl", "cat", (SLUG, PAGE), "templates of a category, one page"),

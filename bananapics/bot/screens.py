@@ -2,8 +2,8 @@
 
 Functions here run in a worker thread (they read the database through services) and return a
 :class:`Screen`; the bot edits the panel with it. ``route`` maps a decoded callback to a screen.
-Only screens that work are offered as buttons: the generate wizard, templates, history and top-up
-screens join the menu as they are built.
+Only screens that work are offered as buttons. Feature areas (``history``, ``templates``, ``account``)
+build their screens in their own modules with the helpers here (``_btn``, ``_menu_row``, ``_pager``).
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ class Screen:
     # awaited by the bot right after the screen is shown, as ``followup(bot, chat_id)``; e.g. the
     # progress panel sends the upload_photo chat action for its job
     followup: Callable[[Any, int], Awaitable[None]] | None = field(default=None, compare=False)
+    photo: str | None = None  # storage key of an image: the panel becomes a photo with ``text`` as caption
 
 
 def _btn(lang: str, key: str, screen: str, action: str, *args: Any, **fmt: Any) -> Any:
@@ -41,6 +42,16 @@ def _menu_row(lang: str) -> list[Any]:
     return [_btn(lang, "btn-menu", "menu", "open")]
 
 
+def _pager(lang: str, screen: str, action: str, page: int, pages: int, *args: Any) -> list[list[Any]]:
+    """A [◀] [▶] row for a paged screen (``args`` go before the page number); none for one page."""
+    row = []
+    if page > 0:
+        row.append(_btn(lang, "btn-prev", screen, action, *args, page - 1))
+    if page < pages - 1:
+        row.append(_btn(lang, "btn-next", screen, action, *args, page + 1))
+    return [row] if row else []
+
+
 def main_menu(user_id: int, welcome: str | None = None) -> Screen:
     user = users.get_by_id(user_id)
     lang = user.language
@@ -49,8 +60,10 @@ def main_menu(user_id: int, welcome: str | None = None) -> Screen:
         text = f"{welcome}\n\n{text}"
     return Screen(text, [
         [_btn(lang, "btn-generate", "gen", "new")],
-        [_btn(lang, "btn-balance", "bal", "open"), _btn(lang, "btn-invite", "ref", "open")],
-        [_btn(lang, "btn-settings", "set", "open"), _btn(lang, "btn-help", "help", "open")],
+        [_btn(lang, "btn-templates", "tpl", "cats"), _btn(lang, "btn-trending", "trend", "page", 0)],
+        [_btn(lang, "btn-history", "hist", "page", 0), _btn(lang, "btn-balance", "bal", "open")],
+        [_btn(lang, "btn-invite", "ref", "open"), _btn(lang, "btn-settings", "set", "open")],
+        [_btn(lang, "btn-profile", "prof", "open"), _btn(lang, "btn-help", "help", "open")],
     ])
 
 
@@ -69,7 +82,7 @@ def referral(user_id: int) -> Screen:
     link = f"https://t.me/{BOT_USERNAME['value']}?start=ref_{stats.code}"
     rule = "ref-rule-off" if rules.percent == 0 else f"ref-rule-{rules.mode}"
     text = "\n".join([
-        i18n.t(lang, "ref-title"), "", i18n.t(lang, "ref-link"), link, "",
+        i18n.t(lang, "ref-title"), "", i18n.t(lang, "ref-link"), f"`{link}`", "",  # code: tap to copy
         i18n.t(lang, "ref-stats", friends=stats.friends, earned=stats.earned),
         i18n.t(lang, rule, percent=rules.percent),
     ])

@@ -72,6 +72,7 @@ def prompt(user_id: int, note: str | None = None) -> Screen:
     if draft.prompt:
         lines.append(i18n.t(lang, "gen-prompt-current", prompt=excerpt(draft.prompt)))
         rows.append([_btn(lang, "btn-keep-prompt", "gen", "next", tok)])
+    rows.append([_btn(lang, "btn-pick-template", "gen", "tpl", tok)])
     rows.append([_btn(lang, "btn-back", "gen", "step", tok, "model"), _cancel(lang, tok)])
     return Screen(_lines(note, *lines), rows)
 
@@ -259,6 +260,10 @@ def route(user_id: int, cb: Callback, chat_id: int, bot: Any) -> tuple[Screen, s
     if action == "cancel":
         drafts.reset(user_id)
         return main_menu(user_id), i18n.t(lang, "gen-cancelled")
+    if action == "tpl":
+        from bananapics.bot import templates  # the template screens open the wizard again: import late
+
+        return templates.categories(user_id), None
     if action in ("skip", "rdone", "opts"):
         return step(user_id, "settings"), None
     if action == "rclear":

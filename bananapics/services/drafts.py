@@ -18,7 +18,7 @@ import peewee as pw
 from bananapics.db import atomic, connection, is_postgres
 from bananapics.errors import InvalidInput, NotFound
 from bananapics.models import AiModel, Draft, Job, utcnow
-from bananapics.services import jobs, pricing
+from bananapics.services import jobs, pricing, templates
 
 STEPS = ("model", "prompt", "refs", "settings", "confirm")
 
@@ -92,7 +92,7 @@ def choose_model(user_id: int, model_id: str) -> Draft:
 
 def set_prompt(user_id: int, text: str) -> Draft:
     prompt = jobs.clean_prompt(text)
-    return _save(user_id, prompt=prompt, step="refs")
+    return _save(user_id, prompt=prompt, step="refs", template_id=None)  # their own words: no template
 
 
 def max_refs(draft: Draft) -> int:
@@ -176,19 +176,38 @@ def confirm(user_id: int, *, chat_id: int | None, timing: jobs.Timing = jobs.Tim
     if not draft.prompt:
         raise InvalidInput("the prompt is empty", title="prompt_empty")
     confirm_id = draft.confirm_id or uuid.uuid4().hex
-    job = jobs.submit(user_id, _model(draft).id, draft.prompt, draft.settings_dict, ref_keys=draft.refs,
-                      chat_id=chat_id, job_id=confirm_id, timing=timing)
-    _save(user_id, confirm_id=None, step="confirm")
+    with atomic():
+        job = jobs.submit(user_id, _model(draft).id, draft.prompt, draft.settings_dict, ref_keys=draft.refs,
+                          chat_id=chat_id, job_id=confirm_id, timing=timing)
+        templates.record_use(draft.template_id, user_id, job.id)  # trending counts submitted generations
+        _save(user_id, confirm_id=None, step="confirm")
     return job
 
 
 def from_job(user_id: int, job: Job, *, keep_refs: bool = True) -> Draft:
-    """Put a past job's model, prompt and settings (and references) back into the draft."""
+    """Put a past job's model, prompt and settings (and references) back into the draft; a job made
+    from a template keeps counting for that template."""
     if job.user_id != user_id:
         raise NotFound("no such job", title="stale")
     settings = {k: v for k, v in job.settings_dict.items() if k != "refs"}
     return _save(user_id, model=job.model, prompt=job.prompt, settings=json.dumps(settings),
-                 ref_keys=json.dumps(job.refs if keep_refs else []), step="confirm")
+                 ref_keys=json.dumps(job.refs if keep_refs else []), template_id=templates.of_job(job.id),
+                 step="confirm")
+
+
+def from_template(user_id: int, template: Any, lang: str) -> Draft:
+    """Fill the draft from a template: its prompt in the user's language, its model when enabled
+    (else the draft's model), the settings that model supports; photos already added stay."""
+    draft = get(user_id)
+    with connection():
+        model = AiModel.get_or_none(AiModel.id == template.model) if template.model else None
+    if model is None or not model.enabled:
+        model = _model(draft)
+    refs = draft.refs[: int(json.loads(model.limits or "{}").get("max_refs", 0))]
+    settings = _fit_settings(model, template.settings_dict)
+    return _save(user_id, model=model.id, prompt=jobs.clean_prompt(template.prompt(lang)),
+                 settings=json.dumps(settings), ref_keys=json.dumps(refs), template_id=template.id,
+                 step="refs", confirm_id=None)
 
 
 def own_job(user_id: int, job_id: str) -> Job:

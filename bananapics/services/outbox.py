@@ -9,6 +9,7 @@ and ``claim`` only takes pending rows.
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 from bananapics.db import atomic, connection
 from bananapics.models import Outbox, utcnow
@@ -77,3 +78,14 @@ def give_up(outbox_id: int, error: str) -> None:
 def pending_count() -> int:
     with connection():
         return Outbox.select().where(Outbox.status.in_(("pending", "sending"))).count()
+
+
+
+def enqueue(*, user_id: int, chat_id: int, kind: str, payload: dict, dedupe_key: str, job_id: str | None = None) -> bool:
+    """Queue one message for the delivery loop; False when ``dedupe_key`` was queued before."""
+    with atomic():
+        if Outbox.select().where(Outbox.dedupe_key == dedupe_key).exists():
+            return False
+        Outbox.insert(dedupe_key=dedupe_key, job=job_id, user=user_id, chat_id=chat_id, kind=kind,
+                      payload=json.dumps(payload, ensure_ascii=False)).on_conflict_ignore().execute()
+        return True

@@ -46,6 +46,7 @@ REGISTRY: dict[str, Spec] = {
                               _range(1, 1000)),
     "limits.model_concurrency": Spec("int", 16, "provider calls per model across all workers", _range(1, 1000)),
     "jobs.max_attempts": Spec("int", 3, "tries per job before it is refunded", _range(1, 10)),
+    "trending.days": Spec("int", 7, "trending ranks templates by their uses in this many last days", _range(1, 365)),
 }
 
 _PARSERS: dict[str, Callable[[str], Any]] = {

@@ -1,0 +1,50 @@
+"""The user's own figures: the profile screen (``/profile``, 👤 in the menu) and ``/invite`` for the
+referral screen (``screens.referral``)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from telethon import events
+
+from bananapics import i18n
+from bananapics.bot import screens
+from bananapics.bot.callbacks import Callback, StaleButton
+from bananapics.bot.screens import Screen, _btn, _menu_row
+from bananapics.services import profile
+
+
+def profile_screen(user_id: int) -> Screen:
+    p = profile.summary(user_id)
+    lang = p.language
+    text = "\n".join([
+        i18n.t(lang, "profile-title"), "",
+        i18n.t(lang, "profile-id", tg_id=p.tg_id, language=i18n.language_names()[lang]),
+        i18n.t(lang, "profile-balance", balance=p.available, held=p.held),
+        i18n.t(lang, "profile-generations", jobs=p.generations, count=p.images, total=p.spent),
+        i18n.t(lang, "profile-referrals", friends=p.friends, earned=p.earned),
+    ])
+    return Screen(text, [
+        [_btn(lang, "btn-balance", "bal", "open"), _btn(lang, "btn-history", "hist", "page", 0)],
+        [_btn(lang, "btn-invite", "ref", "open"), _btn(lang, "btn-settings", "set", "open")],
+        _menu_row(lang),
+    ])
+
+
+def route(user_id: int, cb: Callback, chat_id: int) -> tuple[Screen, str | None]:
+    if (cb.screen, cb.action) == ("prof", "open"):
+        return profile_screen(user_id), None
+    raise StaleButton(f"{cb.screen}:{cb.action} has no screen")
+
+
+def register(bot) -> None:
+    bot.routers["prof"] = route
+
+    @bot.client.on(events.NewMessage(pattern=r"^/(profile|invite)(?:@\w+)?\s*$"))
+    async def on_account(event: Any) -> None:
+        user = await bot.guard(event)
+        if user is None:
+            return
+        render = profile_screen if event.pattern_match.group(1) == "profile" else screens.referral
+        await bot.show(user, event.chat_id, await asyncio.to_thread(render, user.id))

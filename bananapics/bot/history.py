@@ -1,0 +1,156 @@
+"""History: ``/history``, pages of past generations, one job's detail, and from it: send the images
+again, regenerate with the same settings (through the confirm screen, so the price is shown and held
+anew) or copy the prompt into a new draft.
+
+Only the owner can open or act on a job: anyone else's id is an outdated button.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from telethon import Button, events
+
+from bananapics import i18n
+from bananapics.bot import wizard
+from bananapics.bot.callbacks import Callback, CallbackError, StaleButton, encode
+from bananapics.bot.screens import Screen, _btn, _menu_row, _pager
+from bananapics.errors import BananaError, NotFound
+from bananapics.models import Job
+from bananapics.services import drafts, history, pricing, users
+
+EXCERPT = 40
+
+
+def _excerpt(text: str, limit: int) -> str:
+    text = " ".join((text or "").split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _status(lang: str, job: Job) -> str:
+    return i18n.t(lang, f"job-status-{job.status}")
+
+
+def _options(job: Job) -> str:
+    settings = job.settings_dict
+    parts = [str(settings[k]) for k in ("resolution", "quality", "aspect_ratio") if k in settings]
+    if job.count > 1:
+        parts.append(f"×{job.count}")
+    return " · ".join(parts)
+
+
+def _open_button(lang: str, n: int, job: Job, name: str, page: int) -> Any | None:
+    try:
+        data = encode("hist", "open", job.id, page)
+    except CallbackError:  # an id that is not hex (an operator's job): listed, not openable
+        return None
+    return Button.inline(i18n.t(lang, "btn-history-item", n=n, date=job.created_at.date(), model=name), data)
+
+
+def list_screen(user_id: int, number: int = 0) -> Screen:
+    lang = users.get_by_id(user_id).language
+    page = history.page(user_id, number)
+    if not page.jobs:
+        return Screen(i18n.t(lang, "history-empty"), [[_btn(lang, "btn-generate", "gen", "new")], _menu_row(lang)])
+    names = history.model_names()
+    charged = history.charged(page.jobs)
+    lines = [i18n.t(lang, "history-title", page=page.page + 1, pages=page.pages), ""]
+    rows = []
+    first = page.page * history.PAGE_SIZE
+    for n, job in enumerate(page.jobs, start=first + 1):
+        name = names.get(job.model, job.model)
+        lines.append(f"{n}. " + i18n.t(lang, "history-item", date=job.created_at.date(), model=name,
+                                       prompt=_excerpt(job.prompt, EXCERPT), status=_status(lang, job),
+                                       cost=charged[job.id]))
+        button = _open_button(lang, n, job, name, page.page)
+        if button is not None:
+            rows.append([button])
+    rows += _pager(lang, "hist", "page", page.page, page.pages)
+    return Screen("\n".join(lines), rows + [_menu_row(lang)])
+
+
+def detail(user_id: int, job: Job, storage, *, page: int | None = None, note: str | None = None) -> Screen:
+    lang = users.get_by_id(user_id).language
+    name = history.model_names().get(job.model, job.model)
+    lines = [note, ""] if note else []
+    lines += [i18n.t(lang, "history-detail-date", date=job.created_at),
+              i18n.t(lang, "confirm-model", model=name, options=_options(job)),
+              i18n.t(lang, "confirm-prompt", prompt=_excerpt(job.prompt, 700))]
+    if job.refs:
+        lines.append(i18n.t(lang, "confirm-refs", count=len(job.refs)))
+    lines.append(i18n.t(lang, "history-detail-status", status=_status(lang, job),
+                        cost=history.charged([job])[job.id]))
+    files = history.files_available(job, storage)
+    if job.delivered:
+        lines.append(i18n.t(lang, "history-detail-images", count=job.delivered))
+        if not files:
+            lines.append(i18n.t(lang, "history-files-gone"))
+    if job.status == "failed":
+        lines.append(i18n.t(lang, i18n.provider_error_key(job.error_kind)))
+    rows = [[_btn(lang, "btn-send-again", "hist", "send", job.id)]] if files else []
+    rows.append([_btn(lang, "btn-regenerate", "hist", "regen", job.id),
+                 _btn(lang, "btn-use-prompt", "hist", "reuse", job.id)])
+    back = history.page_of(user_id, job) if page is None else page
+    rows.append([_btn(lang, "btn-back", "hist", "page", back), _menu_row(lang)[0]])
+    return Screen("\n".join(lines), rows)
+
+
+def regenerate(user_id: int, job: Job, storage) -> Screen:
+    """The job's model, prompt, settings and photos in the draft, on the confirm screen (price shown)."""
+    lang = users.get_by_id(user_id).language
+    model = pricing.load_model(job.model)
+    if not model.enabled:
+        return detail(user_id, job, storage, note=i18n.t(lang, "error-model-disabled", model=model.name))
+    if not all(storage.exists(key) for key in job.refs):
+        return detail(user_id, job, storage, note=i18n.t(lang, "history-ref-gone"))
+    try:
+        drafts.from_job(user_id, job)
+        return wizard.confirm(user_id, i18n.t(lang, "history-regen-note"))
+    except BananaError as exc:  # settings the model no longer takes
+        return detail(user_id, job, storage, note=wizard.error_text(lang, exc))
+
+
+def reuse(user_id: int, job: Job) -> Screen:
+    """A new draft with the job's prompt (and model, if still on), at the references step."""
+    lang = users.get_by_id(user_id).language
+    drafts.reset(user_id)
+    if pricing.load_model(job.model).enabled:
+        drafts.choose_model(user_id, job.model)
+    drafts.set_prompt(user_id, job.prompt)
+    return wizard.refs(user_id, i18n.t(lang, "history-reuse-note", prompt=_excerpt(job.prompt, 300)))
+
+
+def route(user_id: int, cb: Callback, chat_id: int, storage) -> tuple[Screen, str | None]:
+    if cb.action == "page":
+        return list_screen(user_id, cb.args[0]), None
+    try:
+        job = history.job_of(user_id, cb.args[0])
+    except NotFound:
+        raise StaleButton("not this user's job") from None
+    lang = users.get_by_id(user_id).language
+    if cb.action == "open":
+        return detail(user_id, job, storage, page=cb.args[1]), None
+    if cb.action == "send":
+        try:
+            queued = history.resend(user_id, job.id, chat_id, storage)
+        except BananaError:
+            return detail(user_id, job, storage), i18n.t(lang, "history-files-gone")[:200]
+        return detail(user_id, job, storage), i18n.t(lang, "toast-history-resent" if queued
+                                                      else "toast-history-resend-busy")
+    if cb.action == "regen":
+        return regenerate(user_id, job, storage), None
+    if cb.action == "reuse":
+        return reuse(user_id, job), None
+    raise StaleButton(f"hist:{cb.action} has no screen")
+
+
+def register(bot) -> None:
+    bot.routers["hist"] = lambda user_id, cb, chat_id: route(user_id, cb, chat_id, bot.storage)
+
+    @bot.client.on(events.NewMessage(pattern=r"^/history(?:@\w+)?\s*$"))
+    async def on_history(event: Any) -> None:
+        user = await bot.guard(event)
+        if user is None:
+            return
+        await bot.show(user, event.chat_id, await asyncio.to_thread(list_screen, user.id))

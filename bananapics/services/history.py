@@ -1,0 +1,89 @@
+"""A user's past generations: pages of jobs, one job's detail (owner only) and re-sending results.
+
+Re-sending queues an outbox row with the job's storage keys; the bot's delivery loop sends it
+(reusing the Telegram file references it cached the first time). One re-send of a job is queued
+at a time, so a double tap sends the images once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bananapics.db import atomic, connection
+from bananapics.errors import InvalidInput, NotFound
+from bananapics.models import AiModel, Hold, Job, Outbox
+from bananapics.models.jobs import TERMINAL
+from bananapics.services import outbox
+
+PAGE_SIZE = 5
+DELIVERED = ("succeeded", "partial")
+
+
+@dataclass(frozen=True)
+class Page:
+    jobs: list[Job]
+    page: int  # 0-based, clamped into range
+    pages: int
+    total: int
+
+
+def page(user_id: int, number: int, size: int = PAGE_SIZE) -> Page:
+    """Newest first; a page past the end shows the last one (jobs may have been purged)."""
+    mine = Job.select().where(Job.user == user_id)
+    with connection():
+        total = mine.count()
+        pages = max(1, -(-total // size))
+        number = min(max(number, 0), pages - 1)
+        rows = list(mine.order_by(Job.created_at.desc(), Job.id.desc()).offset(number * size).limit(size))
+    return Page(rows, number, pages, total)
+
+
+def page_of(user_id: int, job: Job, size: int = PAGE_SIZE) -> int:
+    """The page a job is listed on (for the detail's Back button)."""
+    with connection():
+        newer = Job.select().where((Job.user == user_id) & (
+            (Job.created_at > job.created_at) | ((Job.created_at == job.created_at) & (Job.id > job.id)))).count()
+    return newer // size
+
+
+def charged(jobs: list[Job]) -> dict[str, int]:
+    """Tokens each job cost: what was settled once it ended (failures: 0), what is held while it runs."""
+    ended = [job.id for job in jobs if job.status in TERMINAL and job.cost]
+    with connection():
+        settled = {h.ref: int(h.settled) for h in Hold.select(Hold.ref, Hold.settled).where(Hold.ref.in_(ended))} \
+            if ended else {}
+    return {job.id: settled.get(job.id, 0) if job.status in TERMINAL else int(job.cost) for job in jobs}
+
+
+def model_names() -> dict[str, str]:
+    with connection():
+        return {m.id: m.name for m in AiModel.select(AiModel.id, AiModel.name)}
+
+
+def job_of(user_id: int, job_id: str) -> Job:
+    """The job, if it is this user's; anyone else's (or an unknown id) is 'not found'."""
+    with connection():
+        job = Job.get_or_none(Job.id == job_id)
+    if job is None or job.user_id != user_id:
+        raise NotFound("no such job", title="stale")
+    return job
+
+
+def files_available(job: Job, storage) -> bool:
+    return job.status in DELIVERED and bool(job.results) and all(storage.exists(key) for key in job.results)
+
+
+def resend(user_id: int, job_id: str, chat_id: int, storage) -> bool:
+    """Queue the job's images again; False when a re-send of it is still on its way."""
+    job = job_of(user_id, job_id)
+    if not files_available(job, storage):
+        raise InvalidInput("the files of this generation are no longer stored", title="files_gone")
+    prefix = f"job:{job.id}:resend:"
+    with atomic():
+        earlier = Outbox.select(Outbox.status).where(Outbox.dedupe_key.startswith(prefix))
+        if any(row.status in ("pending", "sending") for row in earlier):
+            return False
+        payload = {"images": job.results, "requested": len(job.results), "refunded": 0, "model": job.model,
+                   "resend": True}
+        return outbox.enqueue(user_id=user_id, chat_id=chat_id, kind="job_result", payload=payload,
+                              dedupe_key=f"{prefix}{earlier.count() + 1}", job_id=job.id)
