@@ -9,6 +9,7 @@ message. This module holds the shared plumbing; screens live in ``bananapics.bot
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 from dataclasses import dataclass, field
 from collections.abc import Callable
@@ -17,7 +18,7 @@ from typing import Any
 from telethon import TelegramClient, errors, events, functions, types
 
 from bananapics import i18n
-from bananapics.bot import delivery, screens, wizard
+from bananapics.bot import delivery, payments, screens, wizard
 from bananapics.bot.callbacks import Callback, StaleButton, decode
 from bananapics.bot.ratelimit import SendLimiter, UserLimiter
 from bananapics.errors import BananaError
@@ -40,7 +41,8 @@ class Bot:
     sender: SendLimiter = field(default_factory=SendLimiter)
     delivery_task: asyncio.Task | None = None
     # callback screen prefix ("gen", "bal"…) → router(user_id, cb, chat_id) -> (Screen, toast|None),
-    # run in a thread; prefixes without an entry go to ``screens.route``. Feature modules
+    # run in a thread (or awaited, when the router is a coroutine function: it may then send
+    # messages itself); prefixes without an entry go to ``screens.route``. Feature modules
     # (``bananapics.bot.<area>``) add their own in their ``register(bot)``.
     routers: dict[str, Callable[[int, Callback, int], tuple[screens.Screen, str | None]]] = field(default_factory=dict)
 
@@ -131,6 +133,7 @@ def build_bot(config: Config, client: TelegramClient, tasks: Any = None) -> Bot:
 
     guard = bot.guard
     bot.routers["gen"] = lambda user_id, cb, chat_id: wizard.route(user_id, cb, chat_id, bot.submit)
+    payments.register(bot)
 
     @client.on(events.NewMessage(pattern=r"^/start(?:@\w+)?(?:\s+(\S{1,64}))?\s*$"))
     async def on_start(event: Any) -> None:
@@ -193,7 +196,7 @@ def build_bot(config: Config, client: TelegramClient, tasks: Any = None) -> Bot:
             note = wizard.error_text(user.language, exc)
         await bot.show(user, event.chat_id, await asyncio.to_thread(wizard.refs, user.id, note))
 
-    @client.on(events.NewMessage(pattern=r"^/(terms|privacy|support|paysupport)(?:@\w+)?\s*$"))
+    @client.on(events.NewMessage(pattern=r"^/(terms|privacy|support)(?:@\w+)?\s*$"))
     async def on_legal(event: Any) -> None:
         """Texts Telegram requires of bots that take payments."""
         user = await guard(event)
@@ -211,13 +214,13 @@ def build_bot(config: Config, client: TelegramClient, tasks: Any = None) -> Bot:
         screen = await asyncio.to_thread(screens.main_menu, user.id, i18n.t(user.language, "gen-cancelled"))
         await bot.show(user, event.chat_id, screen)
 
-    @client.on(events.NewMessage(pattern=r"^/(balance|help|lang|settings)(?:@\w+)?\s*$"))
+    @client.on(events.NewMessage(pattern=r"^/(help|lang|settings)(?:@\w+)?\s*$"))
     async def on_command(event: Any) -> None:
         user = await guard(event)
         if user is None:
             return
         name = event.pattern_match.group(1)
-        render = {"balance": screens.balance, "help": screens.help_screen,
+        render = {"help": screens.help_screen,
                   "lang": screens.languages, "settings": screens.settings_screen}[name]
         await bot.show(user, event.chat_id, await asyncio.to_thread(render, user.id))
 
@@ -229,10 +232,12 @@ def build_bot(config: Config, client: TelegramClient, tasks: Any = None) -> Bot:
         try:
             cb = decode(event.data)
             router = bot.routers.get(cb.screen)
-            if router is not None:
-                screen, toast = await asyncio.to_thread(router, user.id, cb, event.chat_id)
-            else:
+            if router is None:
                 screen, toast = await asyncio.to_thread(screens.route, user.id, cb)
+            elif inspect.iscoroutinefunction(router):
+                screen, toast = await router(user.id, cb, event.chat_id)
+            else:
+                screen, toast = await asyncio.to_thread(router, user.id, cb, event.chat_id)
         except StaleButton:
             await event.answer(i18n.t(user.language, "toast-outdated"))
             screen, toast = await asyncio.to_thread(screens.main_menu, user.id), None

@@ -41,6 +41,8 @@ REGISTRY: dict[str, Spec] = {
     "referral.mode": Spec("str", "every", "pay cashback on every top-up or on the first only", _choice("every", "first")),
     "limits.user_parallel_jobs": Spec("int", 2, "generations one user may have queued or running at once", _range(1, 20)),
     "limits.model_concurrency": Spec("int", 16, "provider calls per model across all workers", _range(1, 1000)),
+    "payments.invoice_ttl_minutes": Spec("int", 60, "a top-up invoice can be paid this many minutes after it was sent",
+                                         _range(1, 7 * 24 * 60)),
     "jobs.max_attempts": Spec("int", 3, "tries per job before it is refunded", _range(1, 10)),
 }
 
