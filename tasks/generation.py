@@ -107,12 +107,17 @@ def register(huey: Huey, runtime: Callable[[], Runtime], *, sweep_minutes: int =
         if removed:
             log.info("retention: deleted %d stored images older than %d days", removed, retention_days)
 
-    reconcile_task = None
+    periodic_reconcile = None
     if stars_api is not None and reconcile_minutes > 0:
-        @huey.periodic_task(every(reconcile_minutes), name="bananapics.reconcile_stars")
-        @huey.lock_task("bananapics-reconcile")
-        def reconcile_task() -> None:
-            reconcile_stars(stars_api)
-
-    holder["tasks"] = Tasks(huey, generate, sweep, reconcile_task)
+        periodic_reconcile = _register_reconcile(huey, stars_api, reconcile_minutes)
+    holder["tasks"] = Tasks(huey, generate, sweep, periodic_reconcile)
     return holder["tasks"]
+
+
+def _register_reconcile(huey: Huey, stars_api: Callable[[], StarsApi | None], minutes: int) -> TaskWrapper:
+    @huey.periodic_task(every(minutes), name="bananapics.reconcile_stars")
+    @huey.lock_task("bananapics-reconcile")
+    def reconcile_task() -> None:
+        reconcile_stars(stars_api)
+
+    return reconcile_task

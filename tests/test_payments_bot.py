@@ -13,8 +13,8 @@ from bananapics.bot.delivery import deliver_once
 from bananapics.bot.ratelimit import UserLimiter
 from bananapics.bot.stars import TelethonStars
 from bananapics.errors import AlreadyRefunded, InDebt, RefundBlocked
-from bananapics.models import AdminAction, InvoiceIntent, Package, Payment, Transfer, User
-from bananapics.services import jobs, ledger, payments, referrals, settings, users
+from bananapics.models import AdminAction, InvoiceIntent, Package, Payment, Transfer
+from bananapics.services import jobs, ledger, payments, referrals, users
 from bananapics.services.audit import Actor
 from bananapics.simtg import SimUser
 from tests.helpers import assert_ledger_clean

@@ -343,3 +343,21 @@ def test_migration_0006(database):
     assert {"source", "refunded_by", "refund_debt"} <= columns
     assert "debt" in {c.name for c in db.obj.get_columns("users")}
     assert settings.get("payments.invoice_ttl_minutes") == 60
+
+
+def test_workers_schedule_the_reconcile():
+    from bananapics.botapi import BotApi
+    from bananapics.config import load_config
+    from bananapics.wiring import build_tasks, stars_api
+    from tasks.generation import every
+
+    base = {"BANANAPICS_QUEUE__BACKEND": "immediate"}
+    config = load_config(None, environ=base)
+    assert build_tasks(config).reconcile is not None and stars_api(config) is None  # no token: the task skips
+    assert build_tasks(load_config(None, environ={**base, "BANANAPICS_TELEGRAM__RECONCILE_MINUTES": "0"})).reconcile is None
+    with_token = load_config(None, environ={**base, "BANANAPICS_TELEGRAM__BOT_TOKEN": "1:abc"})
+    api = stars_api(with_token)
+    assert isinstance(api, BotApi)
+    api.close()
+    assert every(30)(dt.datetime(2026, 1, 1, 5, 30)) and not every(30)(dt.datetime(2026, 1, 1, 5, 31))
+    assert every(120)(dt.datetime(2026, 1, 1, 4, 0)) and not every(120)(dt.datetime(2026, 1, 1, 3, 0))

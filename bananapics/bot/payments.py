@@ -193,7 +193,12 @@ def register(bot) -> None:
             intent = await asyncio.to_thread(invoices.create_intent, user_id, package_id)
         except BananaError as exc:
             return await asyncio.to_thread(packages, user_id, _error(lang, exc)), None
-        await client(functions.messages.SendMediaRequest(peer=chat_id, media=invoice_media(intent, lang), message=""))
+        try:
+            await client(functions.messages.SendMediaRequest(peer=chat_id, media=invoice_media(intent, lang),
+                                                             message=""))
+        except errors.RPCError as exc:  # FloodWait, a Telegram hiccup: the intent just expires unused
+            log.warning("invoice for %s not sent: %s", user_id, exc)
+            return await asyncio.to_thread(packages, user_id, i18n.t(lang, "error-generic")), None
         minutes = int(await asyncio.to_thread(settings.get, "payments.invoice_ttl_minutes"))
         text = i18n.t(lang, "invoice-sent", stars=intent.stars, tokens=intent.tokens + intent.bonus_tokens,
                       minutes=minutes)
@@ -263,8 +268,11 @@ def register(bot) -> None:
         except PaymentMismatch as exc:
             log.error("payment %s of %s not credited: %s", charge.id, tg_id, exc)
             if unmatched.add(charge.id):
-                user = await asyncio.to_thread(users.get, tg_id)
-                await client.send_message(tg_id, i18n.t(user.language, "payment-unmatched", stars=action.total_amount,
+                try:
+                    lang = (await asyncio.to_thread(users.get, tg_id)).language
+                except NotFound:
+                    lang = config.users.default_language
+                await client.send_message(tg_id, i18n.t(lang, "payment-unmatched", stars=action.total_amount,
                                                         charge=charge.id))
             return
         if credit.replayed:
