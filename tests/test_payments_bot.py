@@ -79,7 +79,8 @@ def test_top_up_end_to_end(database):
         assert len(sent.payload) >= 20  # unguessable: 128 random bits
         assert "Pay it within 60 minutes" in tg.message(panel_id).msg.message
 
-        result = await ann.pay(invoice)
+        assert invoice.buttons == ["Pay ⭐ 250"]  # Telegram's buy button, first on the invoice
+        result = await ann.press("Pay ⭐ 250", message=invoice)
         assert result.ok
         query = tg.precheckouts[result.query_id]
         assert query.answered and query.ok

@@ -18,12 +18,13 @@ import logging
 from collections import OrderedDict
 from typing import Any
 
-from telethon import errors, events, functions, types
+from telethon import Button, errors, events, functions, types
 
 from bananapics import i18n
 from bananapics.bot import delivery
 from bananapics.bot.callbacks import Callback, StaleButton
 from bananapics.bot.screens import Screen, _btn, _menu_row
+from bananapics.bot.wizard import error_text
 from bananapics.errors import BananaError, NotFound, PaymentMismatch
 from bananapics.models import Payment
 from bananapics.services import invoices, payments, settings, users
@@ -41,15 +42,13 @@ PRECHECKOUT_KEYS = {
 
 # ---------------------------------------------------------------- screens (run in a thread)
 
-def balance(user_id: int, note: str | None = None) -> Screen:
+def balance(user_id: int) -> Screen:
     user = users.get_by_id(user_id)
     lang = user.language
     key = "balance-title-held" if user.held else "balance-title"
     lines = [i18n.t(lang, key, balance=user.available, held=user.held)]
     if user.debt:
         lines.append(i18n.t(lang, "balance-debt", debt=user.debt))
-    if note:
-        lines.insert(0, note + "\n")
     return Screen("\n".join(lines), [
         [_btn(lang, "btn-topup", "bal", "topup"), _btn(lang, "btn-payments", "bal", "pays", 0)],
         _menu_row(lang),
@@ -147,10 +146,6 @@ def refunded_text(lang: str, data: dict, balance_now: int) -> str:
     return "\n".join(lines)
 
 
-def _error(lang: str, exc: BananaError) -> str:
-    return i18n.t(lang, i18n.error_key(exc), available=getattr(exc, "available", 0), needed=getattr(exc, "needed", 0))
-
-
 # ---------------------------------------------------------------- Telegram side
 
 def invoice_media(intent, lang: str) -> types.InputMediaInvoice:
@@ -192,10 +187,11 @@ def register(bot) -> None:
         try:
             intent = await asyncio.to_thread(invoices.create_intent, user_id, package_id)
         except BananaError as exc:
-            return await asyncio.to_thread(packages, user_id, _error(lang, exc)), None
+            return await asyncio.to_thread(packages, user_id, error_text(lang, exc)), None
         try:
+            pay = client.build_reply_markup(Button.buy(i18n.t(lang, "btn-pay", stars=intent.stars)))
             await client(functions.messages.SendMediaRequest(peer=chat_id, media=invoice_media(intent, lang),
-                                                             message=""))
+                                                             message="", reply_markup=pay))
         except errors.RPCError as exc:  # FloodWait, a Telegram hiccup: the intent just expires unused
             log.warning("invoice for %s not sent: %s", user_id, exc)
             return await asyncio.to_thread(packages, user_id, i18n.t(lang, "error-generic")), None

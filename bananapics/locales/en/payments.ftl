@@ -4,6 +4,7 @@ balance-debt = ⚠️ Debt: { $debt ->
     [one] { $debt } token
    *[other] { $debt } tokens
 }. A refunded payment took back tokens you had already spent. Your next top-up repays it first; generation is paused until then.
+btn-pay = Pay ⭐ { $stars }
 btn-packages = ◀ Packages
 invoice-sent = ⬇️ Your invoice is below: ⭐ { $stars } → { $tokens ->
     [one] { $tokens } token

@@ -1,6 +1,7 @@
 ## Balans, to‘ldirish, to‘lovlar va /paysupport (bananapics/bot/payments.py)
 
 balance-debt = ⚠️ Qarz: { $debt } token. Qaytarilgan to‘lov siz allaqachon sarflagan tokenlarni qaytarib oldi. Keyingi to‘ldirish avval qarzni yopadi; shu paytgacha generatsiya to‘xtatilgan.
+btn-pay = To‘lash ⭐ { $stars }
 btn-packages = ◀ Paketlar
 invoice-sent = ⬇️ To‘lov hisobingiz pastda: ⭐ { $stars } → { $tokens } token. Uni { $minutes } daqiqa ichida to‘lang.
 topup-debt-repaid = ↩️ Shundan { $repaid } token qarzingizni yopishga ketdi.
