@@ -115,7 +115,6 @@ def test_replayed_payment_credits_once_and_says_thanks_once(database):
         # delivered concurrently (one container, dispatched at once) after a "restart": still nothing
         payment = tg.payments[result.charge_id]
         msg = tg.message(payment.msg_id).msg
-        await asyncio.gather(asyncio.sleep(0))
         tg.deliver_service(ann.record, msg, times=20, together=True)
         await tg.settle()
         assert balance_of(ann) == (150, 0, 0) and len(ann.messages) == before + 1
