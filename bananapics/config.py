@@ -56,6 +56,8 @@ class TelegramConfig(Section):
     bot_username: str = Field("BananaPicsBot", description="used in referral links t.me/<bot>?start=ref_<code>")
     session_path: str = Field("data/bot.session", description="Telethon session file (a credential: mode 600)")
     support_contact: str = Field("@BananaPicsSupport", description="where /support and /paysupport send people")
+    bot_api_url: str = Field("https://api.telegram.org", description="Bot API server the CLI and workers use for refunds and reconcile")
+    reconcile_minutes: int = Field(30, ge=0, le=1440, description="how often workers reconcile the Stars history; 0 = never")
 
 
 class AdminConfig(Section):

@@ -11,7 +11,13 @@ decides what happens next (retry, refund, tell the user). The tree::
     ├── UserBanned             the user is banned
     ├── InsufficientTokens     available balance below the amount (carries both numbers)
     ├── IdempotencyConflict    a key replayed with different content
-    └── ReferralRejected       a referral code that may not be attached (self, cycle, too late …)
+    ├── ReferralRejected       a referral code that may not be attached (self, cycle, too late …)
+    ├── InDebt                 a refund left the user owing tokens: no generation until repaid
+    ├── AlreadyRefunded        the charge was refunded before
+    ├── RefundBlocked          the user spent the tokens: a refund needs force (and leaves a debt)
+    ├── PaymentMismatch        a Stars charge that matches no invoice of the payer
+    └── TelegramError          Telegram refused a call or could not be reached
+        └── ChargeAlreadyRefunded   Telegram says CHARGE_ALREADY_REFUNDED
 """
 
 from __future__ import annotations
@@ -66,3 +72,42 @@ class IdempotencyConflict(BananaError):
 
 class ReferralRejected(BananaError):
     code = "referral_rejected"
+
+
+class InDebt(BananaError):
+    code = "in_debt"
+
+    def __init__(self, debt: int) -> None:
+        super().__init__(f"a refunded payment left a debt of {debt} tokens: top up to repay it first", title="in_debt")
+        self.debt = debt
+
+
+class AlreadyRefunded(BananaError):
+    code = "already_refunded"
+
+
+class RefundBlocked(BananaError):
+    code = "refund_blocked"
+
+    def __init__(self, msg: str, *, available: int, needed: int) -> None:
+        super().__init__(msg)
+        self.available = available
+        self.needed = needed
+
+
+class PaymentMismatch(BananaError):
+    code = "payment_mismatch"
+
+
+class TelegramError(BananaError):
+    """``error`` is Telegram's error name (``USER_ID_INVALID``) or a short network reason."""
+
+    code = "telegram"
+
+    def __init__(self, msg: str, error: str = "") -> None:
+        super().__init__(msg)
+        self.error = error or msg
+
+
+class ChargeAlreadyRefunded(TelegramError):
+    pass

@@ -65,4 +65,12 @@ def build_tasks(config: Config, runtime: Runtime | None = None):
             return holder["rt"]
 
     return register(make_huey(config.queue), get_runtime, sweep_minutes=config.jobs.sweep_minutes,
-                    retention_days=config.storage.retention_days)
+                    retention_days=config.storage.retention_days, stars_api=lambda: stars_api(config),
+                    reconcile_minutes=config.telegram.reconcile_minutes)
+
+
+def stars_api(config: Config):
+    """The Bot API client for refunds and reconcile, or None when no bot token is configured."""
+    from bananapics import botapi
+
+    return botapi.from_config(config) if config.telegram.bot_token else None

@@ -10,13 +10,13 @@ from typing import Annotated
 
 import typer
 
-from bananapics.cli import (common, config_cmd, db_cmd, jobs_cmd, ledger_cmd, providers_cmd, settings_cmd,
-                            status_cmd, users_cmd)
+from bananapics.cli import (common, config_cmd, db_cmd, jobs_cmd, ledger_cmd, payments_cmd, providers_cmd,
+                            settings_cmd, status_cmd, users_cmd)
 
 app = typer.Typer(
     cls=common.BananaGroup,
     name="bananapics",
-    help="BananaPicsBot operator console: database, users, ledger, jobs, providers, settings.",
+    help="BananaPicsBot operator console: database, users, ledger, payments, jobs, providers, settings.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -37,6 +37,7 @@ app.add_typer(db_cmd.app, name="db")
 app.add_typer(config_cmd.app, name="config")
 app.add_typer(users_cmd.app, name="users")
 app.add_typer(ledger_cmd.app, name="ledger")
+app.add_typer(payments_cmd.app, name="payments")
 app.add_typer(settings_cmd.app, name="settings")
 app.add_typer(jobs_cmd.app, name="jobs")
 app.add_typer(providers_cmd.app, name="providers")

@@ -56,6 +56,10 @@ class Payment(BaseModel):
     created_at = pw.DateTimeField(default=utcnow)
     refunded_at = pw.DateTimeField(null=True)
     refund_reason = pw.TextField(null=True)
+    # 0006: where the charge was learnt from, who refunded it, what the refund left as debt
+    source = pw.CharField(max_length=12, default="bot")  # bot | reconcile
+    refunded_by = pw.CharField(max_length=96, null=True)
+    refund_debt = pw.BigIntegerField(default=0)
 
     class Meta:
         table_name = "payments"

@@ -22,6 +22,7 @@ SYSTEM_ACCOUNTS = {
     "referral": "referral cashback paid to referrers (source)",
     "adjustment": "manual admin adjustments (source or sink)",
     "revenue": "tokens spent on generations (sink)",
+    "debt": "tokens lent to users whose refund took back more than they had; repaid from their next top-ups (source)",
 }
 
 

@@ -1,6 +1,6 @@
 """Users: Telegram identity, role, ban state, referral link and cached balances.
 
-``available`` and ``held`` are caches of the ledger (see ``bananapics.services.ledger``); they change
+``available``, ``held`` and ``debt`` are caches of the ledger (see ``bananapics.services.ledger``); they change
 only through guarded UPDATEs in the same transaction as a transfer, and CHECK constraints forbid
 negatives.
 """
@@ -34,6 +34,7 @@ class User(BaseModel):
     blocked_bot = pw.BooleanField(default=False)  # the user blocked the bot: stop sending (0004)
     welcomed = pw.BooleanField(default=False)  # first /start handled (0004)
     first_topup_at = pw.DateTimeField(null=True)
+    debt = pw.BigIntegerField(default=0)  # tokens owed after a forced refund; blocks generation (0006)
     created_at = pw.DateTimeField(default=utcnow)
     updated_at = pw.DateTimeField(default=utcnow)
 

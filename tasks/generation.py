@@ -1,4 +1,4 @@
-"""Huey tasks: ``generate(job_id)`` and the periodic ``sweep``.
+"""Huey tasks: ``generate(job_id)``, the periodic ``sweep`` and the periodic Stars ``reconcile``.
 
 Tasks are registered on a Huey instance built from config (``tasks.queue.make_huey``), so the bot,
 the CLI and every worker process register the same task names on the same storage. Payloads carry
@@ -15,7 +15,8 @@ from huey import crontab
 from huey.api import Huey, TaskWrapper
 
 from bananapics.models import db
-from bananapics.services import jobs
+from bananapics.services import invoices, jobs, reconcile
+from bananapics.services.stars import StarsApi
 from bananapics.worker import Runtime, run_job
 
 log = logging.getLogger(__name__)
@@ -26,6 +27,7 @@ class Tasks:
     huey: Huey
     generate: TaskWrapper
     sweep: TaskWrapper
+    reconcile: TaskWrapper | None = None
 
     def enqueue(self, job_id: str, delay: float = 0.0) -> None:
         """Schedule a job id; Huey may deliver it twice or never — the DB claim and sweeper cope."""
@@ -46,8 +48,38 @@ def purge_old_media(storage, retention_days: int) -> int:
     return sum(storage.purge_older_than(retention_days, prefix=prefix) for prefix in ("jobs/", "refs/"))
 
 
-def register(huey: Huey, runtime: Callable[[], Runtime], *, sweep_minutes: int = 1, retention_days: int = 30) -> Tasks:
-    """Declare the tasks on ``huey``; ``runtime()`` builds the worker's dependencies lazily."""
+def every(minutes: int) -> crontab:
+    """A crontab for "every N minutes" (N ≥ 60 runs on the hour, every N // 60 hours)."""
+    if minutes < 60:
+        return crontab(minute=f"*/{minutes}")
+    return crontab(minute="0", hour=f"*/{max(1, minutes // 60)}")
+
+
+def reconcile_stars(stars_api: Callable[[], StarsApi | None]) -> reconcile.Report | None:
+    """One reconcile of the bot's Stars history; None when no Telegram access is configured."""
+    api = stars_api()
+    if api is None:
+        return None
+    try:
+        report = reconcile.reconcile(api)
+    finally:
+        close = getattr(api, "close", None)
+        if close is not None:
+            close()
+    if report.credited or report.reversed:
+        log.warning("reconcile: credited %d missed payment(s) %s, reversed %d missed refund(s) %s",
+                    len(report.credited), report.credited, len(report.reversed), report.reversed)
+    for m in report.mismatches:
+        log.error("reconcile mismatch %s: %s", m.charge_id, m.problem)
+    return report
+
+
+def register(huey: Huey, runtime: Callable[[], Runtime], *, sweep_minutes: int = 1, retention_days: int = 30,
+             stars_api: Callable[[], StarsApi | None] | None = None, reconcile_minutes: int = 0) -> Tasks:
+    """Declare the tasks on ``huey``; ``runtime()`` builds the worker's dependencies lazily.
+
+    ``stars_api()`` gives the Telegram side of the periodic reconcile (a Bot API client), or None
+    when there is no bot token; ``reconcile_minutes = 0`` leaves the reconcile out."""
     holder: dict[str, Tasks] = {}
 
     # A database hiccup inside the task is retried by Huey (claim and finish are idempotent); the
@@ -66,6 +98,7 @@ def register(huey: Huey, runtime: Callable[[], Runtime], *, sweep_minutes: int =
             holder["tasks"].enqueue(job_id)
         if report.requeued or report.failed:
             log.info("sweep: requeued %d, failed %d", len(report.requeued), len(report.failed))
+        invoices.expire_intents()
 
     @huey.periodic_task(crontab(hour="3", minute="17"), name="bananapics.purge_media")
     @huey.lock_task("bananapics-purge")
@@ -74,5 +107,17 @@ def register(huey: Huey, runtime: Callable[[], Runtime], *, sweep_minutes: int =
         if removed:
             log.info("retention: deleted %d stored images older than %d days", removed, retention_days)
 
-    holder["tasks"] = Tasks(huey, generate, sweep)
+    periodic_reconcile = None
+    if stars_api is not None and reconcile_minutes > 0:
+        periodic_reconcile = _register_reconcile(huey, stars_api, reconcile_minutes)
+    holder["tasks"] = Tasks(huey, generate, sweep, periodic_reconcile)
     return holder["tasks"]
+
+
+def _register_reconcile(huey: Huey, stars_api: Callable[[], StarsApi | None], minutes: int) -> TaskWrapper:
+    @huey.periodic_task(every(minutes), name="bananapics.reconcile_stars")
+    @huey.lock_task("bananapics-reconcile")
+    def reconcile_task() -> None:
+        reconcile_stars(stars_api)
+
+    return reconcile_task

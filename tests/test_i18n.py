@@ -22,14 +22,15 @@ OTHERS = [lang for lang in LANGS if lang != i18n.DEFAULT]
 # A sample for every placeholder the catalogs use; a new placeholder must be added here.
 # Numbers are ints (plural selection); strings are realistic worst cases for the length checks.
 NUMBERS = {
-    "after", "amount", "asked", "available", "balance", "base", "bonus", "cost", "count", "days",
+    "after", "amount", "asked", "available", "balance", "base", "bonus", "cost", "count", "days", "debt",
     "earned", "friends", "got", "held", "jobs", "latency", "length", "limit", "max", "max_count",
-    "max_mb", "max_refs", "n", "needed", "page", "pages", "paid", "payments", "per_image", "percent",
-    "position", "price", "queued", "refund", "running", "seconds", "shortfall", "stars", "tg_id",
+    "max_mb", "max_refs", "minutes", "n", "needed", "page", "pages", "paid", "payments", "per_image", "percent",
+    "position", "price", "queued", "refund", "repaid", "running", "seconds", "shortfall", "stars", "tg_id",
     "tokens", "total", "users",
 }
 STRINGS = {
     "action": "refund ⭐ 250 to @ann", "actor": "admin:@boss", "category": "Portraits",
+    "charge": "stxZl2Yh9aK4mQ0rVb8nT3cW6xE1pS5uJ7gD0fH2kL9oN4iR8yB3qM6vC1zA5tG7wX0e",
     "contact": "@BananaPicsSupport", "current": "10", "date": dt.date(2026, 12, 31),
     "delta": "+50", "error": "CHARGE_ALREADY_REFUNDED", "extras": "4K +20, 1 reference +1",
     "field": "base price", "key": "limits.user_parallel_jobs", "label": "Aspect ratio",

@@ -126,7 +126,7 @@ def test_reverse_topup_takes_back_tokens_bonus_and_cashback(database):
     assert sorted(t.kind for t in done) == ["bonus_reversal", "cashback_reversal", "stars_refund"]
     assert balances(payer) == (0, 0) and balances(referrer) == (0, 0)
     assert all(t.replayed for t in ledger.reverse_topup("charge-2", reason="refund"))
-    assert ledger.system_balances() == {"stars_in": 0, "bonus": 0, "referral": 0, "adjustment": 0, "revenue": 0}
+    assert ledger.system_balances() == {"stars_in": 0, "bonus": 0, "referral": 0, "adjustment": 0, "revenue": 0, "debt": 0}
 
 
 def test_refund_needs_the_tokens_and_claws_back_what_is_left(database):

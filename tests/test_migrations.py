@@ -24,7 +24,7 @@ def test_fresh_sqlite_upgrade_and_pending_status(tmp_path):
 
 
 def test_seed_data(database):
-    assert {a.name for a in SystemAccount.select()} == {"stars_in", "bonus", "referral", "adjustment", "revenue"}
+    assert {a.name for a in SystemAccount.select()} == {"stars_in", "bonus", "referral", "adjustment", "revenue", "debt"}
     packages = [(p.stars, p.tokens, p.bonus_pct) for p in Package.select().order_by(Package.sort)]
     assert packages[0] == (50, 100, 0) and len(packages) == 5
     assert {s.key for s in Setting.select()} >= {"referral.percent", "referral.mode"}

@@ -538,6 +538,71 @@ def test_refunds_are_recorded():
     run(scenario())
 
 
+def test_bot_api_face_refunds_and_lists_stars_transactions(monkeypatch):
+    """Processes without the MTProto session use the Bot API over HTTP (``simtg.botapi``); a refund
+    made there reaches the bot's session as Telegram would show it."""
+    import httpx
+
+    from bananapics import botapi
+    from bananapics.bot.stars import TelethonStars
+    from bananapics.errors import ChargeAlreadyRefunded, TelegramError
+    from bananapics.simtg.botapi import transport
+
+    async def scenario():
+        tg, clock, bot = await started()
+        try:
+            ann = SimUser(tg, "Ann")
+            charges = []
+            for n in range(3):
+                clock.advance(5)
+                await ann.send(f"/buy order:{n}")
+                charges.append((await ann.pay()).charge_id)
+            api = botapi.BotApi(tg.bot_token, transport=transport(tg))
+            assert (await asyncio.to_thread(api.call, "getMe"))["id"] == tg.bot.id
+            clock.advance(5)
+            await asyncio.to_thread(api.refund_charge, ann.id, charges[0])  # from a worker thread
+            await tg.settle()
+            assert tg.payments[charges[0]].refunded and tg.refunds[-1].by == "bot"
+            assert bot.seen["refunded"] == [charges[0]]  # pushed to the bot's session
+            with pytest.raises(ChargeAlreadyRefunded):
+                await asyncio.to_thread(api.refund_charge, ann.id, charges[0])
+            with pytest.raises(TelegramError, match="CHARGE_ID_INVALID"):
+                await asyncio.to_thread(api.refund_charge, ann.id, "nope")
+            raw = await asyncio.to_thread(api.call, "getStarTransactions", offset=0, limit=100)
+            rows = raw["transactions"]
+            assert [("source" in r, "receiver" in r) for r in rows] == [(True, False)] * 3 + [(False, True)]
+            assert rows[0]["source"] == {"type": "user", "transaction_type": "invoice_payment",
+                                         "user": {"id": ann.id, "is_bot": False, "first_name": "Ann",
+                                                  "language_code": "en"},
+                                         "invoice_payload": "order:0"}
+            monkeypatch.setattr(botapi, "PAGE", 2)  # page through it
+            listed, complete = await asyncio.to_thread(api.transactions)
+            assert complete and [(t.id, t.refund, t.amount, t.user_tg_id, t.payload) for t in listed] == [
+                (charges[0], False, 50, ann.id, "order:0"), (charges[1], False, 50, ann.id, "order:1"),
+                (charges[2], False, 50, ann.id, "order:2"), (charges[0], True, 50, ann.id, "order:0")]
+            assert (await asyncio.to_thread(api.transactions, max_pages=1))[1] is False
+            # the same history through the bot's own client (MTProto)
+            mtproto = TelethonStars(bot, asyncio.get_running_loop())
+            listed2, complete2 = await asyncio.to_thread(mtproto.transactions)
+            assert complete2 and sorted((t.id, t.refund) for t in listed2) == sorted((t.id, t.refund) for t in listed)
+            with pytest.raises(ChargeAlreadyRefunded):
+                await asyncio.to_thread(mtproto.refund_charge, ann.id, charges[0])
+            wrong = botapi.BotApi("1:nope", transport=transport(tg))
+            with pytest.raises(TelegramError, match="rejected the bot token"):
+                await asyncio.to_thread(wrong.call, "getMe")
+            with pytest.raises(TelegramError, match="Not Found"):
+                await asyncio.to_thread(api.call, "sendRocket")
+            down = botapi.BotApi(tg.bot_token, transport=httpx.MockTransport(
+                lambda request: (_ for _ in ()).throw(httpx.ConnectError("refused"))))
+            with pytest.raises(TelegramError) as err:
+                down.call("getMe")
+            assert err.value.error == "NETWORK" and tg.bot_token not in str(err.value)
+        finally:
+            await bot.disconnect()
+
+    run(scenario())
+
+
 def test_bot_commands_are_recorded_per_scope_and_language():
     async def scenario():
         tg, clock, bot = await started()

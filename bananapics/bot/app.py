@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import io
 import logging
 import math
@@ -22,7 +23,7 @@ from typing import Any
 from telethon import TelegramClient, errors, events, functions, types
 
 from bananapics import i18n
-from bananapics.bot import account, delivery, history, references, screens, templates, wizard
+from bananapics.bot import account, delivery, history, payments, references, screens, templates, wizard
 from bananapics.bot.callbacks import Callback, StaleButton, decode
 from bananapics.bot.ratelimit import SendLimiter, UserLimiter
 from bananapics.config import Config
@@ -51,7 +52,8 @@ class Bot:
     _limits_read_at: float = -math.inf
     _slowed: set[int] = field(default_factory=set)  # users told "too many requests" (told once)
     # callback screen prefix ("gen", "bal"…) → router(user_id, cb, chat_id) -> (Screen, toast|None),
-    # run in a thread; prefixes without an entry go to ``screens.route``. Feature modules
+    # run in a thread (or awaited, when the router is a coroutine function: it may then send
+    # messages itself); prefixes without an entry go to ``screens.route``. Feature modules
     # (``bananapics.bot.<area>``) add their own in their ``register(bot)``.
     routers: dict[str, Callable[[int, Callback, int], tuple[screens.Screen, str | None]]] = field(default_factory=dict)
     # /start payload prefix ("tpl_"…) → render(user_id, rest_of_payload, welcome_or_None) -> Screen, run in a
@@ -237,7 +239,7 @@ def build_bot(config: Config, client: TelegramClient, tasks: Any = None) -> Bot:
 
     guard = bot.guard
     wizard.register(bot)
-    for area in (history, templates, account):
+    for area in (history, templates, account, payments):
         area.register(bot)
 
     @client.on(events.NewMessage(pattern=r"^/start(?:@\w+)?(?:\s+(\S{1,64}))?\s*$"))
@@ -283,7 +285,7 @@ def build_bot(config: Config, client: TelegramClient, tasks: Any = None) -> Bot:
             return
         await bot.show(user, event.chat_id, await asyncio.to_thread(wizard.text_entered, user.id, event.raw_text))
 
-    @client.on(events.NewMessage(pattern=r"^/(terms|privacy|support|paysupport)(?:@\w+)?\s*$"))
+    @client.on(events.NewMessage(pattern=r"^/(terms|privacy|support)(?:@\w+)?\s*$"))
     async def on_legal(event: Any) -> None:
         """Texts Telegram requires of bots that take payments."""
         user = await guard(event)
@@ -301,14 +303,14 @@ def build_bot(config: Config, client: TelegramClient, tasks: Any = None) -> Bot:
         screen = await asyncio.to_thread(screens.main_menu, user.id, i18n.t(user.language, "gen-cancelled"))
         await bot.show(user, event.chat_id, screen)
 
-    @client.on(events.NewMessage(pattern=r"^/(balance|help|lang|settings|invite)(?:@\w+)?\s*$"))
+    @client.on(events.NewMessage(pattern=r"^/(help|lang|settings|invite)(?:@\w+)?\s*$"))
     async def on_command(event: Any) -> None:
         user = await guard(event)
         if user is None:
             return
         name = event.pattern_match.group(1)
-        render = {"balance": screens.balance, "help": screens.help_screen,
-                  "lang": screens.languages, "settings": screens.settings_screen, "invite": screens.referral}[name]
+        render = {"help": screens.help_screen, "lang": screens.languages,
+                  "settings": screens.settings_screen, "invite": screens.referral}[name]
         await bot.show(user, event.chat_id, await asyncio.to_thread(render, user.id))
 
     @client.on(events.CallbackQuery())
@@ -319,10 +321,12 @@ def build_bot(config: Config, client: TelegramClient, tasks: Any = None) -> Bot:
         try:
             cb = decode(event.data)
             router = bot.routers.get(cb.screen)
-            if router is not None:
-                screen, toast = await asyncio.to_thread(router, user.id, cb, event.chat_id)
-            else:
+            if router is None:
                 screen, toast = await asyncio.to_thread(screens.route, user.id, cb)
+            elif inspect.iscoroutinefunction(router):
+                screen, toast = await router(user.id, cb, event.chat_id)
+            else:
+                screen, toast = await asyncio.to_thread(router, user.id, cb, event.chat_id)
         except StaleButton:
             await event.answer(i18n.t(user.language, "toast-outdated"))
             screen, toast = await asyncio.to_thread(screens.main_menu, user.id), None

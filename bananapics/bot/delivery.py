@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
+from collections.abc import Awaitable, Callable
 
 from telethon import TelegramClient, errors
 
@@ -21,6 +22,10 @@ from bananapics.models import Outbox, User
 from bananapics.services import jobs, outbox, users
 
 log = logging.getLogger(__name__)
+
+# Outbox kinds owned by feature modules (``bananapics.bot.payments``…): kind → async
+# send(client, row, user, limiter). They register themselves; job results are handled below.
+SENDERS: dict[str, Callable[..., Awaitable[None]]] = {}
 
 
 async def deliver_once(client: TelegramClient, storage, limiter: SendLimiter, batch: int = 20) -> int:
@@ -84,6 +89,8 @@ async def _send(client: TelegramClient, storage, row: Outbox, limiter: SendLimit
             lines.append(i18n.t(lang, "fail-refund", tokens=data["refunded"]))
         await limiter.acquire(row.chat_id)
         await client.send_message(row.chat_id, "\n".join(lines), buttons=menu)
+    elif row.kind in SENDERS:
+        await SENDERS[row.kind](client, row, user, limiter)
     else:
         await limiter.acquire(row.chat_id)
         await client.send_message(row.chat_id, str(data.get("text", "")))

@@ -19,7 +19,7 @@ from bananapics import i18n
 from bananapics.bot.callbacks import Callback, StaleButton, encode
 from bananapics.db import atomic
 from bananapics.models import User
-from bananapics.services import drafts, ledger, pricing, referrals, users
+from bananapics.services import drafts, pricing, referrals, users
 
 BOT_USERNAME = {"value": "BananaPicsBot"}  # set by build_bot from config
 
@@ -65,13 +65,6 @@ def main_menu(user_id: int, welcome: str | None = None) -> Screen:
         [_btn(lang, "btn-invite", "ref", "open"), _btn(lang, "btn-settings", "set", "open")],
         [_btn(lang, "btn-profile", "prof", "open"), _btn(lang, "btn-help", "help", "open")],
     ])
-
-
-def balance(user_id: int) -> Screen:
-    available, held = ledger.balance(user_id)
-    lang = users.get_by_id(user_id).language
-    key = "balance-title-held" if held else "balance-title"
-    return Screen(i18n.t(lang, key, balance=available, held=held), [_menu_row(lang)])
 
 
 def referral(user_id: int) -> Screen:
@@ -129,8 +122,6 @@ def route(user_id: int, cb: Callback) -> tuple[Screen, str | None]:
     key = (cb.screen, cb.action)
     if key == ("menu", "open"):
         return main_menu(user_id), None
-    if key == ("bal", "open"):
-        return balance(user_id), None
     if key == ("ref", "open"):
         return referral(user_id), None
     if key == ("help", "open"):

@@ -30,7 +30,7 @@ import peewee as pw
 
 from bananapics.db import atomic, connection
 from bananapics.db import proxy as db_proxy
-from bananapics.errors import BananaError, InvalidInput, NotFound, UserBanned
+from bananapics.errors import BananaError, InDebt, InvalidInput, NotFound, UserBanned
 from bananapics.models import AiModel, InvoiceIntent, Job, Outbox, User, utcnow
 from bananapics.models.jobs import ACTIVE, TERMINAL
 from bananapics.services import ledger, pricing, settings
@@ -103,6 +103,8 @@ def submit(user_id: int, model_id: str, prompt: str, job_settings: dict[str, Any
             raise NotFound(f"user #{user_id} not found")
         if user.banned:
             raise UserBanned("this account is banned")
+        if user.debt and not free:  # a forced refund left a debt: the next top-up repays it first
+            raise InDebt(user.debt)
         model = _enabled_model(model_id)
         quote = pricing.cost(model, wanted)
         cost = 0 if free else quote.total

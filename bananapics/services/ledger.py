@@ -25,7 +25,7 @@ import peewee as pw
 from bananapics.db import atomic, atomic_statement, connection, is_postgres
 from bananapics.errors import IdempotencyConflict, InsufficientTokens, InvalidInput, NotFound
 from bananapics.models import Hold, Transfer, User, db, utcnow
-from bananapics.models.ledger import SYSTEM_ACCOUNTS
+from bananapics.models.ledger import SYSTEM_ACCOUNTS, USER_ACCOUNTS
 from bananapics.services import audit
 from bananapics.services.audit import Actor
 
@@ -44,7 +44,7 @@ class Account:
     def __post_init__(self) -> None:
         if self.user_id is None and self.name not in SYSTEM_ACCOUNTS:
             raise ValueError(f"unknown system account {self.name!r}")
-        if self.user_id is not None and self.name not in ("available", "held"):
+        if self.user_id is not None and self.name not in USER_ACCOUNTS:
             raise ValueError(f"unknown user account {self.name!r}")
 
 
@@ -418,6 +418,38 @@ def reverse_topup(charge_id: str, *, actor: str = "system", reason: str | None =
     return done
 
 
+def borrow(user_id: int, amount: int, ref: str, *, actor: str = "system", reason: str | None = None) -> TransferResult:
+    """Lend the user ``amount`` tokens (sys ``debt`` → available) and record that they owe them
+    (``users.debt``), once per ref. Only a refund that must take back more than the user has
+    does this: the shortfall becomes a debt."""
+    with atomic():
+        result = transfer("debt", ref, amount, sys("debt"), Account(user_id, "available"), actor=actor, reason=reason)
+        if not result.replayed:
+            User.update(debt=User.debt + amount, updated_at=utcnow()).where(User.id == user_id).execute()
+    return result
+
+
+def repay_debt(user_id: int, ref: str, *, actor: str = "system") -> TransferResult | None:
+    """Pay as much of the user's debt as their available balance covers (available → sys ``debt``),
+    once per ref; None when there is nothing to repay. Call inside the crediting transaction."""
+    ref = _check_ref(ref)
+    with atomic():
+        row = User.select(User.available, User.debt).where(User.id == user_id).first()
+        if row is None:
+            raise NotFound(f"user #{user_id} not found")
+        amount = min(row.available, row.debt)
+        if amount <= 0:
+            return None
+        result = transfer("debt_repay", ref, amount, Account(user_id, "available"), sys("debt"),
+                          actor=actor, reason="debt repaid from a top-up")
+        if not result.replayed:
+            owed = (User.update(debt=User.debt - amount, updated_at=utcnow())
+                    .where((User.id == user_id) & (User.debt >= amount)).execute())
+            if owed != 1:
+                raise InvalidInput(f"user #{user_id} owes less than {amount} tokens")
+    return result
+
+
 def adjust(user_id: int, amount: int, *, reason: str, actor: Actor, key: str | None = None) -> TransferResult:
     """An admin correction: positive adds tokens, negative removes them (never below zero).
 
@@ -452,6 +484,15 @@ def balance(user_id: int) -> tuple[int, int]:
     if row is None:
         raise NotFound(f"user #{user_id} not found")
     return row.available, row.held
+
+
+def debt(user_id: int) -> int:
+    """Tokens the user owes (0 for nearly everyone)."""
+    with connection():
+        row = User.select(User.debt).where(User.id == user_id).first()
+    if row is None:
+        raise NotFound(f"user #{user_id} not found")
+    return row.debt
 
 
 def statement(user_id: int, limit: int = 50) -> list[Transfer]:

@@ -45,6 +45,8 @@ REGISTRY: dict[str, Spec] = {
     "limits.user_burst": Spec("int", 20, "messages and button presses one user may make in a quick burst",
                               _range(1, 1000)),
     "limits.model_concurrency": Spec("int", 16, "provider calls per model across all workers", _range(1, 1000)),
+    "payments.invoice_ttl_minutes": Spec("int", 60, "a top-up invoice can be paid this many minutes after it was sent",
+                                         _range(1, 7 * 24 * 60)),
     "jobs.max_attempts": Spec("int", 3, "tries per job before it is refunded", _range(1, 10)),
     "trending.days": Spec("int", 7, "trending ranks templates by their uses in this many last days", _range(1, 365)),
 }

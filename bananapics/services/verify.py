@@ -12,7 +12,7 @@ from bananapics.db import connection
 from bananapics.models import db
 from bananapics.models.ledger import SYSTEM_ACCOUNTS
 
-SOURCES = ("stars_in", "bonus", "referral")  # only ever debited, never credited on balance
+SOURCES = ("stars_in", "bonus", "referral", "debt")  # only ever debited, never credited on balance
 SINKS = ("revenue",)
 
 USER_SUMS = """
@@ -35,8 +35,8 @@ CHECKS: list[tuple[str, str, str]] = [
     ("cache_matches_ledger", USER_SUMS,
      "user {0}: cached available/held {1}/{2} but transfers say {3}/{4}"),
     ("no_negative_balance",
-     "SELECT tg_id, available, held FROM users WHERE available < 0 OR held < 0",
-     "user {0}: negative balance available={1} held={2}"),
+     "SELECT tg_id, available, held, debt FROM users WHERE available < 0 OR held < 0 OR debt < 0",
+     "user {0}: negative balance available={1} held={2} debt={3}"),
     ("held_equals_open_holds",
      "SELECT u.tg_id, u.held, COALESCE(h.total, 0) FROM users u LEFT JOIN "
      "(SELECT user_id, SUM(amount) AS total FROM holds WHERE status = 'open' GROUP BY user_id) h ON h.user_id = u.id "
@@ -68,7 +68,7 @@ CHECKS: list[tuple[str, str, str]] = [
      "charge {0}: {2} top-up transfer(s) for {3} tokens, expected one for {1}"),
     ("topup_has_payment",
      "SELECT t.ref FROM transfers t LEFT JOIN payments p ON p.charge_id = t.ref "
-     "WHERE t.kind IN ('topup', 'bonus', 'cashback') AND p.charge_id IS NULL",
+     "WHERE t.kind IN ('topup', 'bonus', 'cashback', 'debt_repay') AND p.charge_id IS NULL",
      "top-up transfer for charge {0} without a payment row"),
     ("refund_matches_status",
      "SELECT p.charge_id, p.status, COUNT(t.id) FROM payments p LEFT JOIN transfers t "
@@ -83,6 +83,26 @@ CHECKS: list[tuple[str, str, str]] = [
      "cashback for charge {0} paid to user #{1}, but the payer's referrer is #{2} (amount {3} of {4})"),
 ]
 
+
+# Debt: a forced refund lends the shortfall (sys debt → user, kind 'debt', ref = the refunded charge)
+# and top-ups repay it (user → sys debt, kind 'debt_repay'); users.debt caches what each user owes.
+CHECKS += [
+    ("debt_matches_ledger",
+     "SELECT u.tg_id, u.debt, COALESCE(d.owed, 0) FROM users u LEFT JOIN (SELECT uid, SUM(amount) AS owed FROM ("
+     "SELECT credit_user_id AS uid, amount FROM transfers WHERE kind = 'debt' UNION ALL "
+     "SELECT debit_user_id, -amount FROM transfers WHERE kind = 'debt_repay') m GROUP BY uid) d ON d.uid = u.id "
+     "WHERE u.debt <> COALESCE(d.owed, 0)",
+     "user {0}: owes {1} but debt transfers say {2}"),
+    ("debt_matches_refunds",
+     "SELECT p.charge_id, p.refund_debt, COALESCE(SUM(t.amount), 0) FROM payments p LEFT JOIN transfers t "
+     "ON t.kind = 'debt' AND t.ref = p.charge_id AND t.credit_user_id = p.user_id "
+     "GROUP BY p.charge_id, p.refund_debt HAVING p.refund_debt <> COALESCE(SUM(t.amount), 0)",
+     "charge {0}: its refund left a debt of {1} but debt transfers say {2}"),
+    ("debt_has_refund",
+     "SELECT t.ref, t.amount FROM transfers t LEFT JOIN payments p ON p.charge_id = t.ref "
+     "AND p.status = 'refunded' AND p.user_id = t.credit_user_id WHERE t.kind = 'debt' AND p.charge_id IS NULL",
+     "debt of {1} for charge {0} without a refund of that charge"),
+]
 
 CHECKS += [
     ("inflight_matches_jobs",
@@ -131,6 +151,10 @@ def _system_checks() -> list[Breach]:
             "sum_is_zero",
             f"user balances {users_total} + system accounts {sum(totals.values())} ≠ 0 ({totals})",
         ))
+    owed = int(db.execute_sql("SELECT COALESCE(SUM(debt), 0) FROM users").fetchone()[0])
+    if totals.get("debt", 0) != -owed:
+        breaches.append(Breach("debt_account_matches_users",
+                               f"system account debt is {totals.get('debt', 0)} but users owe {owed}"))
     for name in SOURCES:
         if totals.get(name, 0) > 0:
             breaches.append(Breach("sources_not_positive", f"source account {name} is positive: {totals[name]}"))
@@ -153,5 +177,5 @@ def verify(limit_per_check: int = 50) -> list[Breach]:
 
 
 CHECK_NAMES = [name for name, _, _ in CHECKS] + [
-    "known_system_accounts", "sum_is_zero", "sources_not_positive", "sinks_not_negative",
+    "known_system_accounts", "sum_is_zero", "sources_not_positive", "sinks_not_negative", "debt_account_matches_users",
 ]

@@ -338,7 +338,7 @@ terms-text =
     4. Do not request illegal content, content that violates the rights of others, or sexual content involving minors. Requests may be refused by the models; accounts that abuse the service may be blocked.
     5. Only send photos you have the right to use.
     6. AI results may be inaccurate or unexpected; you are responsible for how you use them.
-    7. For payment problems and refunds use /paysupport. Telegram support cannot help with purchases made in this bot.
+    7. For payment problems and refunds use /paysupport. A refund takes back the tokens of that payment; tokens already spent become a debt that your next top-up repays, and generation is paused until then. Telegram support cannot help with purchases made in this bot.
     8. Prices and these terms may change; the price shown before confirmation always applies.
 privacy-text =
     🔒 Privacy policy

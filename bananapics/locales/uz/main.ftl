@@ -293,7 +293,7 @@ terms-text =
     4. Noqonuniy kontent, boshqalarning huquqlarini buzadigan kontent yoki voyaga yetmaganlar ishtirokidagi jinsiy kontent so‘ramang. Modellar so‘rovni rad etishi mumkin; xizmatni suiiste’mol qilgan hisoblar bloklanishi mumkin.
     5. Faqat foydalanish huquqiga ega bo‘lgan rasmlaringizni yuboring.
     6. AI natijalari noaniq yoki kutilmagan bo‘lishi mumkin; ulardan foydalanish uchun o‘zingiz javobgarsiz.
-    7. To‘lov muammolari va pulni qaytarish uchun /paysupport dan foydalaning. Telegram yordam xizmati bu botdagi xaridlar bo‘yicha yordam bera olmaydi.
+    7. To‘lov muammolari va pulni qaytarish uchun /paysupport dan foydalaning. Qaytarishda o‘sha to‘lov tokenlari balansdan yechiladi; allaqachon sarflangan tokenlar qarzga aylanadi, uni keyingi to‘ldirish yopadi va shu paytgacha generatsiya to‘xtatiladi. Telegram yordam xizmati bu botdagi xaridlar bo‘yicha yordam bera olmaydi.
     8. Narxlar va ushbu shartlar o‘zgarishi mumkin; har doim tasdiqlashdan oldin ko‘rsatilgan narx amal qiladi.
 privacy-text =
     🔒 Maxfiylik siyosati
