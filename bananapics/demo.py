@@ -17,11 +17,21 @@ from rich.console import Console
 
 from bananapics.config import Config
 
-HELP = ("Type a message to the bot · #N presses button N · @path/to/image.jpg sends a photo · "
-        "/start, /generate, /balance, /help work as in Telegram · quit to leave")
+HELP = ("Type a message to the bot · #N presses button N of its latest message (an invoice's Pay button "
+        "pays with simulated Stars) · @path/to/image.jpg sends a photo · /start, /generate, /balance, /help "
+        "work as in Telegram · quit to leave")
 
 
 def _render(console: Console, message, out_dir: Path, seen_files: set[int]) -> None:
+    invoice = message.invoice if message.media_kind == "invoice" else None
+    if invoice is not None:
+        console.print("[bold yellow]bot[/] 🧾", end=" ")
+        console.print(f"invoice: {invoice.title} — {invoice.description} "
+                      f"({invoice.amount} {'Stars' if invoice.currency == 'XTR' else invoice.currency}; "
+                      "simulated, nothing is charged)", markup=False, highlight=False)
+        for n, label in enumerate(message.buttons, 1):
+            console.print(f"    [cyan]#{n}[/] {label}", highlight=False)
+        return
     if message.media_kind and message.file is not None and message.id not in seen_files:
         ext = "png" if message.file[:4] == b"\x89PNG" else "jpg"
         path = out_dir / f"message-{message.id}.{ext}"

@@ -29,3 +29,20 @@ def test_demo_session_generates_and_saves_an_image(database, database_url, tmp_p
     assert "Done: 1 image for 15 tokens" in text
     saved = sorted(p.name for p in (tmp_path / "out").iterdir())
     assert len(saved) == 2 and all((tmp_path / "out" / name).stat().st_size > 0 for name in saved)
+
+
+def test_demo_tops_up_with_simulated_stars(database, database_url, tmp_path):
+    cfg = demo_config(load_config(None, environ={"BANANAPICS_DATABASE__URL": database_url,
+                                                 "BANANAPICS_STORAGE__PATH": str(tmp_path / "media")}))
+    script = iter(["/balance", "#1", "#1", "#1", "quit"])  # Top up, the first package, Pay
+
+    async def read_line():
+        return next(script, None)
+
+    buffer = io.StringIO()
+    asyncio.run(run_demo(cfg, read_line, Console(file=buffer, width=400), tmp_path / "out"))
+    text = buffer.getvalue()
+    assert "🧾 invoice: 100 BananaPics tokens" in text
+    assert "Stars; simulated, nothing is charged" in text
+    assert "Pay ⭐" in text
+    assert "✅ +100 tokens. Balance: 200" in text  # 100 to start with + the package
