@@ -2,7 +2,7 @@
 
 from bananapics.models.audit import AdminAction
 from bananapics.models.base import BaseModel, db, utcnow
-from bananapics.models.bot import Draft, Panel
+from bananapics.models.bot import Draft, Panel, TgFile
 from bananapics.models.billing import InvoiceIntent, Package, Payment
 from bananapics.models.catalog import AiModel
 from bananapics.models.jobs import Job, ModelSlot, Outbox
@@ -11,10 +11,10 @@ from bananapics.models.settings import Setting
 from bananapics.models.users import User
 
 ALL_MODELS = [User, SystemAccount, Transfer, Hold, Setting, AdminAction, AiModel, Package, InvoiceIntent, Payment,
-              Job, ModelSlot, Outbox, Draft, Panel]
+              Job, ModelSlot, Outbox, Draft, Panel, TgFile]
 
 __all__ = [
     "ALL_MODELS", "AdminAction", "AiModel", "BaseModel", "Draft", "Hold", "InvoiceIntent", "Job", "ModelSlot",
     "Outbox", "Package", "Panel",
-    "Payment", "Setting", "SystemAccount", "Transfer", "User", "db", "utcnow",
+    "Payment", "Setting", "SystemAccount", "TgFile", "Transfer", "User", "db", "utcnow",
 ]

@@ -39,6 +39,7 @@ class Bot:
     limiter: UserLimiter = field(default_factory=lambda: UserLimiter(rate_per_min=40, burst=10))
     sender: SendLimiter = field(default_factory=SendLimiter)
     delivery_task: asyncio.Task | None = None
+    delivery_stop: asyncio.Event = field(default_factory=asyncio.Event)
     # callback screen prefix ("gen", "bal"…) → router(user_id, cb, chat_id) -> (Screen, toast|None),
     # run in a thread; prefixes without an entry go to ``screens.route``. Feature modules
     # (``bananapics.bot.<area>``) add their own in their ``register(bot)``.
@@ -53,7 +54,23 @@ class Bot:
                 scope=types.BotCommandScopeDefault(), lang_code="" if lang == i18n.DEFAULT else lang,
                 commands=commands))
         if delivery_loop:
-            self.delivery_task = asyncio.create_task(delivery.run_forever(self.client, self.storage, self.sender))
+            self.delivery_stop.clear()
+            self.delivery_task = asyncio.create_task(
+                delivery.run_forever(self.client, self.storage, self.sender, stop=self.delivery_stop))
+
+    async def stop(self, timeout: float = 30.0) -> None:
+        """Stop the delivery loop after the batch in progress (cancelled after ``timeout``: a row cut
+        short resumes from its last sent part at the next start)."""
+        task, self.delivery_task = self.delivery_task, None
+        if task is None:
+            return
+        self.delivery_stop.set()
+        try:
+            await asyncio.wait_for(task, timeout)
+        except asyncio.TimeoutError:
+            log.warning("delivery loop did not stop within %.0f s; cancelled", timeout)
+        except asyncio.CancelledError:
+            pass
 
     def submit(self, user_id: int, chat_id: int):
         """Confirm the user's draft; the job id is enqueued once the transaction commits."""
@@ -69,6 +86,8 @@ class Bot:
         if not event.is_private:
             return None
         user = await self.user_of(event)
+        if user.blocked_bot:  # writing to the bot again means it is no longer blocked
+            await asyncio.to_thread(users.set_blocked_bot, user.tg_id, False)
         if user.banned:
             if isinstance(event, events.CallbackQuery.Event):
                 await event.answer(i18n.t(user.language, "banned"), alert=True)
@@ -130,6 +149,7 @@ def build_bot(config: Config, client: TelegramClient, tasks: Any = None) -> Bot:
     screens.BOT_USERNAME["value"] = config.telegram.bot_username
 
     guard = bot.guard
+    delivery.register(bot)
     bot.routers["gen"] = lambda user_id, cb, chat_id: wizard.route(user_id, cb, chat_id, bot.submit)
 
     @client.on(events.NewMessage(pattern=r"^/start(?:@\w+)?(?:\s+(\S{1,64}))?\s*$"))
