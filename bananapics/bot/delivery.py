@@ -44,7 +44,9 @@ GLOBAL_FLOOD_S = 3  # Telethon forgets flood waits up to 3 s; longer ones block 
 ALBUM_MAX = 10
 PHOTO_SIDE = 2560  # what Telethon downscales photos to; Telegram recompresses photos anyway
 PHOTO_MAX_BYTES = 10 * 1024 * 1024
-_STALE_MEDIA = ("MEDIA_EMPTY", "MEDIA_INVALID")
+# Telegram no longer accepts a cached reference (expired, another bot account, a wiped server …).
+_STALE_MEDIA = (errors.FileReferenceExpiredError, errors.FileReferenceInvalidError, errors.FileReferenceEmptyError,
+                errors.MediaEmptyError, errors.MediaInvalidError)
 _MIME = {"png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg", "webp": "image/webp"}
 
 
@@ -154,8 +156,9 @@ async def _send_media(client: TelegramClient, chat_id: int, media: list, caption
 
 
 def _stale(exc: errors.RPCError) -> bool:
-    message = getattr(exc, "message", "") or ""
-    return message.startswith("FILE_REFERENCE_") or message in _STALE_MEDIA
+    # Known errors are classes (their .message is only "BAD_REQUEST"); the per-item album form
+    # (FILE_REFERENCE_<n>_EXPIRED) has no class and keeps Telegram's text.
+    return isinstance(exc, _STALE_MEDIA) or str(getattr(exc, "message", "")).startswith("FILE_REFERENCE_")
 
 
 async def send_images(client: TelegramClient, storage: Any, limiter: SendLimiter, chat_id: int,
@@ -171,7 +174,7 @@ async def send_images(client: TelegramClient, storage: Any, limiter: SendLimiter
     except errors.RPCError as exc:
         if not _stale(exc):
             raise
-        log.info("chat %s: cached media refused (%s); uploading again", chat_id, exc.message)
+        log.info("chat %s: cached media refused (%s); uploading again", chat_id, type(exc).__name__)
         for key in keys:
             await asyncio.to_thread(tgfiles.forget, key, kind)
         media = await _media_for(client, storage, chat_id, keys, kind)
