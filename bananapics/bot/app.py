@@ -145,7 +145,8 @@ def build_bot(config: Config, client: TelegramClient, tasks: Any = None) -> Bot:
     from bananapics.storage import make_storage
     from bananapics.wiring import build_tasks
 
-    bot = Bot(config, client, tasks=tasks or build_tasks(config), storage=make_storage(config.storage))
+    bot = Bot(config, client, tasks=tasks or build_tasks(config), storage=make_storage(config.storage),
+              sender=SendLimiter(global_per_s=config.telegram.send_per_second))
     screens.BOT_USERNAME["value"] = config.telegram.bot_username
 
     guard = bot.guard
