@@ -14,7 +14,7 @@ app = typer.Typer(help="Run the Telegram bot (and, with `all`, the worker in the
 
 
 def _run(with_worker: bool, workers: int | None = None) -> None:
-    from bananapics import runner
+    from bananapics.bot import runner
     from bananapics.logs import setup_logging
 
     cfg = config()

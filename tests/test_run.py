@@ -13,7 +13,7 @@ import stat
 import pytest
 from typer.testing import CliRunner
 
-from bananapics import runner
+from bananapics.bot import runner
 from bananapics.cli.main import app
 from bananapics.models import db as proxy
 from bananapics.simtg import FakeTelegram, SimClient, SimUser

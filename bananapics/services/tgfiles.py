@@ -45,8 +45,3 @@ def forget(storage_key: str, kind: str) -> None:
     with atomic():
         TgFile.delete().where((TgFile.storage_key == storage_key) & (TgFile.kind == kind)).execute()
 
-
-def forget_keys(storage_keys: list[str]) -> int:
-    """Drop the references of deleted images (retention); returns how many rows went."""
-    with atomic():
-        return TgFile.delete().where(TgFile.storage_key.in_(storage_keys)).execute() if storage_keys else 0
