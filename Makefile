@@ -8,7 +8,7 @@ test:
 	python3 -m venv .venv && .venv/bin/pip install -q -e '.[test]' && .venv/bin/python -m pytest
 
 bench:
-	python3 -m venv .venv && .venv/bin/pip install -q -e '.[test]' && .venv/bin/python bench/ledger.py
+	python3 -m venv .venv && .venv/bin/pip install -q -e '.[test]' && .venv/bin/python bench/ledger.py && .venv/bin/python bench/bot.py
 
 clean:
 	rm -rf .venv build dist *.egg-info .pytest_cache .hypothesis

@@ -55,6 +55,7 @@ class TelegramConfig(Section):
     bot_token: SecretStr | None = Field(None, description="secret: BotFather token")
     bot_username: str = Field("BananaPicsBot", description="used in referral links t.me/<bot>?start=ref_<code>")
     session_path: str = Field("data/bot.session", description="Telethon session file (a credential: mode 600)")
+    send_per_second: int = Field(28, ge=1, le=30, description="delivery: most messages per second over all chats (Telegram allows ~30)")
     support_contact: str = Field("@BananaPicsSupport", description="where /support and /paysupport send people")
     bot_api_url: str = Field("https://api.telegram.org", description="Bot API server the CLI and workers use for refunds and reconcile")
     reconcile_minutes: int = Field(30, ge=0, le=1440, description="how often workers reconcile the Stars history; 0 = never")

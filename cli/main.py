@@ -11,12 +11,12 @@ from typing import Annotated
 import typer
 
 from bananapics.cli import (common, config_cmd, db_cmd, jobs_cmd, ledger_cmd, payments_cmd, providers_cmd,
-                            settings_cmd, status_cmd, users_cmd)
+                            run_cmd, settings_cmd, status_cmd, users_cmd)
 
 app = typer.Typer(
     cls=common.BananaGroup,
     name="bananapics",
-    help="BananaPicsBot operator console: database, users, ledger, payments, jobs, providers, settings.",
+    help="BananaPicsBot: run the bot; operator console for database, users, ledger, payments, jobs, providers, settings.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -41,6 +41,7 @@ app.add_typer(payments_cmd.app, name="payments")
 app.add_typer(settings_cmd.app, name="settings")
 app.add_typer(jobs_cmd.app, name="jobs")
 app.add_typer(providers_cmd.app, name="providers")
+app.add_typer(run_cmd.app, name="run")
 app.command("generate")(jobs_cmd.generate)
 app.command("worker")(jobs_cmd.worker)
 app.command("demo")(jobs_cmd.demo)

@@ -1,4 +1,5 @@
-"""Bot state kept in the database: the wizard draft and the panel message of each user."""
+"""Bot state kept in the database: the wizard draft and the panel message of each user, and the
+Telegram file reference of every image already uploaded."""
 
 from __future__ import annotations
 
@@ -44,3 +45,20 @@ class Panel(BaseModel):
 
     class Meta:
         table_name = "panels"
+
+
+class TgFile(BaseModel):
+    """A stored image as Telegram knows it after one upload (``kind`` "photo" or "document")."""
+
+    id = pw.BigAutoField()
+    storage_key = pw.CharField(max_length=255)
+    kind = pw.CharField(max_length=8)
+    media_id = pw.BigIntegerField()
+    access_hash = pw.BigIntegerField()
+    file_reference = pw.BlobField()
+    created_at = pw.DateTimeField(default=utcnow)
+    updated_at = pw.DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "tg_files"
+        indexes = ((("storage_key", "kind"), True),)

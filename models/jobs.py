@@ -86,6 +86,7 @@ class Outbox(BaseModel):
     locked_until = pw.DateTimeField(null=True)
     sent_at = pw.DateTimeField(null=True)
     last_error = pw.TextField(null=True)
+    parts_sent = pw.IntegerField(default=0)  # parts Telegram accepted; a retry resumes after them
     created_at = pw.DateTimeField(default=utcnow)
 
     class Meta:

@@ -7,6 +7,7 @@ import itertools
 import tempfile
 
 from bananapics.bot.app import build_bot
+from bananapics.bot.ratelimit import SendLimiter
 from bananapics.config import load_config
 from bananapics.services import users
 from bananapics.services.verify import verify
@@ -27,18 +28,23 @@ def assert_ledger_clean() -> None:
     assert breaches == [], "\n".join(f"{b.check}: {b.detail}" for b in breaches)
 
 
-def scenario(database, body, **env):
+def scenario(database, body, *, limits: Limits | None = None, **env):
     """Run ``body(tg, bot)`` against a bot built on a simulated Telegram (offline provider,
-    jobs run inline when their transaction commits; the test drives the delivery loop)."""
+    jobs run inline when their transaction commits; the test drives the delivery loop).
+
+    ``limits`` turns the simulated Telegram's limits on (rate limits included); the bot's send
+    limiter then runs on the same manual clock (``tg.clock``), so pacing needs no real sleep."""
     media = tempfile.mkdtemp(prefix="bananapics-media-")
     config = load_config(None, environ={
         "BANANAPICS_USERS__START_BALANCE": "50", "BANANAPICS_QUEUE__BACKEND": "immediate",
         "BANANAPICS_PROVIDERS__FORCE_PROVIDER": "local", "BANANAPICS_STORAGE__PATH": media, **env})
 
     async def main():
-        tg = FakeTelegram(clock=ManualClock(), limits=Limits(rate_limits=False))
+        tg = FakeTelegram(clock=ManualClock(), limits=limits or Limits(rate_limits=False))
         client = SimClient(telegram=tg)
         bot = build_bot(config, client)
+        if limits is not None:
+            bot.sender = SendLimiter(clock=tg.clock)
         await client.start(bot_token=tg.bot_token)
         await bot.start(delivery_loop=False)
         try:

@@ -122,8 +122,8 @@ def test_whole_generate_flow_for_each_model_with_the_local_provider(database, mo
         media = [m for m in ann.messages if m.media_kind]
         assert len(media) == 2 * count  # the pictures, then the full-quality files
         assert all(m.file_name.endswith(f".{ext}") for m in media[count:])
-        # Telethon sends only PNG/JPEG as photos; a WEBP result arrives as a file both times
-        assert [m.media_kind for m in media[:count]] == ["document" if ext == "webp" else "photo"] * count
+        # a WEBP result goes up as a JPEG photo (Telegram's photo formats); the file keeps the original
+        assert [m.media_kind for m in media[:count]] == ["photo"] * count
         assert f"Done: {count} image" in ann.last.text
         assert ann.buttons() == ["🔁 Again", "✏️ Edit prompt", "🆕 New", "🏠 Menu"]
         assert_ledger_clean()

@@ -740,3 +740,50 @@ def test_stickers_voice_and_video_arrive_with_their_telegram_attributes():
             await bot.disconnect()
 
     run(scenario())
+
+
+def test_injected_failures_and_expired_file_references():
+    class Crash(BaseException):
+        pass
+
+    async def scenario():
+        tg, clock, bot = await started()
+        try:
+            ann = SimUser(tg, "Ann")
+            await ann.send("hi")
+            tg.inject(functions.messages.SendMessageRequest, "FLOOD_WAIT_3", skip=1)
+            await bot.send_message(ann.id, "passes")  # skip=1: the first one goes through
+            with pytest.raises(errors.FloodWaitError) as flood:
+                await bot.send_message(ann.id, "refused")
+            assert flood.value.seconds == 3 and tg.flood_waits == []
+            clock.advance(4)  # Telethon's own flood memory follows the simulated clock
+            tg.inject(functions.messages.SendMessageRequest, "USER_IS_BLOCKED")
+            with pytest.raises(errors.UserIsBlockedError):
+                await bot.send_message(ann.id, "blocked once")
+            tg.inject(functions.messages.SendMessageRequest, Crash())
+            with pytest.raises(Crash):
+                await bot.send_message(ann.id, "the process dies here")
+            await bot.send_message(ann.id, "back to normal")
+            assert ann.texts[-2:] == ["passes", "back to normal"]
+
+            clock.advance(5)
+            media = await bot(functions.messages.UploadMediaRequest(
+                peer=ann.id, media=types.InputMediaUploadedPhoto(file=await bot.upload_file(named(png(), "a.png")))))
+            photo = media.photo
+            by_ref = types.InputMediaPhoto(types.InputPhoto(photo.id, photo.access_hash, photo.file_reference))
+            await bot(functions.messages.SendMediaRequest(peer=ann.id, media=by_ref, message=""))
+            assert tg.expire_file_references() >= 1
+            clock.advance(5)
+            with pytest.raises(errors.FileReferenceExpiredError):
+                await bot(functions.messages.SendMediaRequest(peer=ann.id, media=by_ref, message=""))
+            forged = types.InputMediaPhoto(types.InputPhoto(photo.id, photo.access_hash, b"forged"))
+            with pytest.raises(errors.FileReferenceInvalidError):
+                await bot(functions.messages.SendMediaRequest(peer=ann.id, media=forged, message=""))
+            fresh = ann.last.raw.media.photo  # what Telegram returns now carries the new reference
+            await bot(functions.messages.SendMediaRequest(peer=ann.id, message="", media=types.InputMediaPhoto(
+                types.InputPhoto(fresh.id, fresh.access_hash, fresh.file_reference))))
+            assert ann.last.file == png()
+        finally:
+            await bot.disconnect()
+
+    run(scenario())

@@ -51,6 +51,7 @@ class Bot:
     _limits: tuple[int, int] = field(default_factory=lambda: _REGISTRY_LIMITS)
     _limits_read_at: float = -math.inf
     _slowed: set[int] = field(default_factory=set)  # users told "too many requests" (told once)
+    delivery_stop: asyncio.Event = field(default_factory=asyncio.Event)
     # callback screen prefix ("gen", "bal"…) → router(user_id, cb, chat_id) -> (Screen, toast|None),
     # run in a thread (or awaited, when the router is a coroutine function: it may then send
     # messages itself); prefixes without an entry go to ``screens.route``. Feature modules
@@ -70,8 +71,28 @@ class Bot:
                 scope=types.BotCommandScopeDefault(), lang_code="" if lang == i18n.DEFAULT else lang,
                 commands=commands))
         if delivery_loop:
-            self.delivery_task = asyncio.create_task(delivery.run_forever(self.client, self.storage, self.sender))
+            self.delivery_stop.clear()
+            self.delivery_task = asyncio.create_task(
+                delivery.run_forever(self.client, self.storage, self.sender, stop=self.delivery_stop))
             self.background += [asyncio.create_task(loop(self)) for loop in self.loops]
+
+    async def stop(self, timeout: float = 30.0) -> None:
+        """Stop the delivery loop after the batch in progress (cancelled after ``timeout``: a row cut
+        short resumes from its last sent part at the next start). Background loops (the chat-action
+        pump) are cancelled: they only repeat what the database says."""
+        for loop in self.background:
+            loop.cancel()
+        self.background = []
+        task, self.delivery_task = self.delivery_task, None
+        if task is None:
+            return
+        self.delivery_stop.set()
+        try:
+            await asyncio.wait_for(task, timeout)
+        except asyncio.TimeoutError:
+            log.warning("delivery loop did not stop within %.0f s; cancelled", timeout)
+        except asyncio.CancelledError:
+            pass
 
     def submit(self, user_id: int, chat_id: int):
         """Confirm the user's draft; the job id is enqueued once the transaction commits."""
@@ -91,6 +112,8 @@ class Bot:
         if not allowed and event.sender_id in self._slowed and not isinstance(event, events.CallbackQuery.Event):
             return None  # already told: flooding costs no database work and sends nothing
         user = await self.user_of(event)
+        if user.blocked_bot:  # writing to the bot again means it is no longer blocked
+            await asyncio.to_thread(users.set_blocked_bot, user.tg_id, False)
         if user.banned:
             if isinstance(event, events.CallbackQuery.Event):
                 await event.answer(i18n.t(user.language, "banned"), alert=True)
@@ -234,10 +257,12 @@ def build_bot(config: Config, client: TelegramClient, tasks: Any = None) -> Bot:
     from bananapics.storage import make_storage
     from bananapics.wiring import build_tasks
 
-    bot = Bot(config, client, tasks=tasks or build_tasks(config), storage=make_storage(config.storage))
+    bot = Bot(config, client, tasks=tasks or build_tasks(config), storage=make_storage(config.storage),
+              sender=SendLimiter(global_per_s=config.telegram.send_per_second))
     screens.BOT_USERNAME["value"] = config.telegram.bot_username
 
     guard = bot.guard
+    delivery.register(bot)
     wizard.register(bot)
     for area in (history, templates, account, payments):
         area.register(bot)

@@ -1,105 +1,294 @@
 """The delivery loop: sends what workers left in the outbox, under Telegram's limits.
 
-Runs in the bot process. Each row is claimed (pending → sending with a lock), sent through the
-send limiter, then marked sent exactly once; a FloodWait pauses that chat (or everyone) and the row
-is retried after the wait; a user who blocked the bot is marked and never retried.
+Runs in the bot process. Each batch of due rows is claimed (pending → sending, with a lock), and the
+rows of each chat are sent in order while different chats proceed concurrently; every message goes
+through the :class:`~bananapics.bot.ratelimit.SendLimiter` (global and per-chat pacing).
+
+A row is a list of :class:`Part` s (an album of photos, an album of full-quality files, a closing
+text). After each part Telegram accepted, ``parts_sent`` is stored on the row, so a FloodWait or a
+crash in the middle resumes with the next part: no photo arrives twice. Only a crash between
+Telegram's answer and that one small UPDATE can repeat a part.
+
+* FloodWait: a short one (≤ 3 s, the per-chat pace) pauses that chat; a longer one pauses every
+  chat (Telethon itself then refuses every request of that type until it is over). The row goes
+  back to pending without using up an attempt, and the chat's other rows wait with it.
+* A user who blocked the bot is marked (``users.blocked_bot``) and their rows are given up without a
+  request until they write to the bot again (``UpdateBotStopped`` or any message clears it).
+* Other errors (network, Telegram 5xx …) retry the row with backoff, dead after a few attempts.
+* Images are uploaded once: the file reference Telegram returns is kept per storage key
+  (``tg_files``) and later sends (a retry, a history re-send) send by reference. A reference that is
+  no longer accepted (``FILE_REFERENCE_EXPIRED``, ``MEDIA_EMPTY`` …) is dropped and the image is
+  uploaded again once.
 """
 
 from __future__ import annotations
 
 import asyncio
-import io
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
-from telethon import TelegramClient, errors
+from telethon import TelegramClient, errors, events, functions, helpers, types
 
 from bananapics import i18n
 from bananapics.bot.progress import outcome_buttons
 from bananapics.bot.ratelimit import SendLimiter
-from bananapics.db import atomic
-from bananapics.models import Outbox, User
-from bananapics.services import jobs, outbox, users
+from bananapics.images import describe, prepare_reference
+from bananapics.models import Outbox
+from bananapics.services import jobs, outbox, tgfiles, users
+from bananapics.services.tgfiles import FileRef
 
 log = logging.getLogger(__name__)
 
-# Outbox kinds owned by feature modules (``bananapics.bot.payments``…): kind → async
-# send(client, row, user, limiter). They register themselves; job results are handled below.
-SENDERS: dict[str, Callable[..., Awaitable[None]]] = {}
+GLOBAL_FLOOD_S = 3  # Telethon forgets flood waits up to 3 s; longer ones block the request type for all chats
+ALBUM_MAX = 10
+PHOTO_SIDE = 2560  # what Telethon downscales photos to; Telegram recompresses photos anyway
+PHOTO_MAX_BYTES = 10 * 1024 * 1024
+# Telegram no longer accepts a cached reference (expired, another bot account, a wiped server …).
+_STALE_MEDIA = (errors.FileReferenceExpiredError, errors.FileReferenceInvalidError, errors.FileReferenceEmptyError,
+                errors.MediaEmptyError, errors.MediaInvalidError)
+_MIME = {"png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg", "webp": "image/webp"}
 
 
-async def deliver_once(client: TelegramClient, storage, limiter: SendLimiter, batch: int = 20) -> int:
-    """Send every due row once; returns how many were sent."""
-    rows = await asyncio.to_thread(outbox.claim, batch)
-    sent = 0
-    for row in rows:
-        try:
-            await _send(client, storage, row, limiter)
-        except errors.FloodWaitError as exc:
-            limiter.pause_all(exc.seconds)
-            await asyncio.to_thread(outbox.retry, row.id, f"FloodWait {exc.seconds}", delay_s=exc.seconds)
-            continue
-        except (errors.UserIsBlockedError, errors.InputUserDeactivatedError) as exc:
-            await asyncio.to_thread(_blocked, row, type(exc).__name__)
-            continue
-        except Exception as exc:  # noqa: BLE001 - transient: retry with backoff
-            log.warning("outbox %s: %s", row.id, exc)
-            await asyncio.to_thread(outbox.retry, row.id, type(exc).__name__)
-            continue
-        if await asyncio.to_thread(outbox.mark_sent, row.id):
-            sent += 1
-    return sent
+# Outbox kinds owned by feature modules (``bananapics.bot.payments``…): kind → parts(row, user),
+# run in a thread. They register themselves; job results and plain notices are handled below.
+PARTS: dict[str, Callable[[Outbox, Any], list["Part"]]] = {}
 
 
-def _blocked(row: Outbox, error: str) -> None:
-    with atomic():
-        User.update(blocked_bot=True).where(User.id == row.user_id).execute()
-    outbox.give_up(row.id, error)
+@dataclass
+class Part:
+    """One Telegram request of a row: a text message (no ``keys``) or an album of stored images."""
+
+    text: str = ""
+    keys: tuple[str, ...] = ()
+    as_document: bool = False
+    buttons: Any = None
+
+    @property
+    def messages(self) -> int:
+        return max(1, len(self.keys))
 
 
-async def _send(client: TelegramClient, storage, row: Outbox, limiter: SendLimiter) -> None:
-    """Send one outbox row; every Telegram message goes through the limiter (a row may be three)."""
-    user = await asyncio.to_thread(users.get_by_id, row.user_id)
+# ------------------------------------------------------------------ what a row says (texts, buttons)
+
+
+def _albums(keys: list[str], caption: str, *, as_document: bool) -> list[Part]:
+    chunks = [tuple(keys[i:i + ALBUM_MAX]) for i in range(0, len(keys), ALBUM_MAX)]
+    return [Part(caption if n == 0 else "", chunk, as_document) for n, chunk in enumerate(chunks)]
+
+
+def row_parts(row: Outbox) -> list[Part]:
+    """The messages one outbox row becomes, in order (runs in a thread: it reads the database)."""
+    user = users.get_by_id(row.user_id)
+    if row.kind in PARTS:
+        return PARTS[row.kind](row, user)
     lang = user.language
     data = row.data
     menu = outcome_buttons(lang, row.kind, row.job_id)
     if row.kind == "job_result":
-        job = await asyncio.to_thread(jobs.get, row.job_id)
-        files = []
-        for n, key in enumerate(data["images"]):
-            blob = io.BytesIO(await asyncio.to_thread(storage.get, key))
-            blob.name = f"bananapics-{job.id[:8]}-{n + 1}.{key.rsplit('.', 1)[-1]}"
-            files.append(blob)
+        job = jobs.get(row.job_id)
+        keys = list(data["images"])
         caption = i18n.t(lang, "result-caption", model=data.get("model", ""), prompt=job.prompt[:300])[:1024]
-        await limiter.acquire(row.chat_id, messages=len(files))
-        await client.send_file(row.chat_id, files, caption=caption)
-        for blob in files:
-            blob.seek(0)
-        await limiter.acquire(row.chat_id, messages=len(files))
-        await client.send_file(row.chat_id, files, force_document=True, caption=i18n.t(lang, "result-files"))
-        text = i18n.t(lang, "result-done", count=len(files), cost=job.cost - data.get("refunded", 0))
+        text = i18n.t(lang, "result-done", count=len(keys), cost=job.cost - data.get("refunded", 0))
         if data.get("refunded"):
-            text += "\n" + i18n.t(lang, "result-partial", got=len(files), asked=data.get("requested", len(files)),
+            text += "\n" + i18n.t(lang, "result-partial", got=len(keys), asked=data.get("requested", len(keys)),
                                   refund=data["refunded"])
-        await limiter.acquire(row.chat_id)
-        await client.send_message(row.chat_id, text, buttons=menu)
-    elif row.kind == "job_failed":
+        return [*_albums(keys, caption, as_document=False),
+                *_albums(keys, i18n.t(lang, "result-files"), as_document=True),
+                Part(text, buttons=menu)]
+    if row.kind == "job_failed":
         lines = [i18n.t(lang, "fail-title"), i18n.t(lang, i18n.provider_error_key(data.get("reason")))]
         if data.get("refunded"):
             lines.append(i18n.t(lang, "fail-refund", tokens=data["refunded"]))
-        await limiter.acquire(row.chat_id)
-        await client.send_message(row.chat_id, "\n".join(lines), buttons=menu)
-    elif row.kind in SENDERS:
-        await SENDERS[row.kind](client, row, user, limiter)
+        return [Part("\n".join(lines), buttons=menu)]
+    return [Part(str(data.get("text", "")))]
+
+
+# ------------------------------------------------------------------ sending mechanics
+
+
+def _photo_bytes(data: bytes) -> bytes:
+    """What goes up as the photo: JPEG and PNG within Telegram's limits (10 MB, ≤ 2560 px here) as they
+    are; anything else (WEBP, which Telegram clients show as a sticker-like file, or too large) becomes
+    a JPEG of at most 2560 px. The full-quality file is sent untouched as a document."""
+    try:
+        mime, width, height = describe(data)
+    except Exception:  # noqa: BLE001 - let Telegram judge what Pillow cannot read
+        return data
+    if mime in ("image/jpeg", "image/png") and len(data) <= PHOTO_MAX_BYTES and max(width, height) <= PHOTO_SIDE:
+        return data
+    return prepare_reference(data, max_bytes=8 * PHOTO_MAX_BYTES, max_side=PHOTO_SIDE).data
+
+
+def _input_media(kind: str, ref: FileRef) -> Any:
+    if kind == "photo":
+        return types.InputMediaPhoto(types.InputPhoto(ref.media_id, ref.access_hash, ref.file_reference))
+    return types.InputMediaDocument(types.InputDocument(ref.media_id, ref.access_hash, ref.file_reference))
+
+
+async def upload(client: TelegramClient, storage: Any, chat_id: int, key: str, kind: str) -> FileRef:
+    """Upload one stored image as a photo or a document and remember Telegram's reference to it."""
+    data = await asyncio.to_thread(storage.get, key)
+    ext = key.rsplit(".", 1)[-1].lower()
+    name = "bananapics-" + key.replace("/", "-").removeprefix("jobs-")
+    if kind == "photo":
+        data = await asyncio.to_thread(_photo_bytes, data)
+        media: Any = types.InputMediaUploadedPhoto(file=await client.upload_file(data, file_name=name))
     else:
-        await limiter.acquire(row.chat_id)
-        await client.send_message(row.chat_id, str(data.get("text", "")))
+        media = types.InputMediaUploadedDocument(
+            file=await client.upload_file(data, file_name=name), mime_type=_MIME.get(ext, "application/octet-stream"),
+            attributes=[types.DocumentAttributeFilename(name)], force_file=True)
+    result = await client(functions.messages.UploadMediaRequest(peer=chat_id, media=media))
+    obj = result.photo if kind == "photo" else result.document
+    ref = FileRef(obj.id, obj.access_hash, bytes(obj.file_reference))
+    await asyncio.to_thread(tgfiles.remember, key, kind, ref)
+    return ref
 
 
-async def run_forever(client: TelegramClient, storage, limiter: SendLimiter, interval: float = 0.5) -> None:
-    while True:
+async def _media_for(client: TelegramClient, storage: Any, chat_id: int, keys: tuple[str, ...], kind: str) -> list:
+    media = []
+    for key in keys:
+        ref = await asyncio.to_thread(tgfiles.get, key, kind)
+        media.append(_input_media(kind, ref or await upload(client, storage, chat_id, key, kind)))
+    return media
+
+
+async def _send_media(client: TelegramClient, chat_id: int, media: list, caption: str) -> None:
+    if len(media) == 1:
+        await client(functions.messages.SendMediaRequest(
+            peer=chat_id, media=media[0], message=caption, random_id=helpers.generate_random_long()))
+        return
+    await client(functions.messages.SendMultiMediaRequest(peer=chat_id, multi_media=[
+        types.InputSingleMedia(media=m, random_id=helpers.generate_random_long(), message=caption if n == 0 else "")
+        for n, m in enumerate(media)]))
+
+
+def _stale(exc: errors.RPCError) -> bool:
+    # Known errors are classes (their .message is only "BAD_REQUEST"); the per-item album form
+    # (FILE_REFERENCE_<n>_EXPIRED) has no class and keeps Telegram's text.
+    return isinstance(exc, _STALE_MEDIA) or str(getattr(exc, "message", "")).startswith("FILE_REFERENCE_")
+
+
+async def send_images(client: TelegramClient, storage: Any, limiter: SendLimiter, chat_id: int,
+                      keys: tuple[str, ...] | list[str], *, caption: str = "", as_document: bool = False) -> None:
+    """Send up to 10 stored images as one album (or one photo/file), uploading only those Telegram
+    does not know yet. For history re-sends as much as for results."""
+    kind = "document" if as_document else "photo"
+    keys = tuple(keys)
+    media = await _media_for(client, storage, chat_id, keys, kind)
+    await limiter.acquire(chat_id, messages=len(media))
+    try:
+        await _send_media(client, chat_id, media, caption)
+    except errors.RPCError as exc:
+        if not _stale(exc):
+            raise
+        log.info("chat %s: cached media refused (%s); uploading again", chat_id, type(exc).__name__)
+        for key in keys:
+            await asyncio.to_thread(tgfiles.forget, key, kind)
+        media = await _media_for(client, storage, chat_id, keys, kind)
+        await limiter.acquire(chat_id, messages=len(media))
+        await _send_media(client, chat_id, media, caption)
+
+
+async def send_part(client: TelegramClient, storage: Any, limiter: SendLimiter, chat_id: int, part: Part) -> None:
+    if part.keys:
+        await send_images(client, storage, limiter, chat_id, part.keys, caption=part.text,
+                          as_document=part.as_document)
+        return
+    await limiter.acquire(chat_id)
+    await client.send_message(chat_id, part.text, buttons=part.buttons)
+
+
+# ------------------------------------------------------------------ the loop
+
+
+async def _deliver_row(client: TelegramClient, storage: Any, limiter: SendLimiter, row: Outbox) -> str:
+    """Send what is left of one row: "sent", "flood", "blocked", "retry" or "duplicate"."""
+    try:
+        if await asyncio.to_thread(_blocked_bot, row.user_id):
+            await asyncio.to_thread(outbox.give_up, row.id, "blocked_bot")
+            return "blocked"
+        parts = await asyncio.to_thread(row_parts, row)
+        for n, part in enumerate(parts):
+            if n < row.parts_sent:
+                continue  # Telegram has it already (a FloodWait or a crash stopped us after it)
+            await send_part(client, storage, limiter, row.chat_id, part)
+            await asyncio.to_thread(outbox.part_sent, row.id, n + 1)
+    except errors.FloodWaitError as exc:
+        seconds = max(1, exc.seconds)
+        limiter.pause_chat(row.chat_id, seconds)
+        if seconds > GLOBAL_FLOOD_S:
+            limiter.pause_all(seconds)
+        await asyncio.to_thread(outbox.release, row.id, f"FloodWait {seconds}", delay_s=seconds)
+        return "flood"
+    except (errors.UserIsBlockedError, errors.InputUserDeactivatedError) as exc:
+        await asyncio.to_thread(outbox.give_up_blocked, row.id, type(exc).__name__)
+        return "blocked"
+    except Exception as exc:  # noqa: BLE001 - transient (network, Telegram 5xx …): retry with backoff
+        log.warning("outbox %s: %s: %s", row.id, type(exc).__name__, exc)
+        await asyncio.to_thread(outbox.retry, row.id, f"{type(exc).__name__}: {exc}")
+        return "retry"
+    return "sent" if await asyncio.to_thread(outbox.mark_sent, row.id) else "duplicate"
+
+
+def _blocked_bot(user_id: int) -> bool:
+    return users.get_by_id(user_id).blocked_bot
+
+
+async def _deliver_chat(client: TelegramClient, storage: Any, limiter: SendLimiter, rows: list[Outbox]) -> int:
+    """One chat's rows in order; after a FloodWait or a block the rest wait or go too."""
+    sent = 0
+    for n, row in enumerate(rows):
+        outcome = await _deliver_row(client, storage, limiter, row)
+        sent += outcome == "sent"
+        if outcome in ("flood", "blocked"):
+            for later in rows[n + 1:]:
+                if outcome == "flood":
+                    await asyncio.to_thread(outbox.release, later.id, "chat paused",
+                                            delay_s=max(1.0, limiter.paused_for(row.chat_id)))
+                else:
+                    await asyncio.to_thread(outbox.give_up, later.id, "blocked_bot")
+            break
+    return sent
+
+
+async def _deliver_batch(client: TelegramClient, storage: Any, limiter: SendLimiter, batch: int) -> tuple[int, int]:
+    rows = await asyncio.to_thread(outbox.claim, batch)
+    by_chat: dict[int, list[Outbox]] = {}
+    for row in rows:
+        by_chat.setdefault(row.chat_id, []).append(row)
+    done = await asyncio.gather(*(_deliver_chat(client, storage, limiter, chat_rows) for chat_rows in by_chat.values()))
+    return len(rows), sum(done)
+
+
+async def deliver_once(client: TelegramClient, storage: Any, limiter: SendLimiter, batch: int = 50) -> int:
+    """Send every due row once (chats concurrently, each chat in order); returns how many were sent."""
+    return (await _deliver_batch(client, storage, limiter, batch))[1]
+
+
+async def run_forever(client: TelegramClient, storage: Any, limiter: SendLimiter, interval: float = 0.5,
+                      stop: asyncio.Event | None = None, batch: int = 50) -> None:
+    """Deliver until ``stop`` is set (the batch in progress finishes first). Rows a crashed bot left
+    half-sent are taken up again at once: there is one bot process."""
+    stop = stop or asyncio.Event()
+    recovered = await asyncio.to_thread(outbox.recover)
+    if recovered:
+        log.info("delivery: %d row(s) left in flight by the last run resume", recovered)
+    while not stop.is_set():
+        claimed_full = False
         try:
-            await deliver_once(client, storage, limiter)
+            claimed, _ = await _deliver_batch(client, storage, limiter, batch)
+            claimed_full = claimed >= batch  # more may be due: no pause
         except Exception:  # noqa: BLE001 - the loop must outlive a bad batch
             log.exception("delivery loop")
-        await asyncio.sleep(interval)
+        if not claimed_full:
+            await asyncio.sleep(interval)  # a plain sleep: no task to outlive, the stop is seen next turn
+
+
+def register(bot: Any) -> None:
+    """A user who stops the bot is marked so delivery stops; restarting it clears the mark."""
+
+    @bot.client.on(events.Raw(types.UpdateBotStopped))
+    async def on_stopped(update: types.UpdateBotStopped) -> None:
+        await asyncio.to_thread(users.set_blocked_bot, update.user_id, bool(update.stopped))

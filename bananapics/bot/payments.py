@@ -295,22 +295,21 @@ def register(bot) -> None:
         except NotFound:
             log.error("Telegram refunded charge %s, which was never credited here", action.charge.id)
 
-    delivery.SENDERS[payments.NOTICE_REFUNDED] = send_notice
-    delivery.SENDERS[payments.NOTICE_CREDITED] = send_notice
+    delivery.PARTS[payments.NOTICE_REFUNDED] = notice_parts
+    delivery.PARTS[payments.NOTICE_CREDITED] = notice_parts
 
 
-async def send_notice(client, row, user, limiter) -> None:
-    """An outbox row of the payment services: a refund notice or a late thank-you (reconcile)."""
+def notice_parts(row, user) -> list[delivery.Part]:
+    """An outbox row of the payment services: a refund notice or a late thank-you (reconcile).
+    Runs in the delivery loop's thread."""
     data = row.data
     lang = user.language
-    available = (await asyncio.to_thread(users.get_by_id, user.id)).available
     if row.kind == payments.NOTICE_REFUNDED:
-        text = refunded_text(lang, data, available)
+        text = refunded_text(lang, data, users.get_by_id(user.id).available)
         buttons = [[_btn(lang, "btn-balance", "bal", "open")], _menu_row(lang)]
     else:
         credit = payments.Credit(0, data["charge_id"], user.id, data["tokens"], data.get("bonus", 0), 0, None, False,
                                  data.get("repaid", 0))
-        screen = await asyncio.to_thread(thanks, user.id, credit)
+        screen = thanks(user.id, credit)
         text, buttons = screen.text, screen.buttons
-    await limiter.acquire(row.chat_id)
-    await client.send_message(row.chat_id, text, buttons=buttons)
+    return [delivery.Part(text, buttons=buttons)]

@@ -4,6 +4,11 @@ The bot's delivery loop takes rows with :func:`claim` (pending and due → sendi
 expires so a crashed sender's rows come back), sends them, then calls :func:`mark_sent` or
 :func:`retry`. A row is never sent twice after it is marked sent: ``mark_sent`` is a guarded UPDATE
 and ``claim`` only takes pending rows.
+
+A row may take several Telegram messages (photos, files, a closing text). After each part Telegram
+accepted, :func:`part_sent` records it in ``parts_sent``, so a FloodWait (:func:`release`) or a crash
+(:func:`recover` at the next start, or the sweeper) resumes with the next part instead of sending
+the first ones again.
 """
 
 from __future__ import annotations
@@ -11,8 +16,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+import peewee as pw
+
 from bananapics.db import atomic, connection
-from bananapics.models import Outbox, utcnow
+from bananapics.models import Outbox, User, utcnow
 
 MAX_ATTEMPTS = 8
 BACKOFF_S = (2, 5, 15, 30, 60, 120, 300, 600)
@@ -51,6 +58,37 @@ def mark_sent(outbox_id: int) -> bool:
         ) == 1
 
 
+def part_sent(outbox_id: int, parts: int, lock_s: float = 60.0) -> bool:
+    """Telegram accepted the first ``parts`` parts of the row; the sender's lock is extended."""
+    now = utcnow()
+    with atomic():
+        return (
+            Outbox.update(parts_sent=parts, locked_until=now + dt.timedelta(seconds=lock_s))
+            .where((Outbox.id == outbox_id) & (Outbox.parts_sent < parts))
+            .execute()
+        ) == 1
+
+
+def release(outbox_id: int, error: str, *, delay_s: float, now: dt.datetime | None = None) -> bool:
+    """Not this row's fault (a FloodWait): back to pending after ``delay_s`` without using up an attempt."""
+    now = now or utcnow()
+    with atomic():
+        return (
+            Outbox.update(status="pending", next_try_at=now + dt.timedelta(seconds=delay_s), locked_until=None,
+                          last_error=error[:1000],
+                          attempts=pw.Case(None, [(Outbox.attempts > 0, Outbox.attempts - 1)], 0))
+            .where((Outbox.id == outbox_id) & (Outbox.status == "sending"))
+            .execute()
+        ) == 1
+
+
+def recover() -> int:
+    """At the bot's start: rows a crashed bot left in ``sending`` go back to pending at once (there is
+    one bot process, so nobody else is sending them); they resume from ``parts_sent``."""
+    with atomic():
+        return Outbox.update(status="pending", locked_until=None).where(Outbox.status == "sending").execute()
+
+
 def retry(outbox_id: int, error: str, *, delay_s: float | None = None, now: dt.datetime | None = None) -> str:
     """Sending failed: back to pending after a backoff (or FloodWait's delay), dead after MAX_ATTEMPTS."""
     now = now or utcnow()
@@ -73,6 +111,15 @@ def give_up(outbox_id: int, error: str) -> None:
     with atomic():
         (Outbox.update(status="dead", locked_until=None, last_error=error[:1000])
          .where((Outbox.id == outbox_id) & Outbox.status.in_(("pending", "sending"))).execute())
+
+
+def give_up_blocked(outbox_id: int, error: str) -> None:
+    """The user blocked the bot: mark them (delivery skips them until they come back) and drop the row."""
+    with atomic():
+        row = Outbox.get_or_none(Outbox.id == outbox_id)
+        if row is not None:
+            User.update(blocked_bot=True).where(User.id == row.user_id).execute()
+        give_up(outbox_id, error)
 
 
 def pending_count() -> int:

@@ -213,3 +213,9 @@ def as_dict(user: User) -> dict:
         "referrer_id": user.referrer_id,
         "created_at": user.created_at.isoformat(sep=" ", timespec="seconds"),
     }
+
+
+def set_blocked_bot(tg_id: int, blocked: bool) -> None:
+    """Telegram says the user stopped (or restarted) the bot; delivery skips blocked users."""
+    with atomic():
+        User.update(blocked_bot=blocked).where((User.tg_id == tg_id) & (User.blocked_bot != blocked)).execute()

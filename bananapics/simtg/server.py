@@ -249,6 +249,17 @@ class StoredFile:
 
 
 @dataclasses.dataclass
+class Fault:
+    """One injected failure (see :meth:`FakeTelegram.inject`)."""
+
+    request_type: type
+    error: Any  # an RPC error message, or an exception instance raised as is
+    code: int
+    times: int
+    skip: int
+
+
+@dataclasses.dataclass
 class InvoiceRecord:
     msg_id: Optional[int]  # None for an exported invoice link
     user_id: Optional[int]
@@ -392,6 +403,8 @@ class FakeTelegram:
         self._ignored_tasks: "weakref.WeakSet[asyncio.Task]" = weakref.WeakSet()
         self._handler_errors: list[BaseException] = []  # filled by SimClient's log capture
         self._global_window: deque[float] = deque()
+        self.faults: list[Fault] = []
+        self._expired_refs: set[bytes] = set()
         self._next_user_id = 100_000_001
         self._seq = itertools.count(1)
         self._msg_id = 0
@@ -543,6 +556,7 @@ class FakeTelegram:
         record = RequestRecord(at=self.now(), request=request)
         self.requests.append(record)
         try:
+            self._injected(request)
             return self._answer(sender, request)
         except TgError as e:
             record.error = f"{e.code} {e.message}"
@@ -550,6 +564,49 @@ class FakeTelegram:
         except NotSimulatedError:
             record.error = "not simulated"
             raise
+
+    def inject(self, request_type: type, error: Any, *, code: Optional[int] = None, times: int = 1,
+               skip: int = 0) -> Fault:
+        """Make requests of ``request_type`` fail: ``skip`` of them pass first, then ``times`` fail.
+
+        ``error`` is an RPC error message as Telegram sends it (``"FLOOD_WAIT_3"`` → code 420,
+        ``"INTERNAL"``/``"RPC_CALL_FAIL"`` → 500, anything else 400 unless ``code`` says otherwise),
+        raised to the client as Telethon's error class; or an exception *instance* raised from the
+        client's request as is (``ConnectionError`` for a dropped connection, a ``BaseException``
+        subclass to model the bot process dying mid-send). Injected flood waits are not added to
+        ``flood_waits`` (that list is for limits the bot actually hit).
+        """
+        if code is None and isinstance(error, str):
+            code = 420 if error.startswith("FLOOD_WAIT_") else 500 if error in ("INTERNAL", "RPC_CALL_FAIL") else 400
+        fault = Fault(request_type, error, code or 0, times, skip)
+        self.faults.append(fault)
+        return fault
+
+    def _injected(self, request: Any) -> None:
+        for fault in self.faults:
+            if fault.times <= 0 or not isinstance(request, fault.request_type):
+                continue
+            if fault.skip > 0:
+                fault.skip -= 1
+                return
+            fault.times -= 1
+            if isinstance(fault.error, BaseException):
+                raise fault.error
+            raise TgError(fault.code, fault.error)
+
+    def expire_file_references(self) -> int:
+        """File references expire on Telegram (they are short-lived tokens): give every stored file a
+        new one. Sending or downloading with an old reference then fails with
+        ``FILE_REFERENCE_EXPIRED``; messages the server returns carry the new one. Returns the count."""
+        for stored in self.files.values():
+            self._expired_refs.add(stored.file_reference)
+            stored.file_reference = self._rnd.getrandbits(64).to_bytes(8, "little") + b"\x02"
+            stored.tl.file_reference = stored.file_reference
+        return len(self.files)
+
+    def _check_reference(self, given: bytes, stored: StoredFile) -> None:
+        if given != stored.file_reference:
+            raise TgError(400, "FILE_REFERENCE_EXPIRED" if given in self._expired_refs else "FILE_REFERENCE_INVALID")
 
     def _answer(self, sender: "SimSender", r: Any) -> Any:
         name = type(r).__name__
@@ -746,8 +803,7 @@ class FakeTelegram:
         stored = self.files.get(getattr(ref, "id", None))
         if stored is None or stored.kind != kind or ref.access_hash != stored.access_hash:
             raise TgError(400, "MEDIA_INVALID")
-        if ref.file_reference != stored.file_reference:
-            raise TgError(400, "FILE_REFERENCE_INVALID")
+        self._check_reference(ref.file_reference, stored)
         return stored
 
     def _media(self, sender: "SimSender", media: Any) -> Any:
@@ -1108,8 +1164,7 @@ class FakeTelegram:
                 raise TgError(400, "LOCATION_INVALID")  # no document thumbnails are simulated
         else:
             raise NotSimulatedError(f"simtg does not simulate downloads from {type(loc).__name__}")
-        if loc.file_reference != stored.file_reference:
-            raise TgError(400, "FILE_REFERENCE_INVALID")
+        self._check_reference(loc.file_reference, stored)
         unit = 1024 if r.precise else 4096
         if r.limit <= 0 or r.limit > 1024 * 1024 or r.limit % unit or (not r.precise and (1024 * 1024) % r.limit):
             raise TgError(400, "LIMIT_INVALID")

@@ -1,0 +1,39 @@
+"""``bananapics run bot`` and ``bananapics run all``: the long-running bot process."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+import typer
+
+from bananapics.cli.common import config, database, out
+
+app = typer.Typer(help="Run the Telegram bot (and, with `all`, the worker in the same process).",
+                  no_args_is_help=True)
+
+
+def _run(with_worker: bool, workers: int | None = None) -> None:
+    from bananapics.bot import runner
+    from bananapics.logs import setup_logging
+
+    cfg = config()
+    runner.credentials(cfg)  # a missing or malformed secret is one line, before anything starts
+    database()
+    setup_logging(cfg)
+    where = f", worker: {cfg.queue.backend} queue, {workers or cfg.queue.workers} threads" if with_worker else ""
+    out.print(f"bot: session {cfg.telegram.session_path}{where}; Ctrl-C or SIGTERM stops it")
+    asyncio.run(runner.run(cfg, with_worker=with_worker, workers=workers, factory=runner.client_factory))
+    out.print("bot: stopped")
+
+
+@app.command("bot")
+def bot() -> None:
+    """The bot: every handler and the delivery loop. Exactly one per session file and bot token."""
+    _run(with_worker=False)
+
+
+@app.command("all")
+def all_(workers: Annotated[int | None, typer.Option("--workers", "-w", help="Thread workers (default [queue] workers).")] = None) -> None:
+    """Bot + Huey consumer (generation jobs and the sweeper) in one process: the embedded default."""
+    _run(with_worker=True, workers=workers)
