@@ -67,10 +67,7 @@ def database(require_schema: bool = True) -> pw.Database:
 
 def close_database() -> None:
     if state.database is not None:
-        if isinstance(state.database, pw.PostgresqlDatabase) and hasattr(state.database, "close_all"):
-            state.database.close_all()
-        else:
-            state.database.close()
+        dbm.close(state.database)
         state.database = None
 
 

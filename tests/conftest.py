@@ -129,10 +129,7 @@ def database(database_url: str):
     settings.clear_cache()
     yield database
     settings.clear_cache()
-    if isinstance(database, pw.PostgresqlDatabase):
-        database.close_all()
-    else:
-        database.close()
+    dbm.close(database)
     proxy.initialize(None)
 
 
