@@ -241,7 +241,7 @@ PHOTO_CACHE = 256
 
 def _panel_of(user_id: int) -> tuple[int | None, bool]:
     with connection():
-        panel = Panel.get_or_none(Panel.user == user_id)
+        panel = Panel.by(Panel.user, user_id)
     return (panel.message_id, bool(panel.media)) if panel else (None, False)
 
 

@@ -38,7 +38,7 @@ def enabled_models() -> list[AiModel]:
 def get(user_id: int) -> Draft:
     """The user's draft, created with the admin's default model on first use."""
     with atomic():
-        draft = Draft.get_or_none(Draft.user == user_id)
+        draft = Draft.by(Draft.user, user_id)
         if draft is None:
             model = default_model()
             Draft.insert(user=user_id, model=model.id if model else None).on_conflict_ignore().execute()
@@ -50,11 +50,11 @@ def _save(user_id: int, **fields: Any) -> Draft:
     with atomic():
         get(user_id)
         Draft.update(**fields, version=Draft.version + 1, updated_at=utcnow()).where(Draft.user == user_id).execute()
-        return Draft.get(Draft.user == user_id)
+        return Draft.by(Draft.user, user_id)
 
 
 def _model(draft: Draft) -> AiModel:
-    model = AiModel.get_or_none(AiModel.id == draft.model) if draft.model else None
+    model = AiModel.by(AiModel.id, draft.model) if draft.model else None
     if model is None or not model.enabled:
         fallback = default_model()
         if fallback is None:

@@ -191,9 +191,7 @@ def _job_row(cursor: Any) -> Job | None:
     row = cursor.fetchone()
     if row is None:
         return None
-    job = Job(**{f.name: f.python_value(v) for f, v in zip(_FIELDS, row)})
-    job._dirty.clear()
-    return job
+    return Job.from_row(row)
 
 
 def _claim(job_id: str, worker: str, timing: Timing) -> Job | None:

@@ -74,7 +74,7 @@ def register(tg_id: int, *, username: str | None = None, first_name: str = "", l
     username = _clean(username, 64) or None
     first_name, last_name = _clean(first_name, 128), _clean(last_name, 128)
     with connection():
-        user = User.get_or_none(User.tg_id == tg_id)
+        user = User.by(User.tg_id, tg_id)
         created = False
         if user is None:
             role = "admin" if tg_id in set(bootstrap_admins) else "user"
@@ -114,7 +114,7 @@ def add(tg_id: int, *, username: str | None = None, role: str = "user", actor: A
 
 def get(tg_id: int) -> User:
     with connection():
-        user = User.get_or_none(User.tg_id == tg_id)
+        user = User.by(User.tg_id, tg_id)
     if user is None:
         raise NotFound(f"user {tg_id} not found")
     return user
@@ -122,7 +122,7 @@ def get(tg_id: int) -> User:
 
 def get_by_id(user_id: int) -> User:
     with connection():
-        user = User.get_or_none(User.id == user_id)
+        user = User.by(User.id, user_id)
     if user is None:
         raise NotFound(f"user #{user_id} not found")
     return user
