@@ -61,6 +61,7 @@ class Bot:
     # thread; feature modules add theirs. ``ref_`` links are handled here (they bind a referrer first).
     deep_links: dict[str, Callable[[int, str, str | None], screens.Screen]] = field(default_factory=dict)
     photos: OrderedDict = field(default_factory=OrderedDict)  # storage key → Telegram photo already sent
+    panels: OrderedDict = field(default_factory=OrderedDict)  # user id → (panel message id, is a photo)
 
     async def start(self, *, delivery_loop: bool = True) -> None:
         """Startup: the command menu in every language (Telegram shows the user's own) and the
@@ -171,7 +172,7 @@ class Bot:
 
     async def _show(self, user: User, chat_id: int, screen: screens.Screen, photo: Any,
                     edit_message: int | None) -> None:
-        current, media = await asyncio.to_thread(_panel_of, user.id)
+        current, media = await self._panel(user.id)
         replace = media and edit_message is not None and edit_message == current and photo is None
         if edit_message is not None and not replace and (photo is None or edit_message == current):
             try:
@@ -179,7 +180,7 @@ class Bot:
                                                          file=photo)
                 if photo is not None:
                     self._cache_photo(screen.photo, message)
-                    await asyncio.to_thread(_remember_panel, user.id, chat_id, edit_message, True)
+                    await self._remember(user.id, chat_id, edit_message, True)
                 return
             except errors.MessageNotModifiedError:
                 return
@@ -190,7 +191,7 @@ class Bot:
             self._cache_photo(screen.photo, message)
         else:
             message = await self.client.send_message(chat_id, screen.text, buttons=screen.buttons)
-        await asyncio.to_thread(_remember_panel, user.id, chat_id, message.id, photo is not None)
+        await self._remember(user.id, chat_id, message.id, photo is not None)
         if current is not None and current != message.id:
             try:
                 if replace:  # keep one panel: the photo panel goes away
@@ -201,6 +202,25 @@ class Bot:
                 if replace:
                     with contextlib.suppress(errors.RPCError):
                         await self.client.edit_message(chat_id, current, buttons=None)
+
+    async def _panel(self, user_id: int) -> tuple[int | None, bool]:
+        """The user's panel message and whether it is a photo: from memory (one bot process owns
+        the panels), else from the database (after a restart)."""
+        known = self.panels.get(user_id)
+        if known is None:
+            known = await asyncio.to_thread(_panel_of, user_id)
+            self._note_panel(user_id, known)
+        return known
+
+    async def _remember(self, user_id: int, chat_id: int, message_id: int, media: bool) -> None:
+        await asyncio.to_thread(_remember_panel, user_id, chat_id, message_id, media)
+        self._note_panel(user_id, (message_id, media))
+
+    def _note_panel(self, user_id: int, panel: tuple[int | None, bool]) -> None:
+        self.panels[user_id] = panel
+        self.panels.move_to_end(user_id)
+        while len(self.panels) > PANEL_CACHE:
+            self.panels.popitem(last=False)
 
     async def _photo(self, screen: screens.Screen) -> Any:
         """What to send for ``screen.photo``: the Telegram photo sent before (no second upload) or the
@@ -237,6 +257,7 @@ def _read_limits() -> tuple[int, int]:
 
 CAPTION_MAX = 1024
 PHOTO_CACHE = 256
+PANEL_CACHE = 100_000
 
 
 def _panel_of(user_id: int) -> tuple[int | None, bool]:

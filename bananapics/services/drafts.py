@@ -37,20 +37,27 @@ def enabled_models() -> list[AiModel]:
 
 def get(user_id: int) -> Draft:
     """The user's draft, created with the admin's default model on first use."""
-    with atomic():
-        draft = Draft.by(Draft.user, user_id)
-        if draft is None:
+    with connection():
+        draft = Draft.by(Draft.user, user_id)  # a plain read: no transaction, no write lock
+    if draft is None:
+        with atomic():
             model = default_model()
             Draft.insert(user=user_id, model=model.id if model else None).on_conflict_ignore().execute()
-            draft = Draft.get(Draft.user == user_id)
+            draft = Draft.by(Draft.user, user_id)
     return draft
 
 
 def _save(user_id: int, **fields: Any) -> Draft:
+    """Change the draft (created first if the user has none) and return it: one UPDATE … RETURNING."""
     with atomic():
-        get(user_id)
-        Draft.update(**fields, version=Draft.version + 1, updated_at=utcnow()).where(Draft.user == user_id).execute()
-        return Draft.by(Draft.user, user_id)
+        for _ in range(2):
+            changed = (Draft.update(**fields, version=Draft.version + 1, updated_at=utcnow())
+                       .where(Draft.user == user_id).returning(Draft).execute())
+            draft = next(iter(changed), None)
+            if draft is not None:
+                return draft
+            get(user_id)
+    raise NotFound(f"no draft for user #{user_id}")  # pragma: no cover - get() just created it
 
 
 def _model(draft: Draft) -> AiModel:
