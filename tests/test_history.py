@@ -106,6 +106,7 @@ def test_open_send_again_regenerate_and_reuse(database):
         assert Outbox.select().where(Outbox.dedupe_key.startswith(f"job:{job.id}:resend:")).count() == 1
         assert await deliver_once(bot.client, bot.storage, bot.sender) == 1
         assert [m.media_kind for m in ann.messages[sent:]].count("photo") == 1
+        assert ann.messages[-1].text == "📤 Sent again: 1 image, with the full-quality files above. Nothing was charged."
         assert await deliver_once(bot.client, bot.storage, bot.sender) == 0
         again = await ann.press("Send again", message=detail_panel)  # once sent, it may be asked for again
         assert again.message == "📤 Sending the images again…"

@@ -90,8 +90,11 @@ def row_parts(row: Outbox) -> list[Part]:
         job = jobs.get(row.job_id)
         keys = list(data["images"])
         caption = i18n.t(lang, "result-caption", model=data.get("model", ""), prompt=job.prompt[:300])[:1024]
-        text = i18n.t(lang, "result-done", count=len(keys), cost=job.cost - data.get("refunded", 0))
-        if data.get("refunded"):
+        if data.get("resend"):  # a history re-send: nothing new was made or charged
+            text = i18n.t(lang, "history-resent-done", count=len(keys))
+        else:
+            text = i18n.t(lang, "result-done", count=len(keys), cost=job.cost - data.get("refunded", 0))
+        if data.get("refunded") and not data.get("resend"):
             text += "\n" + i18n.t(lang, "result-partial", got=len(keys), asked=data.get("requested", len(keys)),
                                   refund=data["refunded"])
         return [*_albums(keys, caption, as_document=False),

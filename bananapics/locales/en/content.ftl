@@ -46,3 +46,7 @@ trending-pinned-line = 📌 { $title }{ $count ->
    *[other] {" · "}{ $count } uses
 }
 list-page = Page { $page }/{ $pages }
+history-resent-done = 📤 Sent again: { $count ->
+    [one] { $count } image
+   *[other] { $count } images
+}, with the full-quality files above. Nothing was charged.

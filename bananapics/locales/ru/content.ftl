@@ -51,3 +51,8 @@ trending-pinned-line = 📌 { $title }{ $count ->
    *[many] {" · "}{ $count } использований
 }
 list-page = Страница { $page }/{ $pages }
+history-resent-done = 📤 Отправлено снова: { $count ->
+    [one] { $count } изображение
+    [few] { $count } изображения
+   *[many] { $count } изображений
+}, файлы в полном качестве — выше. Ничего не списано.

@@ -33,3 +33,4 @@ trending-pinned-line = 📌 { $title }{ $count ->
    *[other] {" · "}{ $count } marta
 }
 list-page = { $page }/{ $pages }-sahifa
+history-resent-done = 📤 Qayta yuborildi: { $count } ta rasm, to‘liq sifatdagi fayllar yuqorida. Hech narsa yechilmadi.
