@@ -317,7 +317,8 @@ def main() -> int:
     parser.add_argument("--pg-url", default=DEFAULT_PG_URL)
     parser.add_argument("--skip-sqlite", action="store_true")
     parser.add_argument("--skip-postgres", action="store_true")
-    parser.add_argument("--part", choices=("all", "handlers", "delivery"), default="all")
+    parser.add_argument("--part", choices=("all", "handlers", "delivery", "payments"), default="all",
+                        help="payments runs bench/payments.py (pre-checkout, credits, replays) on Postgres")
     parser.add_argument("--check-goals", action="store_true")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
@@ -380,10 +381,15 @@ def main() -> int:
     print_footer(p, report)
     if args.json:
         print(json.dumps(report, indent=2))
-    if report["problems"]:
-        return 1
+    code = 1 if report["problems"] else 0
     missed = [n for n in report["notes"] if "goal" in n]
-    return 3 if args.check_goals and missed else 0
+    code = code or (3 if args.check_goals and missed else 0)
+    if args.part in ("all", "payments") and not args.skip_postgres and not args.json:
+        from bench import payments  # its own report: pre-checkout latency, credit throughput, replays
+
+        log("payments (bench/payments.py)")
+        code = max(code, payments.main((["--quick"] if args.quick else []) + ["--pg-url", args.pg_url]))
+    return code
 
 
 if __name__ == "__main__":
