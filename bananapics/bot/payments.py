@@ -268,15 +268,26 @@ def register(bot) -> None:
                     lang = (await asyncio.to_thread(users.get, tg_id)).language
                 except NotFound:
                     lang = config.users.default_language
-                await client.send_message(tg_id, i18n.t(lang, "payment-unmatched", stars=action.total_amount,
-                                                        charge=charge.id))
+                await tell(tg_id, client.send_message(tg_id, i18n.t(lang, "payment-unmatched",
+                                                                    stars=action.total_amount, charge=charge.id)))
             return
         if credit.replayed:
             return
         user = await asyncio.to_thread(users.get_by_id, credit.user_id)
-        await bot.show(user, tg_id, await asyncio.to_thread(thanks, credit.user_id, credit))
+        # The tokens are credited whatever happens to the thank-you (the payer blocked the bot, a
+        # flood wait…); the referrer's notice must not depend on it either.
+        await tell(tg_id, bot.show(user, tg_id, await asyncio.to_thread(thanks, credit.user_id, credit)))
         if credit.cashback and credit.referrer_id is not None:
             await notify_referrer(credit)
+
+    async def tell(tg_id: int, sending) -> None:
+        try:
+            await sending
+        except errors.UserIsBlockedError:
+            log.info("payment message to %s not sent: the user blocked the bot", tg_id)
+            await asyncio.to_thread(users.set_blocked_bot, tg_id, True)
+        except errors.RPCError as exc:
+            log.warning("payment message to %s not sent: %s", tg_id, exc)
 
     async def notify_referrer(credit: payments.Credit) -> None:
         referrer = await asyncio.to_thread(users.get_by_id, credit.referrer_id)
