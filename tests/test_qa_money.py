@@ -22,7 +22,7 @@ from bananapics.cli.main import app
 from bananapics.errors import InDebt, TelegramError
 from bananapics.models import InvoiceIntent, Job, Package, Payment, Transfer
 from bananapics.models import db as proxy
-from bananapics.services import invoices, jobs, ledger, payments, referrals, users
+from bananapics.services import invoices, jobs, ledger, payments, reconcile, referrals, users
 from bananapics.services.audit import Actor
 from bananapics.simtg import FakeTelegram, ManualClock, SimUser
 from bananapics.simtg.botapi import transport
@@ -197,4 +197,149 @@ def test_payer_who_blocked_the_bot_is_still_credited_without_a_handler_crash(dat
         assert Payment.select().count() == 1
 
     scenario(database, body)
+    assert_ledger_clean()
+
+
+# ---------------------------------------------------------------- refunds, debt, reconcile
+
+def _botapi(tg) -> BotApi:
+    return BotApi(tg.bot_token, transport=transport(tg))
+
+
+def test_refund_twice_then_the_refund_update_arrives_reverses_once(database):
+    """An operator refunds through the Bot API (as the CLI does), retries, and then Telegram's
+    refund service message for that charge reaches the bot, several times: one reversal, one
+    notice, one admin-log row."""
+    async def body(tg, bot):
+        ann = SimUser(tg, "Ann", lang_code="ru")
+        await ann.start()
+        paid = await ann.pay(await buy(ann))
+        api = _botapi(tg)
+        done = await asyncio.to_thread(payments.refund, paid.charge_id, actor=ADMIN, reason="asked", telegram=api)
+        assert (done.tokens, done.debt, done.telegram_already) == (100, 0, False)
+        with pytest.raises(Exception, match="already refunded"):
+            await asyncio.to_thread(payments.refund, paid.charge_id, actor=ADMIN, reason="again", telegram=api)
+        refund_msgs = [m for m in ann.history if m.is_service and "Refunded" in type(m.action).__name__]
+        assert refund_msgs, "Telegram posts a refund service message"
+        tg.deliver_service(ann.record, refund_msgs[-1].raw, times=3)
+        await tg.settle()
+        assert await deliver(tg, bot) == 1 and await deliver(tg, bot) == 0
+        assert ann.last.text.startswith("↩️")
+        assert balance_of(ann) == (50, 0, 0) and len(tg.refunds) == 1
+        assert Transfer.select().where(Transfer.kind == "stars_refund").count() == 1
+        api.close()
+
+    scenario(database, body)
+    assert_ledger_clean()
+
+
+def test_refund_after_the_referrer_spent_the_cashback_claws_back_what_is_left(database):
+    async def body(tg, bot):
+        rita = SimUser(tg, "Rita", lang_code="en")
+        await rita.start()
+        ann = SimUser(tg, "Ann", lang_code="en")
+        await ann.start(f"ref_{users.get(rita.id).referral_code}")
+        paid = await ann.pay(await buy(ann, "⭐ 100 →"))  # 200 + 10 bonus; cashback 20
+        assert balance_of(rita) == (70, 0, 0)
+        rid = users.get(rita.id).id
+        ledger.hold(rid, 65, "rita-job")
+        ledger.settle("rita-job")
+        done = await asyncio.to_thread(payments.refund, paid.charge_id, actor=ADMIN, reason="fraud",
+                                       telegram=_botapi(tg))
+        assert (done.tokens, done.clawed, done.debt) == (210, 5, 0)
+        assert balance_of(rita) == (0, 0, 0) and balance_of(ann) == (50, 0, 0)
+        reversal = Transfer.get((Transfer.kind == "cashback_reversal") & (Transfer.ref == paid.charge_id))
+        assert "short by 15" in reversal.reason
+        # an external refund update for the same charge afterwards changes nothing
+        assert payments.refunded_by_telegram(paid.charge_id) is None
+        assert balance_of(rita) == (0, 0, 0)
+
+    scenario(database, body)
+    assert_ledger_clean()
+
+
+def test_forced_refund_debt_then_top_ups_repay_and_generation_is_allowed_again(database):
+    async def body(tg, bot):
+        ann = SimUser(tg, "Ann", lang_code="en")
+        await ann.start()
+        uid = users.get(ann.id).id
+        paid = await ann.pay(await buy(ann, "⭐ 100 →"))  # 50 + 210
+        ledger.hold(uid, 250, "spent")
+        ledger.settle("spent")
+        done = await asyncio.to_thread(payments.refund, paid.charge_id, actor=ADMIN, reason="chargeback",
+                                       telegram=_botapi(tg), force=True)
+        assert done.debt == 200 and balance_of(ann) == (0, 0, 200)
+        with pytest.raises(InDebt):
+            jobs.submit(uid, "gpt-image", "a cat")
+        await ann.pay(await buy(ann))  # 100 tokens: repays half the debt
+        assert balance_of(ann) == (0, 0, 100)
+        assert "repaid your debt" in ann.panel.text and "Debt: 100 tokens" in ann.panel.text
+        with pytest.raises(InDebt):
+            jobs.submit(uid, "gpt-image", "a cat")
+        await ann.pay(await buy(ann, "⭐ 100 →"))  # 210: repays the rest, 110 left
+        assert balance_of(ann) == (110, 0, 0)
+        job = jobs.submit(uid, "seedream-4", "a cat", {}, chat_id=None)
+        assert job.cost > 0 and balance_of(ann)[1] == job.cost
+        await ann.send("/balance")
+        assert "Debt" not in ann.panel.text
+
+    scenario(database, body)
+    assert_ledger_clean()
+
+
+def test_reconcile_reports_unknown_charges_and_unknown_payers_and_changes_nothing(database):
+    tg = FakeTelegram(clock=ManualClock())
+    ann_rec = tg.add_user("Ann")
+    ann = users.register(ann_rec.id, first_name="Ann").user
+    ghost = tg.add_user("Ghost")  # paid, but never started the bot (or was erased)
+    intent = invoices.create_intent(ann.id, Package.get(Package.stars == 50).id)
+
+    def telegram_pays(record, payload: bytes, amount: int) -> str:
+        invoice = InvoiceRecord(msg_id=None, user_id=record.id, title="t", description="d", currency="XTR",
+                                amount=amount, payload=payload, start_param=None)
+        tg.invoices.append(invoice)
+        return tg.user_payment_succeeds(record, invoice)[0].charge_id
+
+    stray = telegram_pays(ann_rec, b"order-42", 50)
+    foreign = telegram_pays(ghost, intent.payload.encode(), 50)
+    short = telegram_pays(ann_rec, intent.payload.encode(), 49)
+    good = telegram_pays(ann_rec, intent.payload.encode(), 50)
+    tg.user_refund_external(stray)
+    with _botapi(tg) as api:
+        report = reconcile.reconcile(api)
+        again = reconcile.reconcile(api)
+    problems = {m.charge_id: m.problem for m in report.mismatches}
+    # the stray charge Telegram already gave back needs nobody's look: it is not reported (it was
+    # reported on every run forever, so `payments reconcile` could never exit 0 again)
+    assert report.credited == [good] and set(problems) == {foreign, short} and report.reversed == []
+    assert "another user" in problems[foreign] and "49" in problems[short]
+    assert again.credited == [] and {m.charge_id for m in again.mismatches} == {foreign, short}
+    # support refunds the two strays on Telegram: the next run is clean
+    api = _botapi(tg)
+    api.refund_charge(ghost.id, foreign)
+    api.refund_charge(ann_rec.id, short)
+    assert reconcile.reconcile(api).mismatches == []
+    api.close()
+    assert ledger.balance(ann.id) == (100, 0) and Payment.select().count() == 1
+    assert_ledger_clean()
+
+
+def test_reconcile_skips_a_missed_charge_telegram_already_refunded(database):
+    """The bot missed both the payment and its refund: nothing is owed, so nothing is credited,
+    the payer gets no thank-you and no refund notice, and their debt is not touched."""
+    tg = FakeTelegram(clock=ManualClock())
+    rec = tg.add_user("Ann")
+    ann = users.register(rec.id, first_name="Ann").user
+    intent = invoices.create_intent(ann.id, Package.get(Package.stars == 50).id)
+    invoice = InvoiceRecord(msg_id=None, user_id=rec.id, title="t", description="d", currency="XTR",
+                            amount=50, payload=intent.payload.encode(), start_param=None)
+    tg.invoices.append(invoice)
+    charge = tg.user_payment_succeeds(rec, invoice)[0].charge_id
+    tg.user_refund_external(charge)
+    with _botapi(tg) as api:
+        report = reconcile.reconcile(api)
+    assert report.credited == [] and report.reversed == [] and report.mismatches == []
+    assert Payment.select().count() == 0 and Transfer.select().where(Transfer.ref == charge).count() == 0
+    from bananapics.models import Outbox
+    assert Outbox.select().where(Outbox.kind.in_([payments.NOTICE_CREDITED, payments.NOTICE_REFUNDED])).count() == 0
     assert_ledger_clean()
