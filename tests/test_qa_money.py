@@ -8,6 +8,7 @@ import asyncio
 import datetime as dt
 import json
 import logging
+import traceback
 
 import httpx
 import pytest
@@ -342,4 +343,65 @@ def test_reconcile_skips_a_missed_charge_telegram_already_refunded(database):
     assert Payment.select().count() == 0 and Transfer.select().where(Transfer.ref == charge).count() == 0
     from bananapics.models import Outbox
     assert Outbox.select().where(Outbox.kind.in_([payments.NOTICE_CREDITED, payments.NOTICE_REFUNDED])).count() == 0
+    assert_ledger_clean()
+
+
+# ---------------------------------------------------------------- secrets
+
+TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw_x"
+
+
+@pytest.mark.parametrize("failure", ["connect", "timeout", "html", "json-error", "unauthorized"])
+def test_bot_api_errors_never_carry_the_token(failure, caplog):
+    def handler(request: httpx.Request) -> httpx.Response:
+        assert TOKEN in str(request.url)  # the token is in every URL: nothing below may repeat it
+        if failure == "connect":
+            raise httpx.ConnectError(f"cannot reach {request.url}", request=request)
+        if failure == "timeout":
+            raise httpx.ReadTimeout(f"timed out talking to {request.url}", request=request)
+        if failure == "html":
+            return httpx.Response(502, text=f"<html>bad gateway for {request.url}</html>")
+        if failure == "unauthorized":
+            return httpx.Response(401, json={"ok": False, "error_code": 401, "description": "Unauthorized"})
+        return httpx.Response(400, json={"ok": False, "error_code": 400,
+                                         "description": "Bad Request: CHARGE_ID_INVALID"})
+
+    caplog.set_level(logging.DEBUG)
+    with BotApi(TOKEN, transport=httpx.MockTransport(handler)) as api:
+        with pytest.raises(TelegramError) as caught:
+            api.refund_charge(1, "charge")
+        with pytest.raises(TelegramError):
+            api.transactions()
+    exc = caught.value
+    shown = "".join(traceback.format_exception(exc))  # what a log.exception() would print
+    text = " ".join([str(exc), exc.msg, repr(exc), shown, caplog.text])
+    assert TOKEN not in text and TOKEN.split(":")[1] not in text
+
+
+def test_cli_refund_failure_prints_no_token(database, database_url, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    tg = FakeTelegram(clock=ManualClock())
+    rec = tg.add_user("Ann")
+    ann = users.register(rec.id, first_name="Ann").user
+    intent = invoices.create_intent(ann.id, Package.get(Package.stars == 50).id)
+    invoice = InvoiceRecord(msg_id=None, user_id=rec.id, title="t", description="d", currency="XTR",
+                            amount=50, payload=intent.payload.encode(), start_param=None)
+    tg.invoices.append(invoice)
+    charge = tg.user_payment_succeeds(rec, invoice)[0].charge_id
+    payments.credit_charge(rec.id, invoice.payload, charge, currency="XTR", amount=50)
+
+    def down(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError(f"[Errno 111] connection refused: {request.url}", request=request)
+
+    from bananapics import botapi
+    monkeypatch.setattr(payments_cmd, "stars_api", lambda: botapi.BotApi(TOKEN, transport=httpx.MockTransport(down)))
+    env = {"BANANAPICS_DATABASE__URL": database_url, "BANANAPICS_TELEGRAM__BOT_TOKEN": TOKEN}
+    for args in (["payments", "refund", charge, "--reason", "asked"], ["payments", "reconcile"],
+                 ["payments", "refund", charge, "--reason", "asked", "--json"]):
+        result = runner.invoke(app, args, env=env)
+        proxy.initialize(database)
+        assert result.exit_code == 1, result.output
+        assert "unreachable" in result.stderr
+        assert TOKEN not in result.output + result.stderr and not isinstance(result.exception, httpx.HTTPError)
+    assert Payment.get(Payment.charge_id == charge).status == "paid" and ledger.balance(ann.id) == (100, 0)
     assert_ledger_clean()
