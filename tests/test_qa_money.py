@@ -405,3 +405,81 @@ def test_cli_refund_failure_prints_no_token(database, database_url, tmp_path, mo
         assert TOKEN not in result.output + result.stderr and not isinstance(result.exception, httpx.HTTPError)
     assert Payment.get(Payment.charge_id == charge).status == "paid" and ledger.balance(ann.id) == (100, 0)
     assert_ledger_clean()
+
+
+# ---------------------------------------------------------------- history and templates
+
+def _done_job(bot, user_id: int, prompt: str, model: str = "seedream-4") -> Job:
+    from tests.test_history import _finished
+    return _finished(bot, user_id, prompt, model=model)
+
+
+def test_history_buttons_of_a_deleted_job_are_outdated_and_change_nothing(database):
+    async def body(tg, bot):
+        ann = SimUser(tg, "Ann", lang_code="uz")
+        await ann.start()
+        uid = users.get(ann.id).id
+        keep = _done_job(bot, uid, "a kept picture")
+        gone = _done_job(bot, uid, "a purged picture")
+        await ann.send("/history")
+        panel = ann.panel
+        Job.delete().where(Job.id == gone.id).execute()  # purged by an operator while the list was open
+        for action in ("open", "send", "regen", "reuse"):
+            data = f"hist:{action}:{gone.id}" + (":0" if action == "open" else "")
+            answer = await ann.press_data(data.encode(), message=panel)
+            assert answer.message == i18n.t("uz", "toast-outdated"), action
+            panel = ann.panel
+        from bananapics.models import Outbox
+        assert Outbox.select().where(Outbox.kind == "job_result").count() == 0
+        await ann.send("/history")
+        assert "a kept picture" in ann.panel.text and "a purged picture" not in ann.panel.text
+        assert ledger.balance(uid) == (50 - keep.cost - gone.cost, 0)
+
+    scenario(database, body)
+
+
+def test_regenerate_and_reuse_when_the_jobs_model_is_disabled(database):
+    async def body(tg, bot):
+        ann = SimUser(tg, "Ann", lang_code="en")
+        await ann.start()
+        uid = users.get(ann.id).id
+        job = _done_job(bot, uid, "a lighthouse at night")
+        from bananapics.models import AiModel
+        AiModel.update(enabled=False).where(AiModel.id == "seedream-4").execute()
+        await ann.send("/history")
+        await ann.press(ann.buttons()[0])
+        before = ledger.balance(uid)
+        await ann.press("Regenerate")
+        assert "SeeDream 4" in ann.panel.text and ledger.balance(uid) == before
+        await ann.press("Use this prompt")
+        from bananapics.models import Draft
+        draft = Draft.get(Draft.user == uid)
+        assert draft.prompt == "a lighthouse at night" and draft.model != "seedream-4"
+        assert job.id
+
+    scenario(database, body)
+    assert_ledger_clean()
+
+
+def test_template_pick_when_its_model_is_disabled_or_no_model_is_left(database):
+    async def body(tg, bot):
+        ann = SimUser(tg, "Ann", lang_code="ru")
+        await ann.start()
+        uid = users.get(ann.id).id
+        from bananapics.models import AiModel, Draft, Template
+        template = Template.get(Template.model == "nano-banana")
+        AiModel.update(enabled=False).where(AiModel.id == "nano-banana").execute()
+        await ann.press_data(f"tpl:use:{template.id}".encode(), message=ann.panel)
+        draft = Draft.get(Draft.user == uid)
+        assert draft.template_id == template.id and draft.model not in ("nano-banana", None)
+        assert AiModel.get_by_id(draft.model).enabled and draft.prompt == template.prompt_ru
+        # every model off: a clear message, the draft is not half-filled, nothing is charged
+        AiModel.update(enabled=False).execute()
+        Draft.delete().execute()
+        await ann.press_data(f"tpl:open:{template.id}".encode(), message=ann.panel)
+        await ann.press_data(f"tpl:use:{template.id}".encode(), message=ann.panel)
+        assert template.title("ru") in ann.panel.text
+        assert ledger.balance(uid) == (50, 0)
+
+    scenario(database, body)
+    assert_ledger_clean()
