@@ -483,3 +483,43 @@ def test_template_pick_when_its_model_is_disabled_or_no_model_is_left(database):
 
     scenario(database, body)
     assert_ledger_clean()
+
+
+# ---------------------------------------------------------------- long charge ids
+
+def test_long_charge_ids_sharing_a_prefix_each_get_their_refund_notice(database):
+    """Real Stars charge ids are ~110 characters; the outbox key used to be cut at 96, so two
+    charges whose ids share their first ~80 characters shared one notice (the second was lost)."""
+    from bananapics.models import Outbox
+    from tests.helpers import new_user
+    ann = new_user()
+    prefix = "stx" + "zmNSmhzhfmd9CMdU7qvRCXhWIcZCrLBsptM7nPY1cLd1PL_xJ71V0m6fJfp0B4qNvI4civuX44nh89MrltZGA"
+    charges = [prefix + "-P5tugfYe8gUvhk8rHkd6o", prefix + "-Q7xkq0PzB3mWc1nLr9Ta2"]
+    assert all(len(c) == 110 for c in charges)
+    for charge in charges:
+        payments.credit(ann.id, charge, stars=50, tokens=100)
+    for charge in charges:
+        assert payments.refunded_by_telegram(charge) is not None
+        assert payments.refunded_by_telegram(charge) is None  # replay
+    notices = list(Outbox.select().where(Outbox.kind == payments.NOTICE_REFUNDED))
+    assert sorted(json.loads(n.payload)["charge_id"] for n in notices) == sorted(charges)
+    assert ledger.balance(ann.id) == (0, 0)
+    assert_ledger_clean()
+
+
+def test_a_charge_that_cannot_be_recorded_tells_the_payer_instead_of_crashing(database):
+    """A charge id longer than the payments table takes (or any other refusal) must not crash the
+    handler silently: the payer is told once how to reach support, nothing is credited."""
+    async def body(tg, bot):
+        ann = SimUser(tg, "Ann", lang_code="en")
+        await ann.start()
+        await buy(ann)
+        payment, msg = tg.user_payment_succeeds(ann.record, tg.invoices[-1])
+        msg.action.charge.id = "stx" + "a" * 140
+        tg.deliver_service(ann.record, msg, times=2)
+        await tg.settle()
+        told = [m for m in ann.messages if "matches none of your invoices" in m.text]
+        assert len(told) == 1 and Payment.select().count() == 0 and balance_of(ann) == (50, 0, 0)
+
+    scenario(database, body)
+    assert_ledger_clean()

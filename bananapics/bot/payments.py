@@ -25,7 +25,7 @@ from bananapics.bot import delivery
 from bananapics.bot.callbacks import Callback, StaleButton
 from bananapics.bot.screens import Screen, _btn, _menu_row
 from bananapics.bot.wizard import error_text
-from bananapics.errors import BananaError, NotFound, PaymentMismatch
+from bananapics.errors import BananaError, NotFound
 from bananapics.models import Payment
 from bananapics.services import invoices, payments, settings, users
 
@@ -261,7 +261,7 @@ def register(bot) -> None:
             credit = await asyncio.to_thread(
                 payments.credit_charge, tg_id, action.payload, charge.id, currency=action.currency,
                 amount=action.total_amount, provider_charge_id=charge.provider_charge_id or "")
-        except PaymentMismatch as exc:
+        except BananaError as exc:  # no matching invoice, or a charge we cannot record: support sorts it out
             log.error("payment %s of %s not credited: %s", charge.id, tg_id, exc)
             if unmatched.add(charge.id):
                 try:
