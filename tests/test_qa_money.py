@@ -523,3 +523,32 @@ def test_a_charge_that_cannot_be_recorded_tells_the_payer_instead_of_crashing(da
 
     scenario(database, body)
     assert_ledger_clean()
+
+
+# ---------------------------------------------------------------- ledger verify
+
+def test_verify_catches_a_refund_that_takes_back_the_wrong_amount_or_claws_too_much(database):
+    from bananapics.db import atomic
+    from bananapics.services.ledger import Account, sys as system
+    from bananapics.services.verify import CHECK_NAMES, verify
+    from tests.helpers import new_user
+    rita = new_user(40)
+    ann = new_user()
+    referrals.attach(ann.id, rita.referral_code)
+    payments.credit(ann.id, "ch-under", stars=50, tokens=100, bonus=10)
+    assert_ledger_clean()
+    with atomic():  # a buggy refund: marks it refunded but takes back 90 + nothing
+        Payment.update(status="refunded").where(Payment.charge_id == "ch-under").execute()
+        ledger.transfer("stars_refund", "ch-under", 90, Account(ann.id, "available"), system("stars_in"))
+    assert [b.check for b in verify()] == ["refund_reverses_charge"]
+    assert "gave 100+10 tokens but its refund took back 90+0" in verify()[0].detail
+    with atomic():
+        ledger.transfer("fix", "ch-under", 10, Account(ann.id, "available"), system("stars_in"))
+        ledger.transfer("bonus_reversal", "ch-under", 10, Account(ann.id, "available"), system("bonus"))
+    assert [b.check for b in verify()] == ["refund_reverses_charge"]  # 90 is still not 100
+    # a claw-back bigger than the cashback, or from someone who never got one
+    payments.credit(ann.id, "ch-claw", stars=50, tokens=100)  # cashback 10 to Rita
+    ledger.transfer("cashback_reversal", "ch-claw", 30, Account(rita.id, "available"), system("referral"))
+    checks = [b.check for b in verify()]
+    assert "clawback_within_cashback" in checks
+    assert {"refund_reverses_charge", "clawback_within_cashback"} <= set(CHECK_NAMES)
