@@ -12,6 +12,8 @@ Tests pass ``transport=`` (``bananapics.simtg.botapi.transport(telegram)``).
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import re
 from typing import Any
 
 import httpx
@@ -21,6 +23,27 @@ from bananapics.errors import ChargeAlreadyRefunded, ConfigError, TelegramError
 from bananapics.services.stars import StarsTx
 
 PAGE = 100  # getStarTransactions returns at most 100 per call
+
+
+class HideToken(logging.Filter):
+    """httpx logs every request's URL at INFO (``HTTP Request: POST …/bot<token>/method``): mask the
+    token at the source, whatever logging the process set up (a worker or script without
+    :func:`bananapics.logs.setup_logging`, a debugging ``basicConfig(level=INFO)``)."""
+
+    PATTERN = re.compile(r"/bot[^/\s]+/")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        hidden = self.PATTERN.sub("/bot********/", message)
+        if hidden != message:
+            record.msg, record.args = hidden, None
+        return True
+
+
+for _name in ("httpx", "httpcore"):
+    _logger = logging.getLogger(_name)
+    if not any(isinstance(f, HideToken) for f in _logger.filters):
+        _logger.addFilter(HideToken())
 
 
 class BotApi:

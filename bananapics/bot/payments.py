@@ -25,7 +25,7 @@ from bananapics.bot import delivery
 from bananapics.bot.callbacks import Callback, StaleButton
 from bananapics.bot.screens import Screen, _btn, _menu_row
 from bananapics.bot.wizard import error_text
-from bananapics.errors import BananaError, NotFound, PaymentMismatch
+from bananapics.errors import BananaError, NotFound
 from bananapics.models import Payment
 from bananapics.services import invoices, payments, settings, users
 
@@ -261,22 +261,33 @@ def register(bot) -> None:
             credit = await asyncio.to_thread(
                 payments.credit_charge, tg_id, action.payload, charge.id, currency=action.currency,
                 amount=action.total_amount, provider_charge_id=charge.provider_charge_id or "")
-        except PaymentMismatch as exc:
+        except BananaError as exc:  # no matching invoice, or a charge we cannot record: support sorts it out
             log.error("payment %s of %s not credited: %s", charge.id, tg_id, exc)
             if unmatched.add(charge.id):
                 try:
                     lang = (await asyncio.to_thread(users.get, tg_id)).language
                 except NotFound:
                     lang = config.users.default_language
-                await client.send_message(tg_id, i18n.t(lang, "payment-unmatched", stars=action.total_amount,
-                                                        charge=charge.id))
+                await tell(tg_id, client.send_message(tg_id, i18n.t(lang, "payment-unmatched",
+                                                                    stars=action.total_amount, charge=charge.id)))
             return
         if credit.replayed:
             return
         user = await asyncio.to_thread(users.get_by_id, credit.user_id)
-        await bot.show(user, tg_id, await asyncio.to_thread(thanks, credit.user_id, credit))
+        # The tokens are credited whatever happens to the thank-you (the payer blocked the bot, a
+        # flood wait…); the referrer's notice must not depend on it either.
+        await tell(tg_id, bot.show(user, tg_id, await asyncio.to_thread(thanks, credit.user_id, credit)))
         if credit.cashback and credit.referrer_id is not None:
             await notify_referrer(credit)
+
+    async def tell(tg_id: int, sending) -> None:
+        try:
+            await sending
+        except errors.UserIsBlockedError:
+            log.info("payment message to %s not sent: the user blocked the bot", tg_id)
+            await asyncio.to_thread(users.set_blocked_bot, tg_id, True)
+        except errors.RPCError as exc:
+            log.warning("payment message to %s not sent: %s", tg_id, exc)
 
     async def notify_referrer(credit: payments.Credit) -> None:
         referrer = await asyncio.to_thread(users.get_by_id, credit.referrer_id)

@@ -24,6 +24,7 @@ on its own.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, replace
 
@@ -44,7 +45,10 @@ NOTICE_REFUNDED = "payment_refunded"
 
 def _notice(user: User, kind: str, charge_id: str, **data: int | str) -> None:
     """Queue one message to the payer in the current transaction; once per (kind, charge)."""
-    Outbox.insert(dedupe_key=f"{kind}:{charge_id}"[:96], user=user.id, chat_id=user.tg_id, kind=kind,
+    key = f"{kind}:{charge_id}"
+    if len(key) > 96:  # real charge ids run past 100 characters: a cut would let two of them share a key
+        key = f"{kind}:sha256:{hashlib.sha256(charge_id.encode()).hexdigest()}"
+    Outbox.insert(dedupe_key=key, user=user.id, chat_id=user.tg_id, kind=kind,
                   payload=json.dumps({"charge_id": charge_id, **data})).on_conflict_ignore().execute()
 
 

@@ -5,6 +5,8 @@ update) may never see it. :func:`reconcile` reads the bot's Stars transactions
 (``payments.getStarsTransactions``) and, for each user invoice payment:
 
 * never recorded → credited now, exactly as the update would have (``source = 'reconcile'``);
+  unless Telegram has refunded it already: then nothing is owed either way, it is skipped (crediting
+  and reversing it would only send the payer a thank-you and a refund notice, and re-lend any debt);
 * refunded on Telegram but still paid here → reversed (into debt if the tokens are gone);
 * anything that does not fit (no matching invoice, other amount or payer, refunded here but not on
   Telegram, a payment here Telegram does not list) → reported, nothing changed.
@@ -69,6 +71,8 @@ def reconcile(api: StarsApi, *, max_pages: int = 50) -> Report:
             if payment.stars != tx.amount or tg_id != tx.user_tg_id:
                 report.mismatches.append(Mismatch(charge_id, f"Telegram: {tx.amount} ⭐ from {tx.user_tg_id}; "
                                                              f"here: {payment.stars} ⭐ from {tg_id}"))
+            continue
+        if charge_id in refunded:  # Telegram already gave the Stars back: nothing is owed either way
             continue
         try:
             payments.credit_charge(tx.user_tg_id, tx.payload, charge_id, currency="XTR", amount=tx.amount,

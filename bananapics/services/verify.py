@@ -68,7 +68,8 @@ CHECKS: list[tuple[str, str, str]] = [
      "charge {0}: {2} top-up transfer(s) for {3} tokens, expected one for {1}"),
     ("topup_has_payment",
      "SELECT t.ref FROM transfers t LEFT JOIN payments p ON p.charge_id = t.ref "
-     "WHERE t.kind IN ('topup', 'bonus', 'cashback', 'debt_repay') AND p.charge_id IS NULL",
+     "WHERE t.kind IN ('topup', 'bonus', 'cashback', 'debt_repay', 'stars_refund', 'bonus_reversal',"
+     " 'cashback_reversal') AND p.charge_id IS NULL",
      "top-up transfer for charge {0} without a payment row"),
     ("refund_matches_status",
      "SELECT p.charge_id, p.status, COUNT(t.id) FROM payments p LEFT JOIN transfers t "
@@ -81,6 +82,27 @@ CHECKS: list[tuple[str, str, str]] = [
      "WHERE t.kind = 'cashback' AND (u.referrer_id IS NULL OR t.credit_user_id <> u.referrer_id "
      "OR t.amount > p.tokens)",
      "cashback for charge {0} paid to user #{1}, but the payer's referrer is #{2} (amount {3} of {4})"),
+]
+
+
+# A refund takes back exactly what its charge gave the payer (tokens and bonus) and claws back at
+# most the cashback it paid, from the referrer who got it.
+CHECKS += [
+    ("refund_reverses_charge",
+     "SELECT p.charge_id, p.status, p.tokens, p.bonus_tokens, "
+     "COALESCE(SUM(CASE WHEN t.kind = 'stars_refund' THEN t.amount END), 0), "
+     "COALESCE(SUM(CASE WHEN t.kind = 'bonus_reversal' THEN t.amount END), 0) "
+     "FROM payments p LEFT JOIN transfers t ON t.ref = p.charge_id AND t.kind IN ('stars_refund', 'bonus_reversal') "
+     "AND t.debit_user_id = p.user_id GROUP BY p.charge_id, p.status, p.tokens, p.bonus_tokens "
+     "HAVING (p.status = 'refunded' AND (COALESCE(SUM(CASE WHEN t.kind = 'stars_refund' THEN t.amount END), 0) "
+     "<> p.tokens OR COALESCE(SUM(CASE WHEN t.kind = 'bonus_reversal' THEN t.amount END), 0) <> p.bonus_tokens)) "
+     "OR (p.status <> 'refunded' AND COUNT(t.id) > 0)",
+     "charge {0} ({1}) gave {2}+{3} tokens but its refund took back {4}+{5}"),
+    ("clawback_within_cashback",
+     "SELECT r.ref, r.amount, r.debit_user_id, COALESCE(c.amount, 0) FROM transfers r LEFT JOIN transfers c "
+     "ON c.kind = 'cashback' AND c.ref = r.ref AND c.credit_user_id = r.debit_user_id "
+     "WHERE r.kind = 'cashback_reversal' AND (c.id IS NULL OR r.amount > c.amount)",
+     "charge {0}: {1} cashback clawed back from user #{2}, who got {3}"),
 ]
 
 
