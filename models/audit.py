@@ -11,7 +11,7 @@ class AdminAction(BaseModel):
     id = pw.BigAutoField()
     actor = pw.CharField(max_length=96)
     action = pw.CharField(max_length=48)
-    target = pw.CharField(max_length=128, default="")
+    target = pw.CharField(max_length=255, default="")
     before = pw.TextField(null=True)  # JSON
     after = pw.TextField(null=True)  # JSON
     reason = pw.TextField(null=True)

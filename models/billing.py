@@ -37,7 +37,7 @@ class InvoiceIntent(BaseModel):
     expires_at = pw.DateTimeField()
     created_at = pw.DateTimeField(default=utcnow)
     paid_at = pw.DateTimeField(null=True)
-    charge_id = pw.CharField(max_length=128, null=True)
+    charge_id = pw.CharField(max_length=255, null=True)
 
     class Meta:
         table_name = "invoice_intents"
@@ -45,8 +45,8 @@ class InvoiceIntent(BaseModel):
 
 class Payment(BaseModel):
     id = pw.BigAutoField()
-    charge_id = pw.CharField(max_length=128, unique=True)
-    provider_charge_id = pw.CharField(max_length=128, default="")
+    charge_id = pw.CharField(max_length=255, unique=True)
+    provider_charge_id = pw.CharField(max_length=255, default="")
     user = pw.ForeignKeyField(User, backref="payments", on_delete="RESTRICT")
     intent = pw.ForeignKeyField(InvoiceIntent, null=True, backref="+", on_delete="RESTRICT")
     stars = pw.IntegerField()

@@ -37,7 +37,7 @@ class SystemAccount(BaseModel):
 class Transfer(BaseModel):
     id = pw.BigAutoField()
     kind = pw.CharField(max_length=24)
-    ref = pw.CharField(max_length=128)
+    ref = pw.CharField(max_length=255)
     amount = pw.BigIntegerField()
     debit_user = pw.ForeignKeyField(User, null=True, column_name="debit_user_id", backref="+", on_delete="RESTRICT")
     debit_account = pw.CharField(max_length=32)
@@ -54,7 +54,7 @@ class Transfer(BaseModel):
 class Hold(BaseModel):
     """A pending transfer: tokens moved available → held, resolved once by settle and/or refund."""
 
-    ref = pw.CharField(max_length=128, primary_key=True)
+    ref = pw.CharField(max_length=255, primary_key=True)
     user = pw.ForeignKeyField(User, backref="holds", on_delete="RESTRICT")
     amount = pw.BigIntegerField()
     status = pw.CharField(max_length=12, default="open")  # open | closed

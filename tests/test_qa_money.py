@@ -515,11 +515,27 @@ def test_a_charge_that_cannot_be_recorded_tells_the_payer_instead_of_crashing(da
         await ann.start()
         await buy(ann)
         payment, msg = tg.user_payment_succeeds(ann.record, tg.invoices[-1])
-        msg.action.charge.id = "stx" + "a" * 140
+        msg.action.charge.id = "stx" + "a" * 300  # beyond the 240 characters a charge id may have
         tg.deliver_service(ann.record, msg, times=2)
         await tg.settle()
         told = [m for m in ann.messages if "matches none of your invoices" in m.text]
         assert len(told) == 1 and Payment.select().count() == 0 and balance_of(ann) == (50, 0, 0)
+
+    scenario(database, body)
+    assert_ledger_clean()
+
+
+def test_a_long_charge_id_is_credited_once(database):
+    """Telegram does not promise a charge id length (~110 today): 200 characters still credit once."""
+    async def body(tg, bot):
+        ann = SimUser(tg, "Ann", lang_code="en")
+        await ann.start()
+        await buy(ann)
+        payment, msg = tg.user_payment_succeeds(ann.record, tg.invoices[-1])
+        msg.action.charge.id = "stx" + "b" * 197
+        tg.deliver_service(ann.record, msg, times=3)
+        await tg.settle()
+        assert Payment.get().charge_id == "stx" + "b" * 197 and balance_of(ann) == (150, 0, 0)
 
     scenario(database, body)
     assert_ledger_clean()

@@ -85,8 +85,8 @@ def _check_amount(amount: int) -> int:
 
 def _check_ref(ref: str) -> str:
     ref = str(ref)
-    if not ref or len(ref) > 128:
-        raise InvalidInput("an idempotency key must be 1-128 characters")
+    if not ref or len(ref) > 255:
+        raise InvalidInput("an idempotency key must be 1-255 characters")
     return ref
 
 

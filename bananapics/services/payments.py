@@ -86,8 +86,8 @@ def _locked_user(user_id: int) -> User | None:
 def credit(user_id: int, charge_id: str, *, stars: int, tokens: int, bonus: int = 0,
            intent_id: int | None = None, provider_charge_id: str = "", source: str = "bot") -> Credit:
     """Record a successful Stars payment and credit its tokens exactly once per charge id."""
-    if not charge_id or len(charge_id) > 128:
-        raise InvalidInput("a charge id must be 1-128 characters")
+    if not charge_id or len(charge_id) > 240:
+        raise InvalidInput("a charge id must be 1-240 characters")
     if stars <= 0 or tokens <= 0 or bonus < 0:
         raise InvalidInput("stars and tokens must be positive")
     p = db.obj.param
