@@ -3,7 +3,7 @@
 Every change is validated against the chosen model (its limits and pricing rules) the moment it is
 made, so the confirm screen can always show a price, and a confirm is a single
 :func:`bananapics.services.jobs.submit` with the draft's ``confirm_id`` as the job id — a double tap
-on "Generate" creates one job.
+on "Generate" creates one job (the id stays on the draft until the next confirm screen).
 """
 
 from __future__ import annotations
@@ -58,6 +58,12 @@ def _save(user_id: int, **fields: Any) -> Draft:
                 return draft
             get(user_id)
     raise NotFound(f"no draft for user #{user_id}")  # pragma: no cover - get() just created it
+
+
+def chosen_model(draft: Draft) -> AiModel | None:
+    """The model the draft names, enabled or not (None when it names none, or a deleted one)."""
+    with connection():
+        return AiModel.by(AiModel.id, draft.model) if draft.model else None
 
 
 def _model(draft: Draft) -> AiModel:
@@ -182,12 +188,16 @@ def confirm(user_id: int, *, chat_id: int | None, timing: jobs.Timing = jobs.Tim
     draft = get(user_id)
     if not draft.prompt:
         raise InvalidInput("the prompt is empty", title="prompt_empty")
+    # The draft (its version, so the wizard's buttons, and its confirm id) stays as it is: a second
+    # tap of the same Generate button submits the same job id again and gets the job back.
     confirm_id = draft.confirm_id or uuid.uuid4().hex
     with atomic():
-        job = jobs.submit(user_id, _model(draft).id, draft.prompt, draft.settings_dict, ref_keys=draft.refs,
-                          chat_id=chat_id, job_id=confirm_id, timing=timing)
+        # The model the user chose, not a fallback: a model switched off since is refused, never swapped.
+        job = jobs.submit(user_id, draft.model or _model(draft).id, draft.prompt, draft.settings_dict,
+                          ref_keys=draft.refs, chat_id=chat_id, job_id=confirm_id, timing=timing)
         templates.record_use(draft.template_id, user_id, job.id)  # trending counts submitted generations
-        _save(user_id, confirm_id=None, step="confirm")
+        if draft.confirm_id is None:
+            _save(user_id, confirm_id=confirm_id, step="confirm")
     return job
 
 
