@@ -21,7 +21,7 @@ def _set_model(model_id: str, **fields) -> None:
 
 async def _to_confirm(user: SimUser, model: str, prompt: str) -> None:
     await user.send("/generate")
-    await user.press(model)
+    await user.press(next(b for b in user.buttons() if b.startswith(f"{model} ·")))
     await user.send(prompt)
     await user.press("Skip")
     await user.press("Next")
@@ -134,6 +134,149 @@ def test_old_confirm_button_after_changing_settings_is_outdated(database):
         answer = await ann.press_data(old_go)
         assert answer.message == "This button is outdated."
         assert Job.select().count() == 0 and ledger.balance(account(ann).id) == (50, 0)
+        assert_ledger_clean()
+
+    scenario(database, body)
+
+
+# ------------------------------------------------------------------------------ jobs and delivery
+
+
+async def _queued_job(bot, user: SimUser, model: str, prompt: str, price: int, count: int = 1) -> str:
+    await user.send("/generate")
+    await user.press(model)
+    await user.send(prompt)
+    await user.press("Skip")
+    if count > 1:
+        await user.press("Images")
+        await user.press(next(b for b in user.buttons() if b.startswith(f"{count} ") or f"×{count}" in b
+                              or b.startswith(f"✅ {count} ")))
+    await user.press("Next")
+    await user.press(f"Generate — {price}")
+    return Job.select().order_by(Job.created_at.desc()).get().id
+
+
+def test_user_blocks_the_bot_while_the_job_runs(database):
+    async def body(tg, bot):
+        roomy(bot, tg)
+        queue = HeldQueue()
+        bot.tasks = queue
+        ann = SimUser(tg, "Ann", lang_code="en")
+        await ann.start()
+        job_id = await _queued_job(bot, ann, "SeeDream 4", "a quiet harbour", 10)
+        me = account(ann).id
+        await ann.block_bot()
+        assert (await asyncio.to_thread(queue.run, bot, job_id)).status == "succeeded"
+        assert ledger.balance(me) == (40, 0)  # settled once, whatever happens to the delivery
+        before = len(tg.requests)
+        assert await deliver(bot) == 0
+        assert await deliver(bot) == 0
+        assert Outbox.get().status == "dead" and len(tg.requests) == before  # no request, no retry storm
+        assert (await asyncio.to_thread(queue.run, bot, job_id)).status == "skipped"  # a replayed task
+        assert ledger.balance(me) == (40, 0)
+        assert_ledger_clean()
+
+    scenario(database, body)
+
+
+def test_one_of_several_images_failing_settles_part_and_says_so(database):
+    async def body(tg, bot):
+        roomy(bot, tg)
+        ann = SimUser(tg, "Ann", lang_code="en")
+        await ann.start()
+        me = account(ann).id
+        await ann.send("/generate")
+        await ann.press("SeeDream 4")
+        await ann.send("three cats #partial")
+        await ann.press("Skip")
+        await ann.press("Images: ×1")
+        await ann.press("×3 · 30")
+        await ann.press("Next")
+        await ann.press("Generate — 30")
+        job = Job.get()
+        assert (job.status, job.delivered, job.count) == ("partial", 2, 3)
+        assert ledger.balance(me) == (30, 0)  # 20 for two images, 10 back
+        await deliver(bot)
+        closing = ann.last
+        assert "2 of 3 images arrived" in closing.text and "10" in closing.text
+        assert sum(m.media_kind == "photo" for m in ann.messages) == 2
+        assert_ledger_clean()
+
+    scenario(database, body)
+
+
+def test_a_result_whose_image_vanished_from_storage_still_reaches_the_user(database):
+    async def body(tg, bot):
+        roomy(bot, tg)
+        ann = SimUser(tg, "Ann", lang_code="en")
+        await ann.start()
+        me = account(ann).id
+        await ann.send("/generate")
+        await ann.press("SeeDream 4")
+        await ann.send("two boats")
+        await ann.press("Skip")
+        await ann.press("Images: ×1")
+        await ann.press("×2 · 20")
+        await ann.press("Next")
+        await ann.press("Generate — 20")
+        job = Job.get()
+        bot.storage.delete(job.results[0])  # retention, an operator, a wiped disk …
+        assert await deliver(bot) == 1
+        row = Outbox.get()
+        assert (row.status, row.attempts) == ("sent", 1)
+        assert sum(m.media_kind == "photo" for m in ann.messages) == 1
+        assert "Done" in ann.last.text and ann.last.buttons
+        assert ledger.balance(me) == (30, 0)
+        assert_ledger_clean()
+
+    scenario(database, body)
+
+
+def test_switching_to_a_model_with_fewer_references_keeps_its_maximum_and_prices_them(database):
+    async def body(tg, bot):
+        roomy(bot, tg)
+        ann = SimUser(tg, "Ann", lang_code="en")
+        await ann.start()
+        me = account(ann).id
+        await ann.send("/generate")
+        await ann.press("GPT Image")
+        await ann.send("a collage")
+        for n in range(2):
+            await ann.send_album([picture(10 * n + i) for i in range(6)])
+        assert len(draft_of(ann).refs) == 12
+        await ann.press("Done")
+        await ann.press("Next")
+        await ann.press("Edit")
+        await ann.press("Model")
+        await ann.press("SeeDream 4")
+        assert len(draft_of(ann).refs) == 10
+        assert "Kept 10 of 12" in ann.panel.text and "References: 10" in ann.panel.text
+        await ann.press("Generate — 10")
+        job = Job.get()
+        assert (job.model, len(job.refs), job.cost) == ("seedream-4", 10, 10)
+        assert ledger.balance(me) == (40, 0)
+        assert_ledger_clean()
+
+    scenario(database, body)
+
+
+def test_an_album_sent_on_the_confirm_step_adds_references_and_reprices(database):
+    async def body(tg, bot):
+        roomy(bot, tg)
+        ann = SimUser(tg, "Ann", lang_code="en")
+        await ann.start()
+        await _to_confirm(ann, "Nano Banana", "my dog")
+        old_go = ann.panel.button("Generate — 15").data
+        await ann.send_album([picture(1), picture(2)], caption="my dog on the beach")
+        draft = draft_of(ann)
+        assert len(draft.refs) == 2 and draft.prompt == "my dog on the beach"
+        assert "References: 2" in ann.panel.text or "2" in ann.panel.text
+        await ann.press("Done (2)")
+        await ann.press("Next")
+        await ann.press("Generate — 17")
+        assert Job.get().cost == 17 and ledger.balance(account(ann).id) == (33, 0)
+        answer = await ann.press_data(old_go)  # the price shown before the photos is not the price now
+        assert answer.message == "This button is outdated." and Job.select().count() == 1
         assert_ledger_clean()
 
     scenario(database, body)
