@@ -280,3 +280,30 @@ def test_an_album_sent_on_the_confirm_step_adds_references_and_reprices(database
         assert_ledger_clean()
 
     scenario(database, body)
+
+
+def test_again_after_the_reference_was_purged_fails_at_once_and_refunds(database):
+    async def body(tg, bot):
+        roomy(bot, tg)
+        ann = SimUser(tg, "Ann", lang_code="en")
+        await ann.start()
+        me = account(ann).id
+        await ann.send("/generate")
+        await ann.press(next(b for b in ann.buttons() if b.startswith("SeeDream 4 ·")))
+        await ann.send_photo(picture(3), caption="my cat as a knight")
+        await ann.press("Done (1)")
+        await ann.press("Next")
+        await ann.press("Generate — 10")
+        first = Job.get()
+        await deliver(bot)
+        for key in first.refs:
+            bot.storage.delete(key)  # retention purged the uploaded photo
+        await ann.press("Again", message=next(m for m in reversed(ann.messages) if "Again" in " ".join(m.buttons)))
+        again = Job.select().where(Job.id != first.id).get()
+        assert again.status == "failed" and again.error_kind == "reference"
+        assert ledger.balance(me) == (40, 0)  # the second hold came back at once
+        await deliver(bot)
+        assert "A reference image could not be read" in ann.last.text
+        assert_ledger_clean()
+
+    scenario(database, body)
