@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from bananapics.db import atomic
 from bananapics.models import AiModel, Job, Outbox
 from bananapics.services import drafts, ledger
@@ -47,6 +49,7 @@ def test_markdown_looking_prompts_are_shown_verbatim_without_entities(database):
         await deliver(bot)
         caption = next(m for m in ann.messages if m.media_kind == "photo")
         assert MARKUP in caption.text and not caption.raw.entities
+        assert caption.text.startswith("🎨 Nano Banana Pro · ")  # the model's name, not its id
         for message in ann.messages:
             assert not any(type(e).__name__ == "MessageEntityTextUrl" for e in (message.raw.entities or []))
         assert_ledger_clean()
@@ -304,6 +307,63 @@ def test_again_after_the_reference_was_purged_fails_at_once_and_refunds(database
         assert ledger.balance(me) == (40, 0)  # the second hold came back at once
         await deliver(bot)
         assert "A reference image could not be read" in ann.last.text
+        assert_ledger_clean()
+
+    scenario(database, body)
+
+
+# ------------------------------------------------------------------------------ every screen, every language
+
+
+async def _tap(user: SimUser, prefix: str, nth: int = 0):
+    """Press the ``nth`` button of the panel whose callback data starts with ``prefix`` (any language)."""
+    found = [b for row in user.panel.button_rows for b in row if b.data and b.data.decode().startswith(prefix)]
+    assert len(found) > nth, (prefix, user.panel.buttons)
+    return await user.press_data(found[nth].data)
+
+
+@pytest.mark.parametrize("lang", ["uz", "ru", "en"])
+def test_every_wizard_screen_in_every_language_with_a_worst_case_prompt(database, lang):
+    """Telegram's limits hold on every screen (the simulated Telegram refuses a text over 4096, a caption
+    over 1024, a toast over 200, callback data over 64 bytes): a 2000-character prompt of emoji and
+    markup, every setting of every model, a partial result and a failure."""
+    prompt = ("👨\u200d👩\u200d👧 **x** _y_ [z](http://e.x) " * 200)[:1990] + " #partial"
+    async def body(tg, bot):
+        roomy(bot, tg)
+        ann = SimUser(tg, "Ann", lang_code=lang)
+        await ann.start()
+        me = account(ann).id
+        ledger_topup = 10_000
+        from bananapics.services.audit import Actor
+        ledger.adjust(me, ledger_topup, reason="qa", actor=Actor.operator("qa"))
+        for model_n in range(4):
+            await ann.send("/generate")
+            await _tap(ann, "gen:model:", model_n)
+            await ann.send(prompt)
+            await ann.send_album([picture(i) for i in range(3)])
+            await _tap(ann, "gen:rdone:")
+            for code in ("ar", "res", "q", "fmt", "n"):
+                if not any(b.data and b.data.decode().startswith(f"gen:opt:") and b.data.decode().endswith(f":{code}")
+                           for row in ann.panel.button_rows for b in row):
+                    continue
+                await ann.press_data(next(b.data for row in ann.panel.button_rows for b in row
+                                          if b.data and b.data.decode().endswith(f":{code}")))
+                values = [b for row in ann.panel.button_rows for b in row if b.data
+                          and b.data.decode().startswith(f"gen:{code}:")]
+                await ann.press_data(values[-1].data)  # the last (largest, dearest) value
+            await _tap(ann, "gen:next:")
+            assert "…" in ann.panel.text  # the prompt is shown as an excerpt
+            await _tap(ann, "gen:go:")
+        await deliver(bot)
+        assert {j.status for j in Job.select()} == {"partial"}
+        await ann.send("/generate")
+        await _tap(ann, "gen:model:", 0)
+        await ann.send("#fail:moderation " + prompt[:1900])
+        await _tap(ann, "gen:skip:")
+        await _tap(ann, "gen:next:")
+        await _tap(ann, "gen:go:")
+        await deliver(bot)
+        assert Outbox.select().where(Outbox.status != "sent").count() == 0
         assert_ledger_clean()
 
     scenario(database, body)

@@ -36,7 +36,8 @@ from bananapics import i18n
 from bananapics.bot.progress import outcome_buttons
 from bananapics.bot.ratelimit import SendLimiter
 from bananapics.images import describe, prepare_reference
-from bananapics.models import Outbox
+from bananapics.db import connection
+from bananapics.models import AiModel, Outbox
 from bananapics.services import jobs, outbox, tgfiles, users
 from bananapics.services.tgfiles import FileRef
 from bananapics.storage import ObjectNotFound
@@ -91,7 +92,7 @@ def row_parts(row: Outbox) -> list[Part]:
     if row.kind == "job_result":
         job = jobs.get(row.job_id)
         keys = list(data["images"])
-        caption = i18n.t(lang, "result-caption", model=data.get("model", ""), prompt=job.prompt[:300])[:1024]
+        caption = i18n.t(lang, "result-caption", model=_model_name(job.model), prompt=job.prompt[:300])[:1024]
         if data.get("resend"):  # a history re-send: nothing new was made or charged
             text = i18n.t(lang, "history-resent-done", count=len(keys))
         else:
@@ -108,6 +109,13 @@ def row_parts(row: Outbox) -> list[Part]:
             lines.append(i18n.t(lang, "fail-refund", tokens=data["refunded"]))
         return [Part("\n".join(lines), buttons=menu)]
     return [Part(str(data.get("text", "")))]
+
+
+def _model_name(model_id: str) -> str:
+    """What users call the model ("SeeDream 4"), not its id; the id if the model was deleted."""
+    with connection():
+        model = AiModel.by(AiModel.id, model_id)
+    return model.name if model is not None else model_id
 
 
 # ------------------------------------------------------------------ sending mechanics
