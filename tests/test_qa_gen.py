@@ -367,3 +367,30 @@ def test_every_wizard_screen_in_every_language_with_a_worst_case_prompt(database
         assert_ledger_clean()
 
     scenario(database, body)
+
+
+def test_prompts_keep_joiners_but_invisible_ones_are_empty(database):
+    from bananapics.errors import InvalidInput
+    from bananapics.services import jobs
+
+    family = "👨\u200d👩\u200d👧 and می\u200cخواهم"
+    assert jobs.clean_prompt(f"  {family}\u202e\x00 ") == family  # bidi override and NUL dropped
+    for invisible in ("\u200d", " \u200c\u200d\n", "\u202e\u200b"):
+        with pytest.raises(InvalidInput) as exc:
+            jobs.clean_prompt(invisible)
+        assert exc.value.title == "prompt_empty"
+
+
+def test_every_command_answers_exactly_once(database):
+    async def body(tg, bot):
+        roomy(bot, tg)
+        ann = SimUser(tg, "Ann", lang_code="en")
+        await ann.start()
+        for command in ("/start", "/help", "/generate", "/balance", "/history", "/lang", "/cancel", "/settings",
+                        "/invite", "/profile", "/templates", "/trending", "/terms", "/privacy", "/support",
+                        "/paysupport"):
+            before = len(ann.messages)
+            await ann.send(command)
+            assert len(ann.messages) == before + 1, command  # one answer: a fresh panel or one text
+
+    scenario(database, body)

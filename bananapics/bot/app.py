@@ -375,14 +375,13 @@ def build_bot(config: Config, client: TelegramClient, tasks: Any = None) -> Bot:
         screen = await asyncio.to_thread(screens.main_menu, user.id, i18n.t(user.language, "gen-cancelled"))
         await bot.show(user, event.chat_id, screen)
 
-    @client.on(events.NewMessage(pattern=r"^/(help|lang|settings|invite)(?:@\w+)?\s*$"))
+    @client.on(events.NewMessage(pattern=r"^/(help|lang|settings)(?:@\w+)?\s*$"))  # /invite: bot.account
     async def on_command(event: Any) -> None:
         user = await guard(event)
         if user is None:
             return
         name = event.pattern_match.group(1)
-        render = {"help": screens.help_screen, "lang": screens.languages,
-                  "settings": screens.settings_screen, "invite": screens.referral}[name]
+        render = {"help": screens.help_screen, "lang": screens.languages, "settings": screens.settings_screen}[name]
         await bot.show(user, event.chat_id, await asyncio.to_thread(render, user.id))
 
     @client.on(events.CallbackQuery())

@@ -66,7 +66,7 @@ def clean_prompt(prompt: str | None) -> str:
     """NFC-normalise, drop control characters (not the joiners in :data:`KEEP`), trim; refuse empty or too long."""
     text = unicodedata.normalize("NFC", prompt or "")
     text = "".join(ch for ch in text if ch in KEEP or unicodedata.category(ch)[0] != "C").strip()
-    if not text:
+    if not text.strip(KEEP):  # nothing visible: joiners alone are no description
         raise InvalidInput("the prompt is empty", title="prompt_empty")
     if len(text) > PROMPT_MAX:
         raise InvalidInput(f"the prompt is {len(text)} characters; the limit is {PROMPT_MAX}", title="prompt_too_long")
