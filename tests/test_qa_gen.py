@@ -394,3 +394,44 @@ def test_every_command_answers_exactly_once(database):
             assert len(ann.messages) == before + 1, command  # one answer: a fresh panel or one text
 
     scenario(database, body)
+
+
+def test_a_new_bot_on_the_same_database_finishes_a_half_delivered_result_and_its_buttons_work(database):
+    from telethon import functions
+
+    from bananapics.bot.app import build_bot
+    from bananapics.bot.delivery import deliver_once
+    from bananapics.services import outbox
+    from bananapics.simtg import SimClient
+    from tests.test_delivery import Crash
+
+    async def body(tg, bot):
+        roomy(bot, tg)
+        ann = SimUser(tg, "Ann", lang_code="en")
+        await ann.start()
+        me = account(ann).id
+        await _to_confirm(ann, "SeeDream 4", "a harbour at dawn")
+        await ann.press("Generate — 10")
+        tg.inject(functions.messages.SendMessageRequest, Crash())  # dies sending the closing text
+        try:
+            await deliver(bot)
+        except Crash:
+            pass
+        assert (Outbox.get().status, Outbox.get().parts_sent) == ("sending", 2)
+        await bot.client.disconnect()
+        client = SimClient(telegram=tg)  # the restarted process: a new client, the same database
+        bot2 = build_bot(bot.config, client)
+        roomy(bot2, tg)
+        await client.start(bot_token=tg.bot_token)
+        await bot2.start(delivery_loop=False)
+        assert outbox.recover() == 1
+        assert await deliver_once(bot2.client, bot2.storage, bot2.sender) == 1
+        await tg.settle()
+        assert [m.media_kind or "text" for m in ann.messages][-3:] == ["photo", "document", "text"]
+        assert sum(m.media_kind == "photo" for m in ann.messages) == 1  # nothing sent twice
+        await ann.press("Again", message=ann.last)
+        assert Job.select().count() == 2 and ledger.balance(me) == (30, 0)
+        await client.disconnect()
+        assert_ledger_clean()
+
+    scenario(database, body)
