@@ -435,3 +435,25 @@ def test_a_new_bot_on_the_same_database_finishes_a_half_delivered_result_and_its
         assert_ledger_clean()
 
     scenario(database, body)
+
+
+@pytest.mark.parametrize("lang", ["uz", "ru", "en"])
+def test_an_unknown_command_is_answered_and_changes_nothing(database, lang):
+    from bananapics import i18n
+
+    async def body(tg, bot):
+        roomy(bot, tg)
+        ann = SimUser(tg, "Ann", lang_code=lang)
+        await ann.start()
+        await ann.send("/generate")
+        await _tap(ann, "gen:model:", 1)
+        before = draft_of(ann)
+        for command in ("/imagine a cat in a hat", "/help me", "/generatex"):
+            count = len(ann.messages)
+            await ann.send(command)
+            assert len(ann.messages) == count + 1, command
+            assert i18n.t(lang, "error-unknown-command") in ann.panel.text
+        after = draft_of(ann)
+        assert (after.prompt, after.model, after.step) == (before.prompt, before.model, before.step)
+
+    scenario(database, body)

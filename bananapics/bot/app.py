@@ -384,6 +384,21 @@ def build_bot(config: Config, client: TelegramClient, tasks: Any = None) -> Bot:
         render = {"help": screens.help_screen, "lang": screens.languages, "settings": screens.settings_screen}[name]
         await bot.show(user, event.chat_id, await asyncio.to_thread(render, user.id))
 
+    unknown = events.NewMessage(pattern=r"^/", func=lambda e: not references.has_media(e))  # a caption: on_media
+
+    @client.on(unknown)
+    async def on_unknown_command(event: Any) -> None:
+        """A command no handler takes ("/imagine a cat", "/help me") gets an answer, not silence."""
+        text = event.raw_text
+        if any(ev is not unknown and getattr(ev, "pattern", None) and ev.pattern(text)
+               for _, ev in client.list_event_handlers() if isinstance(ev, events.NewMessage)):
+            return
+        user = await guard(event)
+        if user is None:
+            return
+        note = i18n.t(user.language, "error-unknown-command")
+        await bot.show(user, event.chat_id, await asyncio.to_thread(wizard.resume, user.id, note))
+
     @client.on(events.CallbackQuery())
     async def on_button(event: Any) -> None:
         user = await guard(event)
