@@ -457,3 +457,31 @@ def test_an_unknown_command_is_answered_and_changes_nothing(database, lang):
         assert (after.prompt, after.model, after.step) == (before.prompt, before.model, before.step)
 
     scenario(database, body)
+
+
+def draft_token(user: SimUser) -> str:
+    from bananapics.bot.wizard import token
+
+    return token(draft_of(user))
+
+
+def test_every_model_switched_off_mid_wizard_gets_an_answer(database):
+    async def body(tg, bot):
+        roomy(bot, tg)
+        ann = SimUser(tg, "Ann", lang_code="en")
+        await ann.start()
+        await _to_confirm(ann, "SeeDream 4", "a red fox")
+        with atomic():
+            AiModel.update(enabled=False).execute()
+        answer = await ann.press("Generate — 10")
+        assert answer.answered and Job.select().count() == 0
+        await ann.send("another fox")
+        assert "No models are available" in ann.panel.text
+        await ann.send_photo(picture(1))
+        assert "No models are available" in ann.panel.text
+        await ann.press_data(b"gen:next:" + draft_token(ann).encode())
+        assert "No models are available" in ann.panel.text
+        assert ledger.balance(account(ann).id) == (50, 0)
+        assert_ledger_clean()
+
+    scenario(database, body)

@@ -355,7 +355,11 @@ def build_bot(config: Config, client: TelegramClient, tasks: Any = None) -> Bot:
         user = await guard(event)
         if user is None:
             return
-        await bot.show(user, event.chat_id, await asyncio.to_thread(wizard.text_entered, user.id, event.raw_text))
+        try:
+            screen = await asyncio.to_thread(wizard.text_entered, user.id, event.raw_text)
+        except drafts.NoModels:  # the admin switched every model off mid-wizard
+            screen = await asyncio.to_thread(wizard.models, user.id)
+        await bot.show(user, event.chat_id, screen)
 
     @client.on(events.NewMessage(pattern=r"^/(terms|privacy|support)(?:@\w+)?\s*$"))
     async def on_legal(event: Any) -> None:
@@ -413,6 +417,8 @@ def build_bot(config: Config, client: TelegramClient, tasks: Any = None) -> Bot:
                 screen, toast = await router(user.id, cb, event.chat_id)
             else:
                 screen, toast = await asyncio.to_thread(router, user.id, cb, event.chat_id)
+        except drafts.NoModels:  # the admin switched every model off mid-wizard
+            screen, toast = await asyncio.to_thread(wizard.models, user.id), None
         except StaleButton:
             await event.answer(i18n.t(user.language, "toast-outdated"))
             screen, toast = await asyncio.to_thread(screens.main_menu, user.id), None

@@ -23,6 +23,10 @@ from bananapics.services import jobs, pricing, templates
 STEPS = ("model", "prompt", "refs", "settings", "confirm")
 
 
+class NoModels(InvalidInput):
+    """Every model is switched off: no wizard screen can be drawn (the bot shows "no models")."""
+
+
 def default_model() -> AiModel | None:
     with connection():
         enabled = AiModel.select().where(AiModel.enabled == True).order_by(AiModel.sort)  # noqa: E712
@@ -71,7 +75,7 @@ def _model(draft: Draft) -> AiModel:
     if model is None or not model.enabled:
         fallback = default_model()
         if fallback is None:
-            raise InvalidInput("no model is available right now", title="model_disabled")
+            raise NoModels("no model is available right now", title="no_models")
         return fallback
     return model
 
