@@ -485,3 +485,21 @@ def test_every_model_switched_off_mid_wizard_gets_an_answer(database):
         assert_ledger_clean()
 
     scenario(database, body)
+
+
+def test_double_tap_again_holds_once(database):
+    async def body(tg, bot):
+        roomy(bot, tg)
+        ann = SimUser(tg, "Ann", lang_code="en")
+        await ann.start()
+        await _to_confirm(ann, "SeeDream 4", "twin towers")
+        await ann.press("Generate — 10")
+        await deliver(bot)
+        result = ann.last
+        bot.tasks = HeldQueue()
+        await asyncio.gather(ann.press("Again", message=result), ann.press("Again", message=result))
+        assert Job.select().count() == 2
+        assert ledger.balance(account(ann).id) == (30, 10)
+        assert_ledger_clean()
+
+    scenario(database, body)

@@ -25,7 +25,7 @@ from telethon import TelegramClient, errors, events, functions, types
 
 from bananapics import i18n
 from bananapics.bot import account, delivery, history, payments, references, screens, templates, wizard
-from bananapics.bot.callbacks import Callback, StaleButton, decode
+from bananapics.bot.callbacks import PRESSED_MESSAGE, Callback, StaleButton, decode
 from bananapics.bot.ratelimit import SendLimiter, UserLimiter
 from bananapics.config import Config
 from bananapics.db import atomic, connection
@@ -408,6 +408,7 @@ def build_bot(config: Config, client: TelegramClient, tasks: Any = None) -> Bot:
         user = await guard(event)
         if user is None:
             return
+        PRESSED_MESSAGE.set(event.message_id)
         try:
             cb = decode(event.data)
             router = bot.routers.get(cb.screen)

@@ -240,15 +240,22 @@ def own_job(user_id: int, job_id: str) -> Job:
     return job
 
 
-def repeat(user_id: int, job_id: str, *, chat_id: int | None, timing: jobs.Timing = jobs.Timing()) -> Job:
+def repeat(user_id: int, job_id: str, *, chat_id: int | None, pressed: int | None = None,
+           timing: jobs.Timing = jobs.Timing()) -> Job:
     """The same request again ("again" / "try again"): priced and held anew at today's prices.
 
-    The new job id is derived from the source job and how many jobs the user has, so a double tap
-    (both taps see the same count) makes one job; the caller enqueues it after commit.
+    The new job id is derived from the source job and the message whose button was ``pressed`` (that
+    message then becomes the new job's panel, so it never offers this button again): a double tap
+    makes one job, even when the taps are handled one after the other. Without a message, from how
+    many jobs the user has (taps handled at the same moment see the same count). The caller enqueues
+    it after commit.
     """
     job = own_job(user_id, job_id)
-    with connection():
-        seq = Job.select().where(Job.user == user_id).count()
+    if pressed is not None:
+        seq = f"m{pressed}"
+    else:
+        with connection():
+            seq = str(Job.select().where(Job.user == user_id).count())
     again_id = hashlib.sha256(f"{job.id}:again:{seq}".encode()).hexdigest()[:32]
     settings = {k: v for k, v in job.settings_dict.items() if k != "refs"}
     try:
