@@ -503,3 +503,28 @@ def test_double_tap_again_holds_once(database):
         assert_ledger_clean()
 
     scenario(database, body)
+
+
+def test_generate_after_the_admin_narrowed_the_models_limits_explains_and_holds_nothing(database):
+    import json
+
+    async def body(tg, bot):
+        roomy(bot, tg)
+        ann = SimUser(tg, "Ann", lang_code="en")
+        await ann.start()
+        await ann.send("/generate")
+        await ann.press(next(b for b in ann.buttons() if b.startswith("SeeDream 4 ·")))
+        await ann.send("a red fox")
+        await ann.press("Skip")
+        await ann.press("Resolution")
+        await ann.press(next(b for b in ann.buttons() if "4K" in b))
+        await ann.press("Next")
+        model = AiModel.get_by_id("seedream-4")
+        limits = {**json.loads(model.limits), "resolutions": ["1K", "2K"]}
+        _set_model("seedream-4", limits=json.dumps(limits))
+        await ann.press("Generate — 16")
+        assert Job.select().count() == 0 and ledger.balance(account(ann).id) == (50, 0)
+        assert "does not support that option" in ann.panel.text and "Generate" not in " ".join(ann.buttons())
+        assert_ledger_clean()
+
+    scenario(database, body)
