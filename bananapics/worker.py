@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from bananapics.providers.base import GenerationRequest, ImageIn, Provider, ProviderError
 from bananapics.images import EXT_BY_MIME
 from bananapics.services import jobs
-from bananapics.storage import job_output_key
+from bananapics.storage import ObjectNotFound, job_output_key
 from bananapics.services.jobs import Timing
 
 log = logging.getLogger(__name__)
@@ -64,6 +64,10 @@ def run_job(job_id: str, rt: Runtime) -> Outcome:
     rt.at("after_claim", job_id)
     try:
         references = [ImageIn(rt.storage.get(key), _mime_of(key)) for key in job.refs]
+    except ObjectNotFound as exc:  # purged by retention since it was attached: no attempt can succeed
+        log.warning("job %s: reference gone from storage (%s)", job_id, exc)
+        return Outcome(jobs.fail(job_id, "reference", str(exc)).status)
+    try:
         request = GenerationRequest(job.prompt, job.provider_model, job.settings_dict, references, job.id)
         provider = rt.provider_for(job.provider)
         rt.at("before_call", job_id)

@@ -65,8 +65,10 @@ def test_confirm_twice_is_one_job_and_survives_restart(database, database_url):
     first = drafts.confirm(user.id, chat_id=7)
     assert Job.select().count() == 1 and ledger.balance(user.id) == (85, 15)
     again = drafts.get(user.id)
-    assert again.confirm_id is None and again.prompt == "a banana"  # kept for "again"
-    # a fresh confirm screen makes a new job id; re-tapping the old one is the same job
+    assert again.confirm_id == first.id and again.prompt == "a banana"  # kept for "again"
+    # re-tapping the old confirm screen is the same job; a fresh confirm screen makes a new job id
+    assert drafts.confirm(user.id, chat_id=7).id == first.id and ledger.balance(user.id) == (85, 15)
+    drafts.go(user.id, "confirm")
     assert drafts.confirm(user.id, chat_id=7).id != first.id
     assert Draft.select().count() == 1
     assert_ledger_clean()

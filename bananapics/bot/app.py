@@ -20,16 +20,17 @@ from dataclasses import dataclass, field
 from collections.abc import Callable
 from typing import Any
 
+import peewee as pw
 from telethon import TelegramClient, errors, events, functions, types
 
 from bananapics import i18n
 from bananapics.bot import account, delivery, history, payments, references, screens, templates, wizard
-from bananapics.bot.callbacks import Callback, StaleButton, decode
+from bananapics.bot.callbacks import PRESSED_MESSAGE, Callback, StaleButton, decode
 from bananapics.bot.ratelimit import SendLimiter, UserLimiter
 from bananapics.config import Config
 from bananapics.db import atomic, connection
 from bananapics.models import Panel, User
-from bananapics.services import drafts, outbox, referrals, settings, users
+from bananapics.services import drafts, jobs, outbox, referrals, settings, users
 
 log = logging.getLogger(__name__)
 
@@ -97,9 +98,15 @@ class Bot:
 
     def submit(self, user_id: int, chat_id: int):
         """Confirm the user's draft; the job id is enqueued once the transaction commits."""
-        with atomic():
-            job = drafts.confirm(user_id, chat_id=chat_id)
-            self.tasks.enqueue_after_commit(job.id)
+        confirm_id = drafts.get(user_id).confirm_id
+        try:
+            with atomic():
+                job = drafts.confirm(user_id, chat_id=chat_id)
+                self.tasks.enqueue_after_commit(job.id)
+        except pw.IntegrityError:  # the other tap of a double tap committed this confirm first (Postgres)
+            if confirm_id is None:
+                raise
+            return jobs.get(confirm_id)
         return job
 
     # ------------------------------------------------------------------ plumbing
@@ -177,7 +184,7 @@ class Bot:
         if edit_message is not None and not replace and (photo is None or edit_message == current):
             try:
                 message = await self.client.edit_message(chat_id, edit_message, screen.text, buttons=screen.buttons,
-                                                         file=photo)
+                                                         file=photo, formatting_entities=entities(screen))
                 if photo is not None:
                     self._cache_photo(screen.photo, message)
                     await self._remember(user.id, chat_id, edit_message, True)
@@ -187,10 +194,12 @@ class Bot:
             except (errors.MessageIdInvalidError, errors.MessageAuthorRequiredError):
                 pass  # the panel is gone: send a new one
         if photo is not None:
-            message = await self.client.send_file(chat_id, photo, caption=screen.text, buttons=screen.buttons)
+            message = await self.client.send_file(chat_id, photo, caption=screen.text, buttons=screen.buttons,
+                                                  formatting_entities=entities(screen))
             self._cache_photo(screen.photo, message)
         else:
-            message = await self.client.send_message(chat_id, screen.text, buttons=screen.buttons)
+            message = await self.client.send_message(chat_id, screen.text, buttons=screen.buttons,
+                                                     formatting_entities=entities(screen))
         await self._remember(user.id, chat_id, message.id, photo is not None)
         if current is not None and current != message.id:
             try:
@@ -247,6 +256,20 @@ class Bot:
                 self.photos.popitem(last=False)
 
 
+def entities(screen: screens.Screen) -> list[Any] | None:
+    """The screen's code parts as Telegram entities (offsets in UTF-16 code units); None for none."""
+    found = []
+    for part in screen.code:
+        at = screen.text.find(part)
+        if part and at >= 0:
+            found.append(types.MessageEntityCode(offset=_utf16(screen.text[:at]), length=_utf16(part)))
+    return found or None
+
+
+def _utf16(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
 _REGISTRY_LIMITS = (settings.REGISTRY["limits.user_actions_per_min"].default,
                     settings.REGISTRY["limits.user_burst"].default)
 
@@ -280,6 +303,9 @@ def build_bot(config: Config, client: TelegramClient, tasks: Any = None) -> Bot:
 
     bot = Bot(config, client, tasks=tasks or build_tasks(config), storage=make_storage(config.storage),
               sender=SendLimiter(global_per_s=config.telegram.send_per_second))
+    # Every text is plain: prompts, names and template titles must never be read as Markdown
+    # (``**``, ``__``, ``[x](url)``) — Telethon's default parse mode would eat them or make links.
+    client.parse_mode = None
     screens.BOT_USERNAME["value"] = config.telegram.bot_username
 
     guard = bot.guard
@@ -329,7 +355,11 @@ def build_bot(config: Config, client: TelegramClient, tasks: Any = None) -> Bot:
         user = await guard(event)
         if user is None:
             return
-        await bot.show(user, event.chat_id, await asyncio.to_thread(wizard.text_entered, user.id, event.raw_text))
+        try:
+            screen = await asyncio.to_thread(wizard.text_entered, user.id, event.raw_text)
+        except drafts.NoModels:  # the admin switched every model off mid-wizard
+            screen = await asyncio.to_thread(wizard.models, user.id)
+        await bot.show(user, event.chat_id, screen)
 
     @client.on(events.NewMessage(pattern=r"^/(terms|privacy|support)(?:@\w+)?\s*$"))
     async def on_legal(event: Any) -> None:
@@ -349,21 +379,36 @@ def build_bot(config: Config, client: TelegramClient, tasks: Any = None) -> Bot:
         screen = await asyncio.to_thread(screens.main_menu, user.id, i18n.t(user.language, "gen-cancelled"))
         await bot.show(user, event.chat_id, screen)
 
-    @client.on(events.NewMessage(pattern=r"^/(help|lang|settings|invite)(?:@\w+)?\s*$"))
+    @client.on(events.NewMessage(pattern=r"^/(help|lang|settings)(?:@\w+)?\s*$"))  # /invite: bot.account
     async def on_command(event: Any) -> None:
         user = await guard(event)
         if user is None:
             return
         name = event.pattern_match.group(1)
-        render = {"help": screens.help_screen, "lang": screens.languages,
-                  "settings": screens.settings_screen, "invite": screens.referral}[name]
+        render = {"help": screens.help_screen, "lang": screens.languages, "settings": screens.settings_screen}[name]
         await bot.show(user, event.chat_id, await asyncio.to_thread(render, user.id))
+
+    unknown = events.NewMessage(pattern=r"^/", func=lambda e: not references.has_media(e))  # a caption: on_media
+
+    @client.on(unknown)
+    async def on_unknown_command(event: Any) -> None:
+        """A command no handler takes ("/imagine a cat", "/help me") gets an answer, not silence."""
+        text = event.raw_text
+        if any(ev is not unknown and getattr(ev, "pattern", None) and ev.pattern(text)
+               for _, ev in client.list_event_handlers() if isinstance(ev, events.NewMessage)):
+            return
+        user = await guard(event)
+        if user is None:
+            return
+        note = i18n.t(user.language, "error-unknown-command")
+        await bot.show(user, event.chat_id, await asyncio.to_thread(wizard.resume, user.id, note))
 
     @client.on(events.CallbackQuery())
     async def on_button(event: Any) -> None:
         user = await guard(event)
         if user is None:
             return
+        PRESSED_MESSAGE.set(event.message_id)
         try:
             cb = decode(event.data)
             router = bot.routers.get(cb.screen)
@@ -373,6 +418,8 @@ def build_bot(config: Config, client: TelegramClient, tasks: Any = None) -> Bot:
                 screen, toast = await router(user.id, cb, event.chat_id)
             else:
                 screen, toast = await asyncio.to_thread(router, user.id, cb, event.chat_id)
+        except drafts.NoModels:  # the admin switched every model off mid-wizard
+            screen, toast = await asyncio.to_thread(wizard.models, user.id), None
         except StaleButton:
             await event.answer(i18n.t(user.language, "toast-outdated"))
             screen, toast = await asyncio.to_thread(screens.main_menu, user.id), None

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -321,3 +322,8 @@ def try_decode(data: Any) -> Callback | None:
         return decode(data)
     except StaleButton:
         return None
+
+
+# The message whose button is being handled (set by the bot around a router call; routers run in
+# a thread that inherits it). Lets a router tell a double tap (same message) from a new press.
+PRESSED_MESSAGE: ContextVar[int | None] = ContextVar("pressed_message", default=None)

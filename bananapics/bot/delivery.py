@@ -14,7 +14,8 @@ Telegram's answer and that one small UPDATE can repeat a part.
   back to pending without using up an attempt, and the chat's other rows wait with it.
 * A user who blocked the bot is marked (``users.blocked_bot``) and their rows are given up without a
   request until they write to the bot again (``UpdateBotStopped`` or any message clears it).
-* Other errors (network, Telegram 5xx …) retry the row with backoff, dead after a few attempts.
+* Other errors (network, Telegram 5xx …) retry the row with backoff, dead after a few attempts. An
+  image no longer in storage is left out (retrying cannot bring it back); the rest still go.
 * Images are uploaded once: the file reference Telegram returns is kept per storage key
   (``tg_files``) and later sends (a retry, a history re-send) send by reference. A reference that is
   no longer accepted (``FILE_REFERENCE_EXPIRED``, ``MEDIA_EMPTY`` …) is dropped and the image is
@@ -35,9 +36,11 @@ from bananapics import i18n
 from bananapics.bot.progress import outcome_buttons
 from bananapics.bot.ratelimit import SendLimiter
 from bananapics.images import describe, prepare_reference
-from bananapics.models import Outbox
+from bananapics.db import connection
+from bananapics.models import AiModel, Outbox
 from bananapics.services import jobs, outbox, tgfiles, users
 from bananapics.services.tgfiles import FileRef
+from bananapics.storage import ObjectNotFound
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +92,7 @@ def row_parts(row: Outbox) -> list[Part]:
     if row.kind == "job_result":
         job = jobs.get(row.job_id)
         keys = list(data["images"])
-        caption = i18n.t(lang, "result-caption", model=data.get("model", ""), prompt=job.prompt[:300])[:1024]
+        caption = i18n.t(lang, "result-caption", model=_model_name(job.model), prompt=job.prompt[:300])[:1024]
         if data.get("resend"):  # a history re-send: nothing new was made or charged
             text = i18n.t(lang, "history-resent-done", count=len(keys))
         else:
@@ -106,6 +109,13 @@ def row_parts(row: Outbox) -> list[Part]:
             lines.append(i18n.t(lang, "fail-refund", tokens=data["refunded"]))
         return [Part("\n".join(lines), buttons=menu)]
     return [Part(str(data.get("text", "")))]
+
+
+def _model_name(model_id: str) -> str:
+    """What users call the model ("SeeDream 4"), not its id; the id if the model was deleted."""
+    with connection():
+        model = AiModel.by(AiModel.id, model_id)
+    return model.name if model is not None else model_id
 
 
 # ------------------------------------------------------------------ sending mechanics
@@ -153,7 +163,13 @@ async def _media_for(client: TelegramClient, storage: Any, chat_id: int, keys: t
     media = []
     for key in keys:
         ref = await asyncio.to_thread(tgfiles.get, key, kind)
-        media.append(_input_media(kind, ref or await upload(client, storage, chat_id, key, kind)))
+        if ref is None:
+            try:
+                ref = await upload(client, storage, chat_id, key, kind)
+            except ObjectNotFound:  # gone for good (retention, a wiped disk): retrying cannot bring it back
+                log.warning("chat %s: %s is no longer in storage; sent without it", chat_id, key)
+                continue
+        media.append(_input_media(kind, ref))
     return media
 
 
@@ -180,6 +196,8 @@ async def send_images(client: TelegramClient, storage: Any, limiter: SendLimiter
     kind = "document" if as_document else "photo"
     keys = tuple(keys)
     media = await _media_for(client, storage, chat_id, keys, kind)
+    if not media:
+        return  # every image is gone: the row's closing text still tells the user
     await limiter.acquire(chat_id, messages=len(media))
     try:
         await _send_media(client, chat_id, media, caption)
@@ -190,6 +208,8 @@ async def send_images(client: TelegramClient, storage: Any, limiter: SendLimiter
         for key in keys:
             await asyncio.to_thread(tgfiles.forget, key, kind)
         media = await _media_for(client, storage, chat_id, keys, kind)
+        if not media:
+            return
         await limiter.acquire(chat_id, messages=len(media))
         await _send_media(client, chat_id, media, caption)
 

@@ -45,6 +45,13 @@ def _size(message: Any) -> int:
 
 async def take(bot: Any, user: Any, chat_id: int, messages: list[Any], caption: str) -> None:
     """Store the images among ``messages`` as references (as many as fit) and show the next screen."""
+    try:
+        await _take(bot, user, chat_id, messages, caption)
+    except drafts.NoModels:  # the admin switched every model off mid-wizard
+        await bot.show(user, chat_id, await asyncio.to_thread(wizard.models, user.id))
+
+
+async def _take(bot: Any, user: Any, chat_id: int, messages: list[Any], caption: str) -> None:
     lang = user.language
     notes: list[str] = []
     images = [m for m in messages if is_image(m)]

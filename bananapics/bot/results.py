@@ -9,7 +9,7 @@ from typing import Any
 
 from bananapics import i18n
 from bananapics.bot import progress, wizard
-from bananapics.bot.callbacks import Callback, StaleButton
+from bananapics.bot.callbacks import PRESSED_MESSAGE, Callback, StaleButton
 from bananapics.bot.screens import Screen, _btn, _menu_row
 from bananapics.db import atomic
 from bananapics.errors import BananaError, InsufficientTokens, NotFound
@@ -44,7 +44,7 @@ def repeat(user_id: int, job: Job, chat_id: int, bot: Any) -> Screen:
     lang = users.get_by_id(user_id).language
     try:
         with atomic():
-            again = drafts.repeat(user_id, job.id, chat_id=chat_id)
+            again = drafts.repeat(user_id, job.id, chat_id=chat_id, pressed=PRESSED_MESSAGE.get())
             bot.tasks.enqueue_after_commit(again.id)
     except InsufficientTokens as exc:
         shortfall = exc.needed - exc.available

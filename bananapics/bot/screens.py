@@ -32,6 +32,9 @@ class Screen:
     # progress panel sends the upload_photo chat action for its job
     followup: Callable[[Any, int], Awaitable[None]] | None = field(default=None, compare=False)
     photo: str | None = None  # storage key of an image: the panel becomes a photo with ``text`` as caption
+    # parts of ``text`` shown as code (tap to copy). Texts are plain (no Markdown: user words in
+    # them must stay as typed), so formatting is given as entities.
+    code: tuple[str, ...] = ()
 
 
 def _btn(lang: str, key: str, screen: str, action: str, *args: Any, **fmt: Any) -> Any:
@@ -75,12 +78,12 @@ def referral(user_id: int) -> Screen:
     link = f"https://t.me/{BOT_USERNAME['value']}?start=ref_{stats.code}"
     rule = "ref-rule-off" if rules.percent == 0 else f"ref-rule-{rules.mode}"
     text = "\n".join([
-        i18n.t(lang, "ref-title"), "", i18n.t(lang, "ref-link"), f"`{link}`", "",  # code: tap to copy
+        i18n.t(lang, "ref-title"), "", i18n.t(lang, "ref-link"), link, "",
         i18n.t(lang, "ref-stats", friends=stats.friends, earned=stats.earned),
         i18n.t(lang, rule, percent=rules.percent),
     ])
     share = f"https://t.me/share/url?url={quote(link, safe='')}&text={quote(i18n.t(lang, 'ref-share-text'), safe='')}"
-    return Screen(text, [[Button.url(i18n.t(lang, "btn-share"), share)], _menu_row(lang)])
+    return Screen(text, [[Button.url(i18n.t(lang, "btn-share"), share)], _menu_row(lang)], code=(link,))
 
 
 def help_screen(user_id: int) -> Screen:

@@ -292,6 +292,9 @@ def route(user_id: int, cb: Callback, chat_id: int, bot: Any) -> tuple[Screen, s
 def _go(user_id: int, shown_price: int, chat_id: int, bot: Any) -> tuple[Screen, str | None]:
     lang = _lang(user_id)
     draft = drafts.get(user_id)
+    chosen = drafts.chosen_model(draft)
+    if chosen is not None and not chosen.enabled:  # switched off since the confirm screen: no stand-in
+        return models(user_id, i18n.t(lang, "error-model-disabled", model=chosen.name)), None
     try:
         price = drafts.quote(user_id).total
     except InvalidInput:

@@ -3,7 +3,7 @@
 Every change is validated against the chosen model (its limits and pricing rules) the moment it is
 made, so the confirm screen can always show a price, and a confirm is a single
 :func:`bananapics.services.jobs.submit` with the draft's ``confirm_id`` as the job id — a double tap
-on "Generate" creates one job.
+on "Generate" creates one job (the id stays on the draft until the next confirm screen).
 """
 
 from __future__ import annotations
@@ -21,6 +21,10 @@ from bananapics.models import AiModel, Draft, Job, utcnow
 from bananapics.services import jobs, pricing, templates
 
 STEPS = ("model", "prompt", "refs", "settings", "confirm")
+
+
+class NoModels(InvalidInput):
+    """Every model is switched off: no wizard screen can be drawn (the bot shows "no models")."""
 
 
 def default_model() -> AiModel | None:
@@ -60,12 +64,18 @@ def _save(user_id: int, **fields: Any) -> Draft:
     raise NotFound(f"no draft for user #{user_id}")  # pragma: no cover - get() just created it
 
 
+def chosen_model(draft: Draft) -> AiModel | None:
+    """The model the draft names, enabled or not (None when it names none, or a deleted one)."""
+    with connection():
+        return AiModel.by(AiModel.id, draft.model) if draft.model else None
+
+
 def _model(draft: Draft) -> AiModel:
     model = AiModel.by(AiModel.id, draft.model) if draft.model else None
     if model is None or not model.enabled:
         fallback = default_model()
         if fallback is None:
-            raise InvalidInput("no model is available right now", title="model_disabled")
+            raise NoModels("no model is available right now", title="no_models")
         return fallback
     return model
 
@@ -182,12 +192,16 @@ def confirm(user_id: int, *, chat_id: int | None, timing: jobs.Timing = jobs.Tim
     draft = get(user_id)
     if not draft.prompt:
         raise InvalidInput("the prompt is empty", title="prompt_empty")
+    # The draft (its version, so the wizard's buttons, and its confirm id) stays as it is: a second
+    # tap of the same Generate button submits the same job id again and gets the job back.
     confirm_id = draft.confirm_id or uuid.uuid4().hex
     with atomic():
-        job = jobs.submit(user_id, _model(draft).id, draft.prompt, draft.settings_dict, ref_keys=draft.refs,
-                          chat_id=chat_id, job_id=confirm_id, timing=timing)
+        # The model the user chose, not a fallback: a model switched off since is refused, never swapped.
+        job = jobs.submit(user_id, draft.model or _model(draft).id, draft.prompt, draft.settings_dict,
+                          ref_keys=draft.refs, chat_id=chat_id, job_id=confirm_id, timing=timing)
         templates.record_use(draft.template_id, user_id, job.id)  # trending counts submitted generations
-        _save(user_id, confirm_id=None, step="confirm")
+        if draft.confirm_id is None:
+            _save(user_id, confirm_id=confirm_id, step="confirm")
     return job
 
 
@@ -226,15 +240,22 @@ def own_job(user_id: int, job_id: str) -> Job:
     return job
 
 
-def repeat(user_id: int, job_id: str, *, chat_id: int | None, timing: jobs.Timing = jobs.Timing()) -> Job:
+def repeat(user_id: int, job_id: str, *, chat_id: int | None, pressed: int | None = None,
+           timing: jobs.Timing = jobs.Timing()) -> Job:
     """The same request again ("again" / "try again"): priced and held anew at today's prices.
 
-    The new job id is derived from the source job and how many jobs the user has, so a double tap
-    (both taps see the same count) makes one job; the caller enqueues it after commit.
+    The new job id is derived from the source job and the message whose button was ``pressed`` (that
+    message then becomes the new job's panel, so it never offers this button again): a double tap
+    makes one job, even when the taps are handled one after the other. Without a message, from how
+    many jobs the user has (taps handled at the same moment see the same count). The caller enqueues
+    it after commit.
     """
     job = own_job(user_id, job_id)
-    with connection():
-        seq = Job.select().where(Job.user == user_id).count()
+    if pressed is not None:
+        seq = f"m{pressed}"
+    else:
+        with connection():
+            seq = str(Job.select().where(Job.user == user_id).count())
     again_id = hashlib.sha256(f"{job.id}:again:{seq}".encode()).hexdigest()[:32]
     settings = {k: v for k, v in job.settings_dict.items() if k != "refs"}
     try:

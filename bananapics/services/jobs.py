@@ -36,6 +36,9 @@ from bananapics.models.jobs import ACTIVE, TERMINAL
 from bananapics.services import ledger, pricing, settings
 
 PROMPT_MAX = 2000
+# Format characters a prompt keeps: newline and tab, and the zero-width (non-)joiner that emoji
+# sequences (👨‍👩‍👧) and Persian/Arabic-script spelling need. Other control and format characters go.
+KEEP = "\n\t\u200c\u200d"
 
 
 class TooManyJobs(BananaError):
@@ -60,10 +63,10 @@ class SweepReport:
 
 
 def clean_prompt(prompt: str | None) -> str:
-    """NFC-normalise, drop control characters, trim; refuse empty or too long."""
+    """NFC-normalise, drop control characters (not the joiners in :data:`KEEP`), trim; refuse empty or too long."""
     text = unicodedata.normalize("NFC", prompt or "")
-    text = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch)[0] != "C").strip()
-    if not text:
+    text = "".join(ch for ch in text if ch in KEEP or unicodedata.category(ch)[0] != "C").strip()
+    if not text.strip(KEEP):  # nothing visible: joiners alone are no description
         raise InvalidInput("the prompt is empty", title="prompt_empty")
     if len(text) > PROMPT_MAX:
         raise InvalidInput(f"the prompt is {len(text)} characters; the limit is {PROMPT_MAX}", title="prompt_too_long")

@@ -1,0 +1,3 @@
+## QA fixes of the generate flow
+
+error-unknown-command = 🤔 Bunday buyruq yoʻq. Rasmni tasvirlash uchun matnni «/» belgisisiz yuboring yoki quyidagi tugmalardan foydalaning.
