@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from huey import crontab
 from huey.api import Huey, TaskWrapper
 
+from bananapics.errors import TelegramError
 from bananapics.models import db
 from bananapics.services import invoices, jobs, reconcile
 from bananapics.services.stars import StarsApi
@@ -62,6 +63,9 @@ def reconcile_stars(stars_api: Callable[[], StarsApi | None]) -> reconcile.Repor
         return None
     try:
         report = reconcile.reconcile(api)
+    except TelegramError as exc:  # Telegram unreachable or refusing: the next run tries again
+        log.warning("reconcile skipped: %s", exc)
+        return None
     finally:
         close = getattr(api, "close", None)
         if close is not None:

@@ -337,6 +337,17 @@ def test_periodic_reconcile_task(database, caplog):
     assert_ledger_clean()
 
 
+def test_periodic_reconcile_with_telegram_unreachable_warns_and_moves_nothing(database, caplog):
+    from bananapics.botapi import BotApi
+
+    api = BotApi("123456:" + "A" * 35, base_url="http://127.0.0.1:9")  # a closed port: never the internet
+    assert reconcile_stars(lambda: api) is None
+    assert "reconcile skipped: Telegram Bot API unreachable" in caplog.text
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
+    assert "AAAA" not in caplog.text  # the token never reaches the log
+    assert_ledger_clean()
+
+
 def test_migration_0006(database):
     assert SystemAccount.get_or_none(SystemAccount.name == "debt") is not None
     columns = {c.name for c in db.obj.get_columns("payments")}

@@ -28,7 +28,9 @@ def run_cli(database, database_url, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     base = {"BANANAPICS_DATABASE__URL": database_url, "BANANAPICS_TELEGRAM__API_ID": "12345",
             "BANANAPICS_TELEGRAM__API_HASH": API_HASH, "BANANAPICS_STORAGE__PATH": str(tmp_path / "media"),
-            "BANANAPICS_PROVIDERS__FORCE_PROVIDER": "local", "BANANAPICS_USERS__START_BALANCE": "50"}
+            "BANANAPICS_PROVIDERS__FORCE_PROVIDER": "local", "BANANAPICS_USERS__START_BALANCE": "50",
+            # `run all` schedules the Stars reconcile over the Bot API: a closed local port, never the internet
+            "BANANAPICS_TELEGRAM__BOT_API_URL": "http://127.0.0.1:9"}
 
     def run(*args: str, **env: str):
         result = CliRunner().invoke(app, list(args), env={**base, **env})
