@@ -9,7 +9,8 @@ references, idempotency key) always gives byte-identical images; the N images of
   and a thumbnail strip of the references.
 * ``format`` setting: png (default), jpeg or webp.
 
-Knobs (constructor): ``latency_s`` sleeps before answering; ``failure_rate`` (0..1) fails that share
+Knobs (constructor): ``latency_s``: the answer comes that long after the call (the drawing counts
+toward it, as a remote provider's compute does); ``failure_rate`` (0..1) fails that share
 of requests, chosen deterministically by idempotency key (the prompt when there is none), with a kind
 from ``failure_kinds``. Prompt markers force an outcome: ``#fail:<kind>`` raises that
 :class:`ProviderError` kind, ``#partial`` returns one image fewer than asked (at least one).
@@ -65,14 +66,20 @@ class LocalProvider:
         self.failure_kinds = tuple(failure_kinds)
 
     def generate(self, request: GenerationRequest) -> list[ImageOut]:
-        if self.latency_s > 0:
-            time.sleep(self.latency_s)
-        self._maybe_fail(request)
-        count = max(request.count, 1)
-        if "#partial" in request.prompt and count > 1:
-            count -= 1
-        thumbs = [self._thumbnail(ref) for ref in request.references]
-        return [self._draw(request, n, thumbs) for n in range(count)]
+        """Answers ``latency_s`` after the call, not sooner: like a remote provider, whose own work
+        happens inside the time it takes to answer, the drawing counts toward the latency."""
+        started = time.monotonic()
+        try:
+            self._maybe_fail(request)
+            count = max(request.count, 1)
+            if "#partial" in request.prompt and count > 1:
+                count -= 1
+            thumbs = [self._thumbnail(ref) for ref in request.references]
+            return [self._draw(request, n, thumbs) for n in range(count)]
+        finally:
+            left = self.latency_s - (time.monotonic() - started)
+            if left > 0:
+                time.sleep(left)
 
     def check(self) -> CheckResult:
         return CheckResult(self.name, key_present=True, ok=True, latency_ms=0.0, detail="offline generator, no key needed")
