@@ -159,6 +159,8 @@ class Bot:
             first_name=getattr(sender, "first_name", "") or "", last_name=getattr(sender, "last_name", "") or "",
             language_code=getattr(sender, "lang_code", None), default_language=self.config.users.default_language,
             start_balance=self.config.users.start_balance, bootstrap_admins=self.config.admin.bootstrap_ids)
+        if registration.created:
+            self._note_panel(registration.user.id, (None, False))  # a new user has no panel yet
         return registration.user
 
     async def show(self, user: User, chat_id: int, screen: screens.Screen, *, edit_message: int | None = None) -> None:

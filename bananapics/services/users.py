@@ -52,17 +52,19 @@ def _clean(value: str | None, limit: int) -> str:
 
 
 def _create(tg_id: int, *, username: str | None, first_name: str, last_name: str, language: str, role: str) -> User:
+    """Insert the user with a fresh referral code. ``ON CONFLICT DO NOTHING`` instead of catching an
+    IntegrityError: no savepoint per attempt (the common path is one statement). A taken Telegram id
+    (a concurrent registration) raises IntegrityError as before; a taken code draws another."""
     for _ in range(5):
         code = new_referral_code()
-        try:
-            with atomic():
-                return User.create(
-                    tg_id=tg_id, username=username, first_name=first_name, last_name=last_name,
-                    language=language, role=role, referral_code=code,
-                )
-        except pw.IntegrityError:
-            if User.get_or_none(User.tg_id == tg_id) is not None:
-                raise
+        inserted = (User.insert(tg_id=tg_id, username=username, first_name=first_name, last_name=last_name,
+                                language=language, role=role, referral_code=code)
+                    .on_conflict_ignore().returning(User).execute())
+        user = next(iter(inserted), None)
+        if user is not None:
+            return user
+        if User.by(User.tg_id, tg_id) is not None:
+            raise pw.IntegrityError(f"user {tg_id} exists")
     raise RuntimeError("could not draw a unique referral code")  # pragma: no cover - 31^8 codes
 
 
@@ -87,7 +89,7 @@ def register(tg_id: int, *, username: str | None = None, first_name: str = "", l
                     if start_balance > 0:
                         ledger.grant(user.id, start_balance, f"welcome:{user.id}", reason="welcome balance")
                 created = True
-                user = User.get_by_id(user.id)
+                user = User.by(User.id, user.id)
             except pw.IntegrityError:  # created concurrently by another update
                 user = User.get(User.tg_id == tg_id)
         elif (user.username, user.first_name, user.last_name) != (username, first_name, last_name):
