@@ -325,6 +325,8 @@ def test_spent_tokens_refund_needs_force_leaves_debt_that_blocks_generation(data
         assert "70 tokens of them were already spent" in ann.last.text
         await ann.press("Balance")
         assert "⚠️ Debt: 70 tokens" in ann.panel.text
+        await ann.send("/profile")
+        assert "⚠️ Debt: 70 tokens" in ann.panel.text  # the profile says it too
         try:
             jobs.submit(users.get(ann.id).id, "gpt-image", "a cat")
         except InDebt as exc:

@@ -528,3 +528,19 @@ def test_generate_after_the_admin_narrowed_the_models_limits_explains_and_holds_
         assert_ledger_clean()
 
     scenario(database, body)
+
+
+def test_a_long_prompt_is_shortened_in_the_result_caption_with_an_ellipsis(database):
+    async def body(tg, bot):
+        roomy(bot, tg)
+        ann = SimUser(tg, "Ann", lang_code="en")
+        await ann.start()
+        prompt = "a lighthouse on a cliff at dawn, " * 20  # 660 characters
+        await _to_confirm(ann, "Nano Banana Pro", prompt)
+        await ann.press("Generate — 30")
+        await deliver(bot)
+        caption = next(m for m in ann.messages if m.media_kind == "photo").text
+        assert caption.endswith("…”") and prompt[:250] in caption and len(caption) < 400
+        assert_ledger_clean()
+
+    scenario(database, body)

@@ -18,13 +18,16 @@ from bananapics.services import profile
 def profile_screen(user_id: int) -> Screen:
     p = profile.summary(user_id)
     lang = p.language
-    text = "\n".join([
+    lines = [
         i18n.t(lang, "profile-title"), "",
         i18n.t(lang, "profile-id", tg_id=p.tg_id, language=i18n.language_names()[lang]),
         i18n.t(lang, "profile-balance", balance=p.available, held=p.held),
-        i18n.t(lang, "profile-generations", jobs=p.generations, count=p.images, total=p.spent),
-        i18n.t(lang, "profile-referrals", friends=p.friends, earned=p.earned),
-    ])
+    ]
+    if p.debt:  # owed after a forced refund: generation waits for the next top-up
+        lines.append(i18n.t(lang, "balance-debt", debt=p.debt))
+    lines += [i18n.t(lang, "profile-generations", jobs=p.generations, count=p.images, total=p.spent),
+              i18n.t(lang, "profile-referrals", friends=p.friends, earned=p.earned)]
+    text = "\n".join(lines)
     return Screen(text, [
         [_btn(lang, "btn-balance", "bal", "open"), _btn(lang, "btn-history", "hist", "page", 0)],
         [_btn(lang, "btn-invite", "ref", "open"), _btn(lang, "btn-settings", "set", "open")],

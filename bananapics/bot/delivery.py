@@ -35,6 +35,7 @@ from telethon import TelegramClient, errors, events, functions, helpers, types
 from bananapics import i18n
 from bananapics.bot.progress import outcome_buttons
 from bananapics.bot.ratelimit import SendLimiter
+from bananapics.bot.wizard import excerpt
 from bananapics.images import describe, prepare_reference
 from bananapics.db import connection
 from bananapics.models import AiModel, Outbox
@@ -92,7 +93,7 @@ def row_parts(row: Outbox) -> list[Part]:
     if row.kind == "job_result":
         job = jobs.get(row.job_id)
         keys = list(data["images"])
-        caption = i18n.t(lang, "result-caption", model=_model_name(job.model), prompt=job.prompt[:300])[:1024]
+        caption = i18n.t(lang, "result-caption", model=_model_name(job.model), prompt=excerpt(job.prompt, 300))[:1024]
         if data.get("resend"):  # a history re-send: nothing new was made or charged
             text = i18n.t(lang, "history-resent-done", count=len(keys))
         else:

@@ -25,6 +25,7 @@ class Profile:
     images: int
     friends: int
     earned: int  # referral cashback, net of claw-backs
+    debt: int = 0  # tokens a forced refund left owed (repaid from the next top-up)
 
 
 def summary(user_id: int) -> Profile:
@@ -38,4 +39,4 @@ def summary(user_id: int) -> Profile:
                 .where((Job.user == user_id) & Job.status.in_(DELIVERED)).tuples().first())
         stats = referrals.stats(user_id)
     return Profile(user.tg_id, user.language, user.available, user.held, int(spent), int(done[0]), int(done[1]),
-                   stats.friends, stats.earned)
+                   stats.friends, stats.earned, user.debt)
