@@ -544,3 +544,28 @@ def test_a_long_prompt_is_shortened_in_the_result_caption_with_an_ellipsis(datab
         assert_ledger_clean()
 
     scenario(database, body)
+
+
+def test_the_result_becomes_the_panel_and_the_progress_panel_loses_refresh(database):
+    """One live panel: once the result arrives, its buttons are the panel's and the progress panel
+    above keeps its text but not its Refresh button; the result's Menu edits it in place."""
+    async def body(tg, bot):
+        roomy(bot, tg)
+        ann = SimUser(tg, "Ann", lang_code="en")
+        await ann.start()
+        bot.tasks = queue = HeldQueue()  # the job waits, so the progress panel is live
+        await _to_confirm(ann, "Nano Banana Pro", "a paper boat")
+        await ann.press("Generate — 30")
+        progress = ann.panel
+        assert any("Refresh" in b for b in progress.buttons)
+        await asyncio.to_thread(queue.run, bot, queue.ids[0])
+        await deliver(bot)
+        result = ann.panel
+        assert result.id != progress.id and "Again" in " ".join(result.buttons)
+        assert ann.buttons(progress) == [] and progress.text  # text kept, buttons gone
+        count = len(ann.messages)
+        await ann.press("Menu")
+        assert len(ann.messages) == count and ann.panel.id == result.id  # edited in place
+        assert_ledger_clean()
+
+    scenario(database, body)

@@ -214,6 +214,15 @@ class Bot:
                     with contextlib.suppress(errors.RPCError):
                         await self.client.edit_message(chat_id, current, buttons=None)
 
+    async def adopt_panel(self, user_id: int, chat_id: int, message_id: int) -> None:
+        """A message sent outside a handler (a job's result) becomes the user's panel; the old
+        panel loses its buttons so only the newest one is live."""
+        current, _ = await self._panel(user_id)
+        await self._remember(user_id, chat_id, message_id, False)
+        if current is not None and current != message_id:
+            with contextlib.suppress(errors.RPCError):
+                await self.client.edit_message(chat_id, current, buttons=None)
+
     async def _panel(self, user_id: int) -> tuple[int | None, bool]:
         """The user's panel message and whether it is a photo: from memory (one bot process owns
         the panels), else from the database (after a restart)."""

@@ -26,7 +26,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+import weakref
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -215,13 +216,30 @@ async def send_images(client: TelegramClient, storage: Any, limiter: SendLimiter
         await _send_media(client, chat_id, media, caption)
 
 
-async def send_part(client: TelegramClient, storage: Any, limiter: SendLimiter, chat_id: int, part: Part) -> None:
+async def send_part(client: TelegramClient, storage: Any, limiter: SendLimiter, chat_id: int, part: Part) -> Any:
+    """Send one part; returns the message for a text part (None for images)."""
     if part.keys:
         await send_images(client, storage, limiter, chat_id, part.keys, caption=part.text,
                           as_document=part.as_document)
-        return
+        return None
     await limiter.acquire(chat_id)
-    await client.send_message(chat_id, part.text, buttons=part.buttons)
+    return await client.send_message(chat_id, part.text, buttons=part.buttons)
+
+
+# The bot that owns a client adopts a job's closing message as the user's panel (its buttons are the
+# live ones; the progress panel above loses its Refresh button): client → adopt(user_id, chat_id, message_id).
+PANEL_OWNERS: "weakref.WeakKeyDictionary[Any, Callable[[int, int, int], Awaitable[None]]]" = \
+    weakref.WeakKeyDictionary()
+
+
+async def _adopt_panel(client: TelegramClient, row: Outbox, message: Any) -> None:
+    adopt = PANEL_OWNERS.get(client)
+    if adopt is None or message is None or row.kind not in ("job_result", "job_failed") or row.data.get("resend"):
+        return  # a history re-send leaves the history panel the user is browsing in charge
+    try:
+        await adopt(row.user_id, row.chat_id, message.id)
+    except Exception:  # noqa: BLE001 - panel bookkeeping must never fail a delivered row
+        log.warning("outbox %s: could not make the result the panel", row.id, exc_info=True)
 
 
 # ------------------------------------------------------------------ the loop
@@ -237,8 +255,10 @@ async def _deliver_row(client: TelegramClient, storage: Any, limiter: SendLimite
         for n, part in enumerate(parts):
             if n < row.parts_sent:
                 continue  # Telegram has it already (a FloodWait or a crash stopped us after it)
-            await send_part(client, storage, limiter, row.chat_id, part)
+            message = await send_part(client, storage, limiter, row.chat_id, part)
             await asyncio.to_thread(outbox.part_sent, row.id, n + 1)
+            if part.buttons is not None:
+                await _adopt_panel(client, row, message)
     except errors.FloodWaitError as exc:
         seconds = max(1, exc.seconds)
         limiter.pause_chat(row.chat_id, seconds)
@@ -311,7 +331,9 @@ async def run_forever(client: TelegramClient, storage: Any, limiter: SendLimiter
 
 
 def register(bot: Any) -> None:
-    """A user who stops the bot is marked so delivery stops; restarting it clears the mark."""
+    """A user who stops the bot is marked so delivery stops; restarting it clears the mark. The
+    bot adopts the closing messages delivery sends on its client as its users' panels."""
+    PANEL_OWNERS[bot.client] = bot.adopt_panel
 
     @bot.client.on(events.Raw(types.UpdateBotStopped))
     async def on_stopped(update: types.UpdateBotStopped) -> None:
