@@ -172,6 +172,19 @@ def test_blocked_users_are_marked_and_skipped_until_they_return(database):
         assert users.get(bob.id).blocked_bot is False
         await ann.unblock_bot()
         assert users.get(ann.id).blocked_bot is False
+        # what they missed while the bot was blocked arrives now, once: photo, file, closing text
+        tg.clock.advance(10)
+        assert await deliver_once(bot.client, bot.storage, bot.sender) == 2
+        await tg.settle()
+        for sim in (ann, bob):
+            kinds = [m.media_kind for m in sim.messages if m.media_kind]
+            assert kinds == ["photo", "document"], (sim, kinds)
+            assert sim.messages[-1].text.startswith("✅ Done: 1 image")
+        assert {r.status for r in Outbox.select()} == {"sent"}
+        assert await deliver_once(bot.client, bot.storage, bot.sender) == 0
+        tg.clock.advance(10)
+        await bob.send("/start")  # nothing dropped any more: no second copy
+        assert await deliver_once(bot.client, bot.storage, bot.sender) == 0
 
     scenario(database, body, limits=LIMITS)
 

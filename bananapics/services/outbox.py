@@ -122,6 +122,22 @@ def give_up_blocked(outbox_id: int, error: str) -> None:
         give_up(outbox_id, error)
 
 
+# Rows dropped because the user had blocked the bot, and how long they wait for the user to come back.
+BLOCKED_ERRORS = ("blocked_bot", "UserIsBlockedError")
+REVIVE_DAYS = 7
+
+
+def revive_blocked(user_id: int) -> int:
+    """The user is back (unblocked the bot or wrote to it): what delivery dropped while it was blocked,
+    up to a week old, is sent after all — from the part it stopped at. Returns how many rows."""
+    since = utcnow() - dt.timedelta(days=REVIVE_DAYS)
+    with atomic():
+        return (Outbox.update(status="pending", next_try_at=utcnow(), locked_until=None, last_error=None)
+                .where((Outbox.user == user_id) & (Outbox.status == "dead")
+                       & Outbox.last_error.in_(BLOCKED_ERRORS) & (Outbox.created_at > since))
+                .execute())
+
+
 def pending_count() -> int:
     with connection():
         return Outbox.select().where(Outbox.status.in_(("pending", "sending"))).count()

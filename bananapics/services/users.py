@@ -16,7 +16,7 @@ from bananapics.db import atomic, connection
 from bananapics.errors import InvalidInput, NotFound
 from bananapics.models import User, db, utcnow
 from bananapics.models.users import ROLES
-from bananapics.services import audit, ledger
+from bananapics.services import audit, ledger, outbox
 from bananapics.services.audit import Actor
 
 LANGUAGES = ("uz", "ru", "en")
@@ -218,6 +218,12 @@ def as_dict(user: User) -> dict:
 
 
 def set_blocked_bot(tg_id: int, blocked: bool) -> None:
-    """Telegram says the user stopped (or restarted) the bot; delivery skips blocked users."""
+    """Telegram says the user stopped (or restarted) the bot; delivery skips blocked users. A user
+    who comes back gets what delivery dropped meanwhile (``outbox.revive_blocked``)."""
     with atomic():
-        User.update(blocked_bot=blocked).where((User.tg_id == tg_id) & (User.blocked_bot != blocked)).execute()
+        changed = (User.update(blocked_bot=blocked)
+                   .where((User.tg_id == tg_id) & (User.blocked_bot != blocked))
+                   .returning(User.id).execute())
+        for row in changed:
+            if not blocked:
+                outbox.revive_blocked(row.id)
