@@ -16,8 +16,6 @@ from typer.testing import CliRunner
 
 from bananapics import i18n
 from bananapics.botapi import BotApi
-from bananapics.bot.delivery import deliver_once
-from bananapics.bot.ratelimit import UserLimiter
 from bananapics.cli import payments_cmd
 from bananapics.cli.main import app
 from bananapics.errors import InDebt, TelegramError
@@ -29,36 +27,18 @@ from bananapics.simtg import FakeTelegram, ManualClock, SimUser
 from bananapics.simtg.botapi import transport
 from bananapics.simtg.server import InvoiceRecord
 from tests.helpers import assert_ledger_clean
-from tests.helpers import scenario as _scenario
+from tests.test_payments_bot import balance_of, deliver, scenario
 
 ADMIN = Actor("cli:boss", "admin")
 runner = CliRunner()
 
 
-def scenario(database, body, **env):
-    async def unlimited(tg, bot):
-        bot.limiter = UserLimiter(rate_per_min=100_000, burst=100_000)
-        await body(tg, bot)
-
-    _scenario(database, unlimited, **env)
-
-
 async def buy(user: SimUser, label: str = "⭐ 50 →"):
+    """/balance → Top up → a package, in any language (test_payments_bot's ``buy`` reads English labels)."""
     await user.send("/balance")
     await user.press(user.buttons()[0])  # Top up, in any language
     await user.press(label)
     return user.messages[-1]
-
-
-async def deliver(tg, bot) -> int:
-    sent = await deliver_once(bot.client, bot.storage, bot.sender)
-    await tg.settle()
-    return sent
-
-
-def balance_of(sim: SimUser) -> tuple[int, int, int]:
-    u = users.get(sim.id)
-    return u.available, u.held, u.debt
 
 
 # ---------------------------------------------------------------- top-up edge cases through the bot

@@ -202,26 +202,28 @@ class Bot:
         else:
             message = await self.client.send_message(chat_id, screen.text, buttons=screen.buttons,
                                                      formatting_entities=entities(screen))
-        await self._remember(user.id, chat_id, message.id, photo is not None)
-        if current is not None and current != message.id:
-            try:
-                if replace:  # keep one panel: the photo panel goes away
-                    await self.client.delete_messages(chat_id, [current])
-                else:  # the old panel loses its buttons so only the newest one is live
-                    await self.client.edit_message(chat_id, current, buttons=None)
-            except errors.RPCError:
-                if replace:
-                    with contextlib.suppress(errors.RPCError):
-                        await self.client.edit_message(chat_id, current, buttons=None)
+        await self._take_over(user.id, chat_id, message.id, photo is not None, current, delete_old=replace)
 
     async def adopt_panel(self, user_id: int, chat_id: int, message_id: int) -> None:
-        """A message sent outside a handler (a job's result) becomes the user's panel; the old
-        panel loses its buttons so only the newest one is live."""
+        """A message sent outside a handler (a job's result) becomes the user's panel."""
         current, _ = await self._panel(user_id)
-        await self._remember(user_id, chat_id, message_id, False)
-        if current is not None and current != message_id:
-            with contextlib.suppress(errors.RPCError):
-                await self.client.edit_message(chat_id, current, buttons=None)
+        await self._take_over(user_id, chat_id, message_id, False, current)
+
+    async def _take_over(self, user_id: int, chat_id: int, message_id: int, media: bool, old: int | None,
+                         *, delete_old: bool = False) -> None:
+        """``message_id`` is the user's panel now; the old panel loses its buttons so only the newest
+        one is live (or goes away: a photo panel replaced by a text one)."""
+        await self._remember(user_id, chat_id, message_id, media)
+        if old is None or old == message_id:
+            return
+        if delete_old:
+            try:
+                await self.client.delete_messages(chat_id, [old])
+                return
+            except errors.RPCError:
+                pass
+        with contextlib.suppress(errors.RPCError):
+            await self.client.edit_message(chat_id, old, buttons=None)
 
     async def _panel(self, user_id: int) -> tuple[int | None, bool]:
         """The user's panel message and whether it is a photo: from memory (one bot process owns
