@@ -33,7 +33,7 @@ from bananapics.db import proxy as db_proxy
 from bananapics.errors import BananaError, InDebt, InvalidInput, NotFound, UserBanned
 from bananapics.models import AiModel, InvoiceIntent, Job, Outbox, User, utcnow
 from bananapics.models.jobs import ACTIVE, TERMINAL
-from bananapics.services import ledger, pricing, settings
+from bananapics.services import ledger, outbox, pricing, settings
 
 PROMPT_MAX = 2000
 # Format characters a prompt keeps: newline and tab, and the zero-width (non-)joiner that emoji
@@ -236,10 +236,8 @@ def _release_slot(model: str, was_running: bool) -> None:
 def _outbox(job: Job, kind: str, payload: dict[str, Any]) -> None:
     if job.chat_id is None:
         return  # an operator job (CLI) has nobody to tell
-    Outbox.insert(
-        dedupe_key=f"job:{job.id}:{kind}", job=job.id, user=job.user_id, chat_id=job.chat_id,
-        kind=kind, payload=json.dumps(payload, ensure_ascii=False),
-    ).on_conflict_ignore().execute()
+    outbox.enqueue(user_id=job.user_id, chat_id=job.chat_id, kind=kind, payload=payload,
+                   dedupe_key=f"job:{job.id}:{kind}", job_id=job.id)
 
 
 def _terminal(job_id: str, status: str, from_statuses: tuple[str, ...],

@@ -14,11 +14,12 @@ the first ones again.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 
 import peewee as pw
 
-from bananapics.db import atomic, connection
+from bananapics.db import atomic, atomic_statement, connection
 from bananapics.models import Outbox, User, utcnow
 
 MAX_ATTEMPTS = 8
@@ -144,11 +145,23 @@ def pending_count() -> int:
 
 
 
+KEY_MAX = 96  # outbox.dedupe_key's width
+
+
+def stored_key(key: str) -> str:
+    """``key`` as stored: a key over the column's width keeps a readable head and a hash of the
+    whole, so two long keys (e.g. ~110-character charge ids) never collide by being cut."""
+    if len(key) <= KEY_MAX:
+        return key
+    return f"{key[:KEY_MAX - 72]}:sha256:{hashlib.sha256(key.encode()).hexdigest()}"
+
+
 def enqueue(*, user_id: int, chat_id: int, kind: str, payload: dict, dedupe_key: str, job_id: str | None = None) -> bool:
-    """Queue one message for the delivery loop; False when ``dedupe_key`` was queued before."""
-    with atomic():
-        if Outbox.select().where(Outbox.dedupe_key == dedupe_key).exists():
-            return False
-        Outbox.insert(dedupe_key=dedupe_key, job=job_id, user=user_id, chat_id=chat_id, kind=kind,
-                      payload=json.dumps(payload, ensure_ascii=False)).on_conflict_ignore().execute()
-        return True
+    """Queue one message for the delivery loop (in the caller's transaction, if any: one statement,
+    no savepoint); False when ``dedupe_key`` was queued before."""
+    with atomic_statement():
+        inserted = (Outbox.insert(dedupe_key=stored_key(dedupe_key), job=job_id, user=user_id, chat_id=chat_id,
+                                  kind=kind, payload=json.dumps(payload, ensure_ascii=False))
+                    .on_conflict_ignore().returning(Outbox.id).execute())
+        return next(iter(inserted), None) is not None
+

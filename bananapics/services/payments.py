@@ -32,7 +32,7 @@ from bananapics.db import atomic, connection, is_postgres
 from bananapics.errors import (AlreadyRefunded, ChargeAlreadyRefunded, InsufficientTokens, InvalidInput, NotFound,
                                PaymentMismatch, RefundBlocked)
 from bananapics.models import InvoiceIntent, Outbox, Payment, Transfer, User, db, utcnow
-from bananapics.services import audit, invoices, ledger, referrals
+from bananapics.services import audit, invoices, ledger, outbox, referrals
 from bananapics.services.audit import Actor
 from bananapics.services.stars import StarsApi
 
@@ -45,11 +45,8 @@ NOTICE_REFUNDED = "payment_refunded"
 
 def _notice(user: User, kind: str, charge_id: str, **data: int | str) -> None:
     """Queue one message to the payer in the current transaction; once per (kind, charge)."""
-    key = f"{kind}:{charge_id}"
-    if len(key) > 96:  # real charge ids run past 100 characters: a cut would let two of them share a key
-        key = f"{kind}:sha256:{hashlib.sha256(charge_id.encode()).hexdigest()}"
-    Outbox.insert(dedupe_key=key, user=user.id, chat_id=user.tg_id, kind=kind,
-                  payload=json.dumps({"charge_id": charge_id, **data})).on_conflict_ignore().execute()
+    outbox.enqueue(user_id=user.id, chat_id=user.tg_id, kind=kind, payload={"charge_id": charge_id, **data},
+                   dedupe_key=f"{kind}:{charge_id}")
 
 
 @dataclass(frozen=True)
