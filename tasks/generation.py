@@ -16,7 +16,7 @@ from huey.api import Huey, TaskWrapper
 
 from bananapics.errors import TelegramError
 from bananapics.models import db
-from bananapics.services import invoices, jobs, reconcile
+from bananapics.services import jobs, reconcile
 from bananapics.services.stars import StarsApi
 from bananapics.worker import Runtime, run_job
 
@@ -94,7 +94,7 @@ def register(huey: Huey, runtime: Callable[[], Runtime], *, sweep_minutes: int =
         if outcome.status == "retry":
             holder["tasks"].enqueue(job_id, outcome.delay_s)
 
-    @huey.periodic_task(crontab(minute=f"*/{sweep_minutes}"), name="bananapics.sweep")
+    @huey.periodic_task(every(sweep_minutes), name="bananapics.sweep")
     @huey.lock_task("bananapics-sweep")
     def sweep() -> None:
         report = jobs.sweep(runtime().timing)
@@ -102,7 +102,6 @@ def register(huey: Huey, runtime: Callable[[], Runtime], *, sweep_minutes: int =
             holder["tasks"].enqueue(job_id)
         if report.requeued or report.failed:
             log.info("sweep: requeued %d, failed %d", len(report.requeued), len(report.failed))
-        invoices.expire_intents()
 
     @huey.periodic_task(crontab(hour="3", minute="17"), name="bananapics.purge_media")
     @huey.lock_task("bananapics-purge")

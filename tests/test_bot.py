@@ -3,17 +3,12 @@ language, help, stale and forged buttons, banned users, command menus."""
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
-from bananapics.bot.app import build_bot
-from bananapics.config import load_config
 from bananapics.models import User
 from bananapics.services import users
 from bananapics.services.audit import Actor
-from bananapics.simtg import FakeTelegram, ManualClock, SimClient, SimUser
-from bananapics.simtg.server import Limits
+from bananapics.simtg import SimUser
 from tests.helpers import scenario
 
 

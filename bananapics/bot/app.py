@@ -28,6 +28,7 @@ from bananapics.bot import account, delivery, history, payments, references, scr
 from bananapics.bot.callbacks import PRESSED_MESSAGE, Callback, StaleButton, decode
 from bananapics.bot.ratelimit import SendLimiter, UserLimiter
 from bananapics.config import Config
+from bananapics.errors import BananaError
 from bananapics.db import atomic, connection
 from bananapics.models import Panel, User
 from bananapics.services import drafts, jobs, outbox, referrals, settings, users
@@ -292,6 +293,7 @@ def _read_limits() -> tuple[int, int]:
 
 
 CAPTION_MAX = 1024
+TOAST_MAX = 200  # Telegram's limit for a callback answer: cut here, once, for every router
 PHOTO_CACHE = 256
 PANEL_CACHE = 100_000
 
@@ -438,7 +440,7 @@ def build_bot(config: Config, client: TelegramClient, tasks: Any = None) -> Bot:
             screen, toast = await asyncio.to_thread(screens.main_menu, user.id), None
             await bot.show(user, event.chat_id, screen, edit_message=event.message_id)
             return
-        await event.answer(toast or "")
+        await event.answer((toast or "")[:TOAST_MAX])
         await bot.show(user, event.chat_id, screen, edit_message=event.message_id)
         if screen.followup is not None:
             await screen.followup(bot, event.chat_id)

@@ -18,7 +18,7 @@ from bananapics.bot.callbacks import Callback, CallbackError, StaleButton, encod
 from bananapics.bot.screens import Screen, _btn, _menu_row, _pager
 from bananapics.errors import BananaError, NotFound
 from bananapics.models import Job
-from bananapics.services import drafts, history, pricing, users
+from bananapics.services import drafts, history, jobs, pricing, users
 
 EXCERPT = 40
 
@@ -125,7 +125,7 @@ def route(user_id: int, cb: Callback, chat_id: int, storage) -> tuple[Screen, st
     if cb.action == "page":
         return list_screen(user_id, cb.args[0]), None
     try:
-        job = history.job_of(user_id, cb.args[0])
+        job = jobs.get_for_user(user_id, cb.args[0])
     except NotFound:
         raise StaleButton("not this user's job") from None
     lang = users.get_by_id(user_id).language
@@ -135,7 +135,7 @@ def route(user_id: int, cb: Callback, chat_id: int, storage) -> tuple[Screen, st
         try:
             queued = history.resend(user_id, job.id, chat_id, storage)
         except BananaError:
-            return detail(user_id, job, storage), i18n.t(lang, "history-files-gone")[:200]
+            return detail(user_id, job, storage), i18n.t(lang, "history-files-gone")
         return detail(user_id, job, storage), i18n.t(lang, "toast-history-resent" if queued
                                                       else "toast-history-resend-busy")
     if cb.action == "regen":

@@ -87,7 +87,7 @@ def choose(user_id: int, code: str) -> tuple[Screen, str | None]:
     values = pricing.choices(model).get(key, [])
     if len(values) < 2:
         refusal = i18n.t(lang, "error-setting-unsupported")
-        return options(user_id, refusal), refusal[:200]
+        return options(user_id, refusal), refusal
     selected = current(model, draft)[key]
     buttons = []
     for value in values:
@@ -118,5 +118,5 @@ def choose_value(user_id: int, code: str, value: Any) -> tuple[Screen, str | Non
         drafts.set_option(user_id, SETTING_OF_ACTION[code], value)
     except InvalidInput as exc:
         reason = error_text(lang, exc, model=drafts._model(drafts.get(user_id)))
-        return options(user_id, reason), reason[:200]
+        return options(user_id, reason), reason
     return options(user_id), i18n.t(lang, "toast-saved")

@@ -23,7 +23,7 @@ from telethon import Button, errors, events, functions, types
 from bananapics import i18n
 from bananapics.bot import delivery
 from bananapics.bot.callbacks import Callback, StaleButton
-from bananapics.bot.screens import Screen, _btn, _menu_row
+from bananapics.bot.screens import Screen, _btn, _menu_row, _pager
 from bananapics.bot.wizard import error_text
 from bananapics.errors import BananaError, NotFound
 from bananapics.models import Payment
@@ -84,14 +84,7 @@ def payments_list(user_id: int, page: int) -> Screen:
     rows = [[_btn(lang, "btn-payment", "bal", "pay", p.id, date=p.created_at.date(), stars=p.stars,
                   status=_status(lang, p))]
             for p in payments.for_user(user_id, limit=PAGE_SIZE, offset=page * PAGE_SIZE)]
-    if pages > 1:
-        nav = []
-        if page > 0:
-            nav.append(_btn(lang, "btn-prev", "bal", "pays", page - 1))
-        nav.append(_btn(lang, "btn-page", "menu", "noop", page=page + 1, pages=pages))
-        if page + 1 < pages:
-            nav.append(_btn(lang, "btn-next", "bal", "pays", page + 1))
-        rows.append(nav)
+    rows += _pager(lang, "bal", "pays", page, pages)  # the title says "page X/Y"
     title = i18n.t(lang, "payments-title-page", page=page + 1, pages=pages) if pages > 1 else i18n.t(lang, "payments-title")
     body = [title, "", i18n.t(lang, "payments-empty") if not total else i18n.t(lang, "payments-refund-howto")]
     return Screen("\n".join(body), rows + [[_btn(lang, "btn-back", "bal", "open")] + _menu_row(lang)])

@@ -14,7 +14,7 @@ from bananapics.bot.screens import Screen, _btn, _menu_row
 from bananapics.db import atomic
 from bananapics.errors import BananaError, InsufficientTokens, NotFound
 from bananapics.models import Job
-from bananapics.services import drafts, pricing, users
+from bananapics.services import drafts, jobs, pricing, users
 
 
 def route(user_id: int, cb: Callback, chat_id: int, bot: Any) -> tuple[Screen, str | None]:
@@ -23,7 +23,7 @@ def route(user_id: int, cb: Callback, chat_id: int, bot: Any) -> tuple[Screen, s
         drafts.reset(user_id)
         return wizard.models(user_id), None
     try:
-        job = drafts.own_job(user_id, cb.args[0])
+        job = jobs.get_for_user(user_id, cb.args[0])
     except NotFound:
         raise StaleButton("not a job of this user") from None
     if cb.action == "status":

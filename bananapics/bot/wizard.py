@@ -248,7 +248,7 @@ def route(user_id: int, cb: Callback, chat_id: int, bot: Any) -> tuple[Screen, s
         try:
             draft = drafts.choose_model(user_id, cb.args[0])
         except BananaError as exc:
-            return models(user_id), error_text(lang, exc)[:200]
+            return models(user_id), error_text(lang, exc)
         note = None
         if len(draft.refs) < had:  # the new model takes fewer references
             note = i18n.t(lang, "gen-refs-kept", count=len(draft.refs), asked=had, model=drafts._model(draft).name,

@@ -93,12 +93,7 @@ def _fit_settings(model: AiModel, settings: dict[str, Any]) -> dict[str, Any]:
 
 
 def choose_model(user_id: int, model_id: str) -> Draft:
-    with connection():
-        model = AiModel.get_or_none(AiModel.id == model_id)
-    if model is None:
-        raise NotFound(f"unknown model {model_id!r}", title="model_unknown")
-    if not model.enabled:
-        raise InvalidInput(f"{model.name} is switched off right now", title="model_disabled")
+    model = jobs.enabled_model(model_id)
     draft = get(user_id)
     limits = json.loads(model.limits or "{}")
     refs = draft.refs[: int(limits.get("max_refs", 0))]
@@ -231,15 +226,6 @@ def from_template(user_id: int, template: Any, lang: str) -> Draft:
                  step="refs", confirm_id=None)
 
 
-def own_job(user_id: int, job_id: str) -> Job:
-    """The user's job; someone else's (or a missing) job is ``NotFound`` (title ``stale``)."""
-    with connection():
-        job = Job.get_or_none(Job.id == job_id)
-    if job is None or job.user_id != user_id:
-        raise NotFound("no such job", title="stale")
-    return job
-
-
 def repeat(user_id: int, job_id: str, *, chat_id: int | None, pressed: int | None = None,
            timing: jobs.Timing = jobs.Timing()) -> Job:
     """The same request again ("again" / "try again"): priced and held anew at today's prices.
@@ -250,7 +236,7 @@ def repeat(user_id: int, job_id: str, *, chat_id: int | None, pressed: int | Non
     many jobs the user has (taps handled at the same moment see the same count). The caller enqueues
     it after commit.
     """
-    job = own_job(user_id, job_id)
+    job = jobs.get_for_user(user_id, job_id)
     if pressed is not None:
         seq = f"m{pressed}"
     else:

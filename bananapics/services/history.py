@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bananapics.db import atomic, connection
-from bananapics.errors import InvalidInput, NotFound
+from bananapics.errors import InvalidInput
 from bananapics.models import AiModel, Hold, Job, Outbox
 from bananapics.models.jobs import TERMINAL
-from bananapics.services import outbox
+from bananapics.services import jobs, outbox
 
 PAGE_SIZE = 5
 DELIVERED = ("succeeded", "partial")
@@ -60,22 +60,13 @@ def model_names() -> dict[str, str]:
         return {m.id: m.name for m in AiModel.select(AiModel.id, AiModel.name)}
 
 
-def job_of(user_id: int, job_id: str) -> Job:
-    """The job, if it is this user's; anyone else's (or an unknown id) is 'not found'."""
-    with connection():
-        job = Job.get_or_none(Job.id == job_id)
-    if job is None or job.user_id != user_id:
-        raise NotFound("no such job", title="stale")
-    return job
-
-
 def files_available(job: Job, storage) -> bool:
     return job.status in DELIVERED and bool(job.results) and all(storage.exists(key) for key in job.results)
 
 
 def resend(user_id: int, job_id: str, chat_id: int, storage) -> bool:
     """Queue the job's images again; False when a re-send of it is still on its way."""
-    job = job_of(user_id, job_id)
+    job = jobs.get_for_user(user_id, job_id)
     if not files_available(job, storage):
         raise InvalidInput("the files of this generation are no longer stored", title="files_gone")
     prefix = f"job:{job.id}:resend:"

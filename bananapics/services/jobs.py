@@ -26,14 +26,13 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-import peewee as pw
 
 from bananapics.db import atomic, connection
 from bananapics.db import proxy as db_proxy
 from bananapics.errors import BananaError, InDebt, InvalidInput, NotFound, UserBanned
-from bananapics.models import AiModel, InvoiceIntent, Job, Outbox, User, utcnow
+from bananapics.models import AiModel, Job, Outbox, User, utcnow
 from bananapics.models.jobs import ACTIVE, TERMINAL
-from bananapics.services import ledger, outbox, pricing, settings
+from bananapics.services import invoices, ledger, outbox, pricing, settings
 
 PROMPT_MAX = 2000
 # Format characters a prompt keeps: newline and tab, and the zero-width (non-)joiner that emoji
@@ -73,8 +72,10 @@ def clean_prompt(prompt: str | None) -> str:
     return text
 
 
-def _enabled_model(model_id: str) -> AiModel:
-    model = AiModel.get_or_none(AiModel.id == model_id)
+def enabled_model(model_id: str) -> AiModel:
+    """The model, if it exists and is switched on; else a typed error naming which."""
+    with connection():
+        model = AiModel.by(AiModel.id, model_id)
     if model is None:
         raise NotFound(f"unknown model {model_id!r}", title="model_unknown")
     if not model.enabled:
@@ -108,7 +109,7 @@ def submit(user_id: int, model_id: str, prompt: str, job_settings: dict[str, Any
             raise UserBanned("this account is banned")
         if user.debt and not free:  # a forced refund left a debt: the next top-up repays it first
             raise InDebt(user.debt)
-        model = _enabled_model(model_id)
+        model = enabled_model(model_id)
         quote = pricing.cost(model, wanted)
         cost = 0 if free else quote.total
         cap = int(settings.get("limits.user_parallel_jobs"))
@@ -137,6 +138,16 @@ def get(job_id: str) -> Job:
         job = Job.get_or_none(Job.id == job_id)
     if job is None:
         raise NotFound(f"job {job_id} not found")
+    return job
+
+
+def get_for_user(user_id: int, job_id: str) -> Job:
+    """The job, if it is this user's; anyone else's (or an unknown id) is ``NotFound`` titled
+    ``stale`` (the bot answers "this button is outdated")."""
+    with connection():
+        job = Job.by(Job.id, job_id)
+    if job is None or job.user_id != user_id:
+        raise NotFound("no such job", title="stale")
     return job
 
 
@@ -381,10 +392,7 @@ def sweep(timing: Timing = Timing(), now: dt.datetime | None = None) -> SweepRep
                 Outbox.update(status="pending", locked_until=None)
                 .where((Outbox.status == "sending") & (Outbox.locked_until < now)).execute()
             )
-            report.intents_expired = (
-                InvoiceIntent.update(status="expired")
-                .where((InvoiceIntent.status == "open") & (InvoiceIntent.expires_at < now)).execute()
-            )
+        report.intents_expired = invoices.expire_intents(now)
     return report
 
 

@@ -24,14 +24,12 @@ on its own.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass, replace
 
 from bananapics.db import atomic, connection, is_postgres
 from bananapics.errors import (AlreadyRefunded, ChargeAlreadyRefunded, InsufficientTokens, InvalidInput, NotFound,
                                PaymentMismatch, RefundBlocked)
-from bananapics.models import InvoiceIntent, Outbox, Payment, Transfer, User, db, utcnow
+from bananapics.models import InvoiceIntent, Payment, Transfer, User, db, utcnow
 from bananapics.services import audit, invoices, ledger, outbox, referrals
 from bananapics.services.audit import Actor
 from bananapics.services.stars import StarsApi
