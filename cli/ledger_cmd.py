@@ -44,7 +44,8 @@ def show(tg_id: Annotated[int, typer.Argument(help="Telegram user id.")],
     database()
     user = users.get(tg_id)
     transfers = ledger.statement(user.id, limit=limit)
-    rows = [transfer_dict(t, _tg_ids(transfers)) for t in transfers]
+    tg_ids = _tg_ids(transfers)  # one query for every user the transfers touch
+    rows = [transfer_dict(t, tg_ids) for t in transfers]
     if as_json:
         print_json(rows)
         return

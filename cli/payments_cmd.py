@@ -16,8 +16,8 @@ import typer
 from bananapics import botapi
 from bananapics.cli.common import AsOpt, JsonOpt, config, database, fail, operator, out, print_json, table
 from bananapics.cli.ledger_cmd import _tg_ids, transfer_dict
-from bananapics.models import Payment, Transfer
-from bananapics.services import payments, reconcile as reconcile_service, users
+from bananapics.models import Payment
+from bananapics.services import ledger, payments, reconcile as reconcile_service, users
 from bananapics.services.stars import StarsApi
 
 app = typer.Typer(help="Telegram Stars payments: list, show, refund, reconcile.", no_args_is_help=True)
@@ -69,9 +69,10 @@ def show(charge_id: Annotated[str, typer.Argument(help="Telegram charge id.")], 
     """One payment and every ledger transfer it caused (top-up, bonus, cashback, refund…)."""
     database()
     payment = payments.get(charge_id)
-    transfers = list(Transfer.select().where(Transfer.ref == charge_id).order_by(Transfer.id))
+    transfers = ledger.transfers_for_ref(charge_id)
+    tg_ids = _tg_ids(transfers)  # one query for every user the transfers touch
     data = payment_dict(payment, users.get_by_id(payment.user_id).tg_id)
-    data["transfers"] = [transfer_dict(t, _tg_ids(transfers)) for t in transfers]
+    data["transfers"] = [transfer_dict(t, tg_ids) for t in transfers]
     if as_json:
         print_json(data)
         return

@@ -70,10 +70,6 @@ class Part:
     as_document: bool = False
     buttons: Any = None
 
-    @property
-    def messages(self) -> int:
-        return max(1, len(self.keys))
-
 
 # ------------------------------------------------------------------ what a row says (texts, buttons)
 

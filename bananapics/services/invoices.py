@@ -119,7 +119,3 @@ def expire_intents(now: dt.datetime | None = None) -> int:
                 .execute())
 
 
-def get_intent(payload: str) -> InvoiceIntent | None:
-    with connection():
-        return InvoiceIntent.get_or_none(InvoiceIntent.payload == payload)
-

@@ -398,7 +398,8 @@ def sweep(timing: Timing = Timing(), now: dt.datetime | None = None) -> SweepRep
 
 def list_jobs(status: str | None = None, user_id: int | None = None, limit: int = 50) -> list[Job]:
     with connection():
-        query = Job.select().order_by(Job.created_at.desc()).limit(limit)
+        # the user's Telegram id comes in the same query: listings print it for every job
+        query = Job.select(Job, User).join(User).order_by(Job.created_at.desc()).limit(limit)
         if status:
             query = query.where(Job.status == status)
         if user_id is not None:

@@ -495,6 +495,12 @@ def debt(user_id: int) -> int:
     return row.debt
 
 
+def transfers_for_ref(ref: str) -> list[Transfer]:
+    """Every transfer one event caused (a charge id: top-up, bonus, cashback, refund…), in order."""
+    with connection():
+        return list(Transfer.select().where(Transfer.ref == ref).order_by(Transfer.id))
+
+
 def statement(user_id: int, limit: int = 50) -> list[Transfer]:
     """The user's transfers, newest first (both sides)."""
     with connection():
