@@ -15,17 +15,12 @@ from telethon import Button, events
 from bananapics import i18n
 from bananapics.bot import wizard
 from bananapics.bot.callbacks import Callback, CallbackError, StaleButton, encode
-from bananapics.bot.screens import Screen, _btn, _menu_row, _pager
+from bananapics.bot.screens import Screen, _btn, _menu_row, _pager, excerpt
 from bananapics.errors import BananaError, NotFound
 from bananapics.models import Job
 from bananapics.services import drafts, history, jobs, pricing, users
 
 EXCERPT = 40
-
-
-def _excerpt(text: str, limit: int) -> str:
-    text = " ".join((text or "").split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def _status(lang: str, job: Job) -> str:
@@ -61,7 +56,7 @@ def list_screen(user_id: int, number: int = 0) -> Screen:
     for n, job in enumerate(page.jobs, start=first + 1):
         name = names.get(job.model, job.model)
         lines.append(f"{n}. " + i18n.t(lang, "history-item", date=job.created_at.date(), model=name,
-                                       prompt=_excerpt(job.prompt, EXCERPT), status=_status(lang, job),
+                                       prompt=excerpt(job.prompt, EXCERPT, squash=True), status=_status(lang, job),
                                        cost=charged[job.id]))
         button = _open_button(lang, n, job, name, page.page)
         if button is not None:
@@ -76,7 +71,7 @@ def detail(user_id: int, job: Job, storage, *, page: int | None = None, note: st
     lines = [note, ""] if note else []
     lines += [i18n.t(lang, "history-detail-date", date=job.created_at),
               i18n.t(lang, "confirm-model", model=name, options=_options(job)),
-              i18n.t(lang, "confirm-prompt", prompt=_excerpt(job.prompt, 700))]
+              i18n.t(lang, "confirm-prompt", prompt=excerpt(job.prompt, 700, squash=True))]
     if job.refs:
         lines.append(i18n.t(lang, "confirm-refs", count=len(job.refs)))
     lines.append(i18n.t(lang, "history-detail-status", status=_status(lang, job),
@@ -118,7 +113,7 @@ def reuse(user_id: int, job: Job) -> Screen:
     if pricing.load_model(job.model).enabled:
         drafts.choose_model(user_id, job.model)
     drafts.set_prompt(user_id, job.prompt)
-    return wizard.refs(user_id, i18n.t(lang, "history-reuse-note", prompt=_excerpt(job.prompt, 300)))
+    return wizard.refs(user_id, i18n.t(lang, "history-reuse-note", prompt=excerpt(job.prompt, 300, squash=True)))
 
 
 def route(user_id: int, cb: Callback, chat_id: int, storage) -> tuple[Screen, str | None]:

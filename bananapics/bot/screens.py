@@ -37,6 +37,15 @@ class Screen:
     code: tuple[str, ...] = ()
 
 
+def excerpt(text: str | None, limit: int, *, squash: bool = False) -> str:
+    """``text`` shortened to ``limit`` characters with "…"; ``squash`` folds runs of whitespace first
+    (one-line list entries)."""
+    text = text or ""
+    if squash:
+        text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
 def _btn(lang: str, key: str, screen: str, action: str, *args: Any, **fmt: Any) -> Any:
     return Button.inline(i18n.t(lang, key, **fmt), encode(screen, action, *args))
 

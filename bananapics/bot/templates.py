@@ -14,7 +14,7 @@ from telethon import Button, events
 from bananapics import i18n
 from bananapics.bot import screens, wizard
 from bananapics.bot.callbacks import Callback, StaleButton, encode
-from bananapics.bot.screens import Screen, _btn, _menu_row, _pager
+from bananapics.bot.screens import Screen, _btn, _menu_row, _pager, excerpt
 from bananapics.errors import BananaError, NotFound
 from bananapics.models import Template
 from bananapics.services import drafts, pricing, templates, users
@@ -60,7 +60,7 @@ def card(user_id: int, template: Template, *, index: int | None = None, total: i
         name = templates.category(template.category_id).name(lang)
         lines.append(i18n.t(lang, "template-category-page", category=name, page=index + 1, pages=total))
     lines += [i18n.t(lang, "template-card", title=template.title(lang)), "",
-              f"“{_excerpt(template.prompt(lang))}”", ""]
+              f"“{excerpt(template.prompt(lang), PROMPT_EXCERPT)}”", ""]
     model = drafts.default_model() if not template.model else pricing.load_model(template.model)
     if model is not None and model.enabled:
         try:
@@ -76,10 +76,6 @@ def card(user_id: int, template: Template, *, index: int | None = None, total: i
         rows += _pager(lang, "tpl", "cat", index, total, template.category_id)
     rows.append([_share(lang, template)])
     return Screen("\n".join(lines).strip(), rows + _footer(lang), photo=template.preview_key)
-
-
-def _excerpt(text: str) -> str:
-    return text if len(text) <= PROMPT_EXCERPT else text[: PROMPT_EXCERPT - 1].rstrip() + "…"
 
 
 def in_category(user_id: int, slug: str, index: int) -> Screen:

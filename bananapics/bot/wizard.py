@@ -18,7 +18,7 @@ from telethon import Button
 from bananapics import i18n
 from bananapics.bot import progress
 from bananapics.bot.callbacks import Callback, StaleButton, encode
-from bananapics.bot.screens import Screen, _btn, _menu_row, main_menu
+from bananapics.bot.screens import Screen, _btn, _menu_row, excerpt, main_menu
 from bananapics.errors import BananaError, InvalidInput
 from bananapics.images import MAX_BYTES
 from bananapics.models import AiModel, Draft
@@ -30,11 +30,6 @@ EXCERPT = 200
 def token(draft: Draft) -> str:
     """The hex id wizard buttons carry: changes with every edit of the draft, differs per user."""
     return hashlib.blake2b(f"{draft.user_id}:{draft.version}".encode(), digest_size=6).hexdigest()
-
-
-def excerpt(text: str | None, limit: int = EXCERPT) -> str:
-    text = text or ""
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def _lang(user_id: int) -> str:
@@ -70,7 +65,7 @@ def prompt(user_id: int, note: str | None = None) -> Screen:
     lines = [i18n.t(lang, "gen-prompt-ask", model=drafts._model(draft).name, limit=jobs.PROMPT_MAX)]
     rows = []
     if draft.prompt:
-        lines.append(i18n.t(lang, "gen-prompt-current", prompt=excerpt(draft.prompt)))
+        lines.append(i18n.t(lang, "gen-prompt-current", prompt=excerpt(draft.prompt, EXCERPT)))
         rows.append([_btn(lang, "btn-keep-prompt", "gen", "next", tok)])
     rows.append([_btn(lang, "btn-pick-template", "gen", "tpl", tok)])
     rows.append([_btn(lang, "btn-back", "gen", "step", tok, "model"), _cancel(lang, tok)])
@@ -108,13 +103,13 @@ def confirm(user_id: int, note: str | None = None) -> Screen:
     try:
         quote = pricing.cost(model, {**draft.settings_dict, "refs": len(draft.refs)})
     except InvalidInput as exc:  # the admin changed the model's limits since the settings were chosen
-        lines += [i18n.t(lang, "confirm-prompt", prompt=excerpt(draft.prompt)), "", error_text(lang, exc, model=model)]
+        lines += [i18n.t(lang, "confirm-prompt", prompt=excerpt(draft.prompt, EXCERPT)), "", error_text(lang, exc, model=model)]
         return Screen(_lines(note, *lines), [[_btn(lang, "btn-edit", "gen", "edit", tok), _cancel(lang, tok)]])
     from bananapics.bot.options import summary
 
     available, _ = ledger.balance(user_id)
     lines += [i18n.t(lang, "confirm-model", model=model.name, options=summary(lang, model, quote.settings)),
-              i18n.t(lang, "confirm-prompt", prompt=excerpt(draft.prompt))]
+              i18n.t(lang, "confirm-prompt", prompt=excerpt(draft.prompt, EXCERPT))]
     if draft.refs:
         lines.append(i18n.t(lang, "confirm-refs", count=len(draft.refs)))
     if len(quote.lines) > 1:

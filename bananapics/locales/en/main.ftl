@@ -30,6 +30,7 @@ btn-next = ▶
 btn-page = { $page }/{ $pages }
 btn-confirm = ✅ Confirm
 toast-outdated = This button is outdated.
+error-stale = This button is outdated: open it again from the menu.
 toast-saved = ✅ Saved
 toast-cancelled = Cancelled.
 toast-slow-down = ⏳ Too fast. Wait a second.

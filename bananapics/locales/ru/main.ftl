@@ -30,6 +30,7 @@ btn-next = ▶
 btn-page = { $page }/{ $pages }
 btn-confirm = ✅ Подтвердить
 toast-outdated = Эта кнопка устарела.
+error-stale = Эта кнопка устарела: откройте заново из меню.
 toast-saved = ✅ Сохранено
 toast-cancelled = Отменено.
 toast-slow-down = ⏳ Слишком быстро. Подождите секунду.

@@ -30,6 +30,7 @@ btn-next = ▶
 btn-page = { $page }/{ $pages }
 btn-confirm = ✅ Tasdiqlash
 toast-outdated = Bu tugma eskirgan.
+error-stale = Bu tugma eskirgan: menyudan qaytadan oching.
 toast-saved = ✅ Saqlandi
 toast-cancelled = Bekor qilindi.
 toast-slow-down = ⏳ Juda tez. Bir soniya kuting.
