@@ -277,3 +277,20 @@ def test_admin_crud_with_audit_and_role_check(database):
         templates.save_category("Bad Slug", names={"uz": "a", "ru": "b", "en": "c"}, actor=ADMIN)
     assert AdminAction.select().where(AdminAction.action == "templates.category").count() == 1
     assert_ledger_clean()
+
+
+def test_a_preview_gone_from_storage_shows_the_card_as_text(database):
+    """Retention or a wiped disk took the preview image: the card still opens, as a text panel."""
+    async def body(tg, bot):
+        _relax(bot)
+        watercolour = _by_title("Watercolour city")
+        templates.store_preview(bot.storage, watercolour.id, _jpeg(), actor=ADMIN)
+        bot.storage.delete(Template.get_by_id(watercolour.id).preview_key)
+        ann = SimUser(tg, "Ann", lang_code="en")
+        await ann.start()
+        await ann.press("Templates")
+        await ann.press("Art styles")
+        assert ann.panel.media_kind is None and "Watercolour city" in ann.panel.text
+        assert len(ann.messages) == 1
+
+    scenario(database, body)
