@@ -7,6 +7,9 @@ never constants in code. ``pricing`` and ``limits`` are JSON documents read by
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 import peewee as pw
 
 from bananapics.models.base import BaseModel, utcnow
@@ -27,3 +30,12 @@ class AiModel(BaseModel):
 
     class Meta:
         table_name = "ai_models"
+
+    @property
+    def limits_dict(self) -> dict[str, Any]:
+        """``limits`` parsed (max_refs, max_count, ratios, resolutions…)."""
+        return json.loads(self.limits or "{}")
+
+    @property
+    def max_refs(self) -> int:
+        return int(self.limits_dict.get("max_refs", 0))

@@ -10,7 +10,6 @@ result buttons in ``bananapics.bot.progress`` / ``bananapics.bot.results``.
 from __future__ import annotations
 
 import hashlib
-import json
 from typing import Any
 
 from telethon import Button
@@ -190,7 +189,7 @@ def breakdown(lang: str, quote: pricing.Quote) -> str:
 
 def error_text(lang: str, exc: BananaError, *, model: AiModel | None = None, length: int = 0) -> str:
     """A service error in the user's words, with the numbers its text needs."""
-    limits = json.loads(model.limits or "{}") if model is not None else {}
+    limits = model.limits_dict if model is not None else {}
     title = getattr(exc, "title", "")
     if getattr(exc, "code", "") == "too_many_jobs":
         limit = int(settings.get("limits.user_parallel_jobs"))

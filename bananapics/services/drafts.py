@@ -95,8 +95,7 @@ def _fit_settings(model: AiModel, settings: dict[str, Any]) -> dict[str, Any]:
 def choose_model(user_id: int, model_id: str) -> Draft:
     model = jobs.enabled_model(model_id)
     draft = get(user_id)
-    limits = json.loads(model.limits or "{}")
-    refs = draft.refs[: int(limits.get("max_refs", 0))]
+    refs = draft.refs[: model.max_refs]
     settings = _fit_settings(model, {k: v for k, v in draft.settings_dict.items() if k != "refs"})
     step = "prompt" if not draft.prompt else "confirm"
     return _save(user_id, model=model.id, settings=json.dumps(settings), ref_keys=json.dumps(refs), step=step)
@@ -108,7 +107,7 @@ def set_prompt(user_id: int, text: str) -> Draft:
 
 
 def max_refs(draft: Draft) -> int:
-    return int(json.loads(_model(draft).limits or "{}").get("max_refs", 0))
+    return _model(draft).max_refs
 
 
 def _locked(user_id: int) -> Draft:
@@ -219,7 +218,7 @@ def from_template(user_id: int, template: Any, lang: str) -> Draft:
         model = AiModel.get_or_none(AiModel.id == template.model) if template.model else None
     if model is None or not model.enabled:
         model = _model(draft)
-    refs = draft.refs[: int(json.loads(model.limits or "{}").get("max_refs", 0))]
+    refs = draft.refs[: model.max_refs]
     settings = _fit_settings(model, template.settings_dict)
     return _save(user_id, model=model.id, prompt=jobs.clean_prompt(template.prompt(lang)),
                  settings=json.dumps(settings), ref_keys=json.dumps(refs), template_id=template.id,

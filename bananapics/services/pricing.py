@@ -48,7 +48,7 @@ def load_model(model_id: str) -> AiModel:
 
 def normalise(model: AiModel, settings: dict[str, Any] | None) -> dict[str, Any]:
     """Fill defaults and check every setting against the model's limits."""
-    limits = json.loads(model.limits or "{}")
+    limits = model.limits_dict
     settings = dict(settings or {})
     out: dict[str, Any] = {}
     for key, limit_key in OPTION_KEYS.items():
@@ -103,7 +103,7 @@ def cost(model: AiModel | str, settings: dict[str, Any] | None = None) -> Quote:
 def choices(model: AiModel) -> dict[str, list[Any]]:
     """What a user may pick for this model: ``{"aspect_ratio": [...], "count": [1, 2, …]}`` —
     only settings the model declares, first value the default."""
-    limits = json.loads(model.limits or "{}")
+    limits = model.limits_dict
     out: dict[str, list[Any]] = {key: list(limits[limit_key]) for key, limit_key in OPTION_KEYS.items()
                                  if limits.get(limit_key)}
     out["count"] = list(range(1, max(1, int(limits.get("max_count", 1))) + 1))
