@@ -96,6 +96,7 @@ class Translator:
             entry.id.name: entry for entry in resource.body if isinstance(entry, fast.Message)
         }
         self._placeholders: dict[str, frozenset[str]] = {}
+        self._fixed: dict[str, tuple[str, list[Exception]]] = {}  # messages without placeholders
         self._lock = threading.Lock()  # the bundle compiles messages lazily into a shared dict
 
     def keys(self) -> frozenset[str]:
@@ -118,6 +119,14 @@ class Translator:
 
     def format(self, key: str, args: Mapping[str, Any] | None = None) -> tuple[str, list[Exception]]:
         """Format one message; returns the text and the errors Fluent reported (never raises)."""
+        if not args and not self.placeholders(key):  # button labels, titles: formatted once
+            fixed = self._fixed.get(key)
+            if fixed is None:
+                fixed = self._fixed[key] = self._format(key, {})
+            return fixed[0], list(fixed[1])
+        return self._format(key, args)
+
+    def _format(self, key: str, args: Mapping[str, Any] | None) -> tuple[str, list[Exception]]:
         args = dict(args or {})
         for name in self.placeholders(key) - args.keys():
             args[name] = MISSING_ARG

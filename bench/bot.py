@@ -86,6 +86,7 @@ class HandlerResult:
     base_seconds: float
     base_p50_ms: float
     base_p99_ms: float
+    steps: list | None = None  # with --by-step: per step of SCRIPT, p50/p99/max ms and statements
 
     @property
     def per_s(self) -> float:
@@ -164,7 +165,39 @@ def bench_config(url: str, media: Path):
 # ---------------------------------------------------------------- part 1: handlers
 
 
-async def handlers(engine: str, config, n_updates: int) -> HandlerResult:
+class StatementCounter:
+    """Counts the SQL statements peewee sends (its DEBUG log line per query) while ``step`` is set."""
+
+    def __init__(self):
+        import logging
+
+        self.step: int | None = None
+        self.counts: dict[int, int] = {}
+        handler = logging.Handler()
+        handler.emit = self._count  # type: ignore[method-assign]
+        self.logger = logging.getLogger("peewee")
+        self.handler = handler
+
+    def _count(self, record) -> None:
+        if self.step is not None and record.name == "peewee":  # not peewee.pool's lines
+            self.counts[self.step] = self.counts.get(self.step, 0) + 1
+
+    def __enter__(self) -> "StatementCounter":
+        import logging
+
+        self.level, self.propagate = self.logger.level, self.logger.propagate
+        self.logger.setLevel(logging.DEBUG)
+        self.logger.propagate = False
+        self.logger.addHandler(self.handler)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.logger.removeHandler(self.handler)
+        self.logger.setLevel(self.level)
+        self.logger.propagate = self.propagate
+
+
+async def handlers(engine: str, config, n_updates: int, by_step: bool = False) -> HandlerResult:
     tg = FakeTelegram(limits=Limits(rate_limits=False), settle_timeout=60)
     client = SimClient(telegram=tg)
     bot = build_bot(config, client)
@@ -174,13 +207,18 @@ async def handlers(engine: str, config, n_updates: int) -> HandlerResult:
     replay: list[tuple[int, str, object]] = []
     latencies: list[float] = []
     people: list[SimUser] = []
+    counter = StatementCounter() if by_step else None
+    if counter:
+        counter.__enter__()
     started = time.perf_counter()
     while len(latencies) < n_updates:
         user = SimUser(tg, f"User{len(people)}", lang_code="en")
         people.append(user)
-        for action, arg in SCRIPT:
+        for step, (action, arg) in enumerate(SCRIPT):
             if len(latencies) >= n_updates:
                 break
+            if counter:
+                counter.step = step
             if action == "send":
                 t0 = time.perf_counter()
                 await user.send(arg)
@@ -194,12 +232,22 @@ async def handlers(engine: str, config, n_updates: int) -> HandlerResult:
         if len(people) % 100 == 0:
             log(f"{engine}: {len(latencies)} updates")
     seconds = time.perf_counter() - started
+    if counter:
+        counter.__exit__()
     await client.disconnect()
     base_seconds, base = await raw_dispatch(len(people), replay)
     ms = [x * 1000 for x in latencies]
     base_ms = [x * 1000 for x in base]
+    steps = None
+    if counter:
+        steps = []
+        for step, (action, arg) in enumerate(SCRIPT):
+            mine = ms[step::len(SCRIPT)]
+            runs = len(mine) or 1
+            steps.append({"step": f"{action} {arg}", "p50_ms": pct(mine, 0.5), "p99_ms": pct(mine, 0.99),
+                          "max_ms": max(mine, default=0.0), "statements": counter.counts.get(step, 0) / runs})
     return HandlerResult(engine, len(latencies), seconds, pct(ms, 0.5), pct(ms, 0.99), max(ms),
-                         base_seconds, pct(base_ms, 0.5), pct(base_ms, 0.99))
+                         base_seconds, pct(base_ms, 0.5), pct(base_ms, 0.99), steps)
 
 
 async def raw_dispatch(n_people: int, replay: list) -> tuple[float, list[float]]:
@@ -320,6 +368,8 @@ def main() -> int:
     parser.add_argument("--part", choices=("all", "handlers", "delivery", "payments"), default="all",
                         help="payments runs bench/payments.py (pre-checkout, credits, replays) on Postgres")
     parser.add_argument("--check-goals", action="store_true")
+    parser.add_argument("--by-step", action="store_true",
+                        help="also p50/p99 and SQL statements per step of the script (counting adds overhead)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     if args.quick:
@@ -340,7 +390,7 @@ def main() -> int:
                     config = bench_config(database.url, Path(tmp) / "media")
                     if args.part in ("all", "handlers"):
                         log(f"{engine}: handlers, {args.updates} updates")
-                        h = asyncio.run(handlers(engine, config, args.updates))
+                        h = asyncio.run(handlers(engine, config, args.updates, args.by_step))
                         report["handlers"].append({**asdict(h), "per_s": h.per_s, "base_per_s": h.base_per_s})
                     if args.part in ("all", "delivery"):
                         log(f"{engine}: delivery, {args.delivery_chats} chats")
@@ -360,6 +410,9 @@ def main() -> int:
         ratio = h["per_s"] / h["base_per_s"]
         p(f"{h['engine']:9} {h['per_s']:7.0f} {h['p50_ms']:7.2f} {h['p99_ms']:7.2f} {h['max_ms']:7.1f} │ "
           f"{h['base_per_s']:9.0f} {h['base_p50_ms']:7.2f} {h['base_p99_ms']:7.2f} │ {ratio:.2f}")
+        for st in h["steps"] or ():
+            p(f"  {st['step'][:36]:36} p50 {st['p50_ms']:6.2f}  p99 {st['p99_ms']:6.2f}  max {st['max_ms']:7.1f}  "
+              f"statements {st['statements']:5.1f}")
         goal = GOALS[f"{h['engine']}_p99_ms"]
         if h["p99_ms"] > goal:
             report["notes"].append(f"{h['engine']} handler p99 {h['p99_ms']:.1f} ms is above the goal of {goal:g} ms")

@@ -38,6 +38,9 @@ class User(BaseModel):
     created_at = pw.DateTimeField(default=utcnow)
     updated_at = pw.DateTimeField(default=utcnow)
 
+    # Not a column: True on the row ``users.register`` has just created (the update is the user's first).
+    registered_now = False
+
     class Meta:
         table_name = "users"
 

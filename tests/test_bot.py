@@ -255,3 +255,66 @@ def test_legal_commands_and_cancel(database):
         assert drafts.get(users.get(ann.id).id).prompt is None
 
     scenario(database, body)
+
+
+def test_welcome_is_shown_once_whoever_writes_first(database):
+    async def body(tg, bot):
+        from bananapics import i18n
+
+        welcome = i18n.t("en", "menu-welcome")
+        ann = SimUser(tg, "Ann", lang_code="en")
+        await ann.start()
+        assert welcome in ann.panel.text and "balance: 50 tokens" in ann.panel.text
+        assert users.get(ann.id).welcomed  # stored welcomed with the user row: no second write
+        await ann.send("/start")
+        assert welcome not in ann.panel.text
+        # Bob writes a prompt before ever pressing Start: no welcome yet, and his first /start (a
+        # friend's link) still greets him and binds the referrer.
+        bob = SimUser(tg, "Bob", lang_code="en")
+        await bob.send("a cat in a hat")
+        assert welcome not in bob.panel.text and not users.get(bob.id).welcomed
+        await bob.send(f"/start ref_{users.get(ann.id).referral_code}")
+        assert i18n.t("en", "menu-welcome-referred", name="Ann") in bob.panel.text
+        assert users.get(bob.id).referrer_id == users.get(ann.id).id and users.get(bob.id).welcomed
+        await bob.send("/start")
+        assert "Welcome" not in bob.panel.text
+        # "/startx" is an unknown command, not a /start: the user it creates is greeted later
+        cyd = SimUser(tg, "Cyd", lang_code="en")
+        await cyd.send("/startx")
+        assert not users.get(cyd.id).welcomed
+        await cyd.send("/start")
+        assert welcome in cyd.panel.text
+
+    scenario(database, body)
+
+
+def test_one_update_reads_the_user_row_once(database):
+    """The guard's row serves the update's screens (``bot.viewer``): a tap costs one user read."""
+    import logging
+
+    seen: list[str] = []
+
+    class Statements(logging.Handler):
+        def emit(self, record):
+            if record.name == "peewee" and isinstance(record.msg, tuple):
+                seen.append(str(record.msg[0]))
+
+    async def body(tg, bot):
+        ann = SimUser(tg, "Ann", lang_code="en")
+        await ann.start()
+        logger = logging.getLogger("peewee")
+        handler, level = Statements(), logger.level
+        logger.addHandler(handler)
+        logger.setLevel(logging.DEBUG)
+        try:
+            for label in ("Balance", "Menu", "⚙️", "Menu"):
+                seen.clear()
+                await ann.press(label)
+                rows = [sql for sql in seen if sql.startswith("SELECT") and '"welcomed"' in sql]  # the whole row
+                assert len(rows) == 1, (label, seen)
+        finally:
+            logger.removeHandler(handler)
+            logger.setLevel(level)
+        assert "balance: 50" in ann.panel.text
+
+    scenario(database, body)

@@ -14,6 +14,7 @@ import inspect
 import io
 import logging
 import math
+import re
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -24,13 +25,13 @@ import peewee as pw
 from telethon import TelegramClient, errors, events, functions, types
 
 from bananapics import i18n
-from bananapics.bot import account, delivery, history, payments, references, screens, templates, wizard
+from bananapics.bot import account, delivery, history, payments, references, screens, templates, viewer, wizard
 from bananapics.bot.callbacks import PRESSED_MESSAGE, Callback, StaleButton, decode
 from bananapics.bot.ratelimit import SendLimiter, UserLimiter
 from bananapics.config import Config
 from bananapics.errors import BananaError
 from bananapics.db import atomic, connection
-from bananapics.models import Panel, User
+from bananapics.models import Panel, User, utcnow
 from bananapics.services import drafts, jobs, outbox, referrals, settings, users
 
 log = logging.getLogger(__name__)
@@ -121,6 +122,7 @@ class Bot:
         if not allowed and event.sender_id in self._slowed and not isinstance(event, events.CallbackQuery.Event):
             return None  # already told: flooding costs no database work and sends nothing
         user = await self.user_of(event)
+        viewer.VIEWER.set(user)  # the screens of this update use this row instead of reading it again
         if user.blocked_bot:  # writing to the bot again means it is no longer blocked
             await asyncio.to_thread(users.set_blocked_bot, user.tg_id, False)
         if user.banned:
@@ -159,7 +161,8 @@ class Bot:
             users.register, event.sender_id, username=getattr(sender, "username", None),
             first_name=getattr(sender, "first_name", "") or "", last_name=getattr(sender, "last_name", "") or "",
             language_code=getattr(sender, "lang_code", None), default_language=self.config.users.default_language,
-            start_balance=self.config.users.start_balance, bootstrap_admins=self.config.admin.bootstrap_ids)
+            start_balance=self.config.users.start_balance, bootstrap_admins=self.config.admin.bootstrap_ids,
+            welcomed=_is_start(event))  # /start greets a new user at once: stored welcomed, no second write
         if registration.created:
             self._note_panel(registration.user.id, (None, False))  # a new user has no panel yet
         return registration.user
@@ -306,9 +309,8 @@ def _panel_of(user_id: int) -> tuple[int | None, bool]:
 
 def _remember_panel(user_id: int, chat_id: int, message_id: int, media: bool = False) -> None:
     with atomic():
-        Panel.insert(user=user_id, chat_id=chat_id, message_id=message_id, media=media).on_conflict(
-            conflict_target=[Panel.user],
-            update={Panel.chat_id: chat_id, Panel.message_id: message_id, Panel.media: media}).execute()
+        Panel.upsert(Panel.user, {"user": user_id, "chat_id": chat_id, "message_id": message_id, "media": media,
+                                  "updated_at": utcnow()})
 
 
 def build_bot(config: Config, client: TelegramClient, tasks: Any = None) -> Bot:
@@ -329,14 +331,15 @@ def build_bot(config: Config, client: TelegramClient, tasks: Any = None) -> Bot:
     for area in (history, templates, account, payments):
         area.register(bot)
 
-    @client.on(events.NewMessage(pattern=r"^/start(?:@\w+)?(?:\s+(\S{1,64}))?\s*$"))
+    @client.on(events.NewMessage(pattern=START))
     async def on_start(event: Any) -> None:
         user = await guard(event)
         if user is None:
             return
         payload = event.pattern_match.group(1) or ""
         inviter = None
-        if payload.startswith("ref_") and not user.welcomed:
+        greet = user.registered_now or not user.welcomed  # the first /start (a new user is stored welcomed)
+        if payload.startswith("ref_") and greet:
             try:
                 bound = await asyncio.to_thread(referrals.attach, user.id, payload[4:])
                 inviter = await asyncio.to_thread(users.get_by_id, bound.referrer_id)
@@ -344,8 +347,9 @@ def build_bot(config: Config, client: TelegramClient, tasks: Any = None) -> Bot:
             except Exception as exc:  # noqa: BLE001 - a bad link must never break /start
                 log.info("referral link %s refused for %s: %s", payload, user.tg_id, exc)
         welcome = None
-        if not user.welcomed:
-            await asyncio.to_thread(_mark_welcomed, user.id)
+        if greet:
+            if not user.welcomed:
+                await asyncio.to_thread(_mark_welcomed, user.id)
             welcome = i18n.t(user.language, "menu-welcome-referred", name=inviter.first_name or "🙂") if inviter \
                 else i18n.t(user.language, "menu-welcome")
         prefix = next((p for p in bot.deep_links if payload.startswith(p)), None)
@@ -446,6 +450,13 @@ def build_bot(config: Config, client: TelegramClient, tasks: Any = None) -> Bot:
             await screen.followup(bot, event.chat_id)
 
     return bot
+
+
+START = re.compile(r"^/start(?:@\w+)?(?:\s+(\S{1,64}))?\s*$")
+
+
+def _is_start(event: Any) -> bool:
+    return isinstance(event, events.NewMessage.Event) and START.match(event.raw_text or "") is not None
 
 
 def _tell_referrer(inviter: User, friend: User) -> None:

@@ -13,12 +13,12 @@ from typing import Any
 from telethon import Button, events
 
 from bananapics import i18n
-from bananapics.bot import wizard
+from bananapics.bot import viewer, wizard
 from bananapics.bot.callbacks import Callback, CallbackError, StaleButton, encode
 from bananapics.bot.screens import Screen, _btn, _menu_row, _pager, excerpt
 from bananapics.errors import BananaError, NotFound
 from bananapics.models import Job
-from bananapics.services import drafts, history, jobs, pricing, users
+from bananapics.services import drafts, history, jobs, pricing
 
 EXCERPT = 40
 
@@ -44,7 +44,7 @@ def _open_button(lang: str, n: int, job: Job, name: str, page: int) -> Any | Non
 
 
 def list_screen(user_id: int, number: int = 0) -> Screen:
-    lang = users.get_by_id(user_id).language
+    lang = viewer.lang(user_id)
     page = history.page(user_id, number)
     if not page.jobs:
         return Screen(i18n.t(lang, "history-empty"), [[_btn(lang, "btn-generate", "gen", "new")], _menu_row(lang)])
@@ -66,7 +66,7 @@ def list_screen(user_id: int, number: int = 0) -> Screen:
 
 
 def detail(user_id: int, job: Job, storage, *, page: int | None = None, note: str | None = None) -> Screen:
-    lang = users.get_by_id(user_id).language
+    lang = viewer.lang(user_id)
     name = history.model_names().get(job.model, job.model)
     lines = [note, ""] if note else []
     lines += [i18n.t(lang, "history-detail-date", date=job.created_at),
@@ -93,7 +93,7 @@ def detail(user_id: int, job: Job, storage, *, page: int | None = None, note: st
 
 def regenerate(user_id: int, job: Job, storage) -> Screen:
     """The job's model, prompt, settings and photos in the draft, on the confirm screen (price shown)."""
-    lang = users.get_by_id(user_id).language
+    lang = viewer.lang(user_id)
     model = pricing.load_model(job.model)
     if not model.enabled:
         return detail(user_id, job, storage, note=i18n.t(lang, "error-model-disabled", model=model.name))
@@ -108,7 +108,7 @@ def regenerate(user_id: int, job: Job, storage) -> Screen:
 
 def reuse(user_id: int, job: Job) -> Screen:
     """A new draft with the job's prompt (and model, if still on), at the references step."""
-    lang = users.get_by_id(user_id).language
+    lang = viewer.lang(user_id)
     drafts.reset(user_id)
     if pricing.load_model(job.model).enabled:
         drafts.choose_model(user_id, job.model)
@@ -123,7 +123,7 @@ def route(user_id: int, cb: Callback, chat_id: int, storage) -> tuple[Screen, st
         job = jobs.get_for_user(user_id, cb.args[0])
     except NotFound:
         raise StaleButton("not this user's job") from None
-    lang = users.get_by_id(user_id).language
+    lang = viewer.lang(user_id)
     if cb.action == "open":
         return detail(user_id, job, storage, page=cb.args[1]), None
     if cb.action == "send":

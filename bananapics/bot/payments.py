@@ -21,7 +21,7 @@ from typing import Any
 from telethon import Button, errors, events, functions, types
 
 from bananapics import i18n
-from bananapics.bot import delivery
+from bananapics.bot import delivery, viewer
 from bananapics.bot.callbacks import Callback, StaleButton
 from bananapics.bot.screens import Screen, _btn, _menu_row, _pager
 from bananapics.bot.wizard import error_text
@@ -43,7 +43,7 @@ PRECHECKOUT_KEYS = {
 # ---------------------------------------------------------------- screens (run in a thread)
 
 def balance(user_id: int) -> Screen:
-    user = users.get_by_id(user_id)
+    user = viewer.user(user_id)
     lang = user.language
     key = "balance-title-held" if user.held else "balance-title"
     lines = [i18n.t(lang, key, balance=user.available, held=user.held)]
@@ -56,7 +56,7 @@ def balance(user_id: int) -> Screen:
 
 
 def packages(user_id: int, note: str | None = None) -> Screen:
-    lang = users.get_by_id(user_id).language
+    lang = viewer.lang(user_id)
     rows = []
     for package in invoices.packages():
         total = package.tokens + package.bonus_tokens
@@ -76,7 +76,7 @@ def _status(lang: str, payment: Payment) -> str:
 
 
 def payments_list(user_id: int, page: int) -> Screen:
-    lang = users.get_by_id(user_id).language
+    lang = viewer.lang(user_id)
     total = payments.count_for_user(user_id)
     pages = max(1, -(-total // PAGE_SIZE))
     if page >= pages:
@@ -91,7 +91,7 @@ def payments_list(user_id: int, page: int) -> Screen:
 
 
 def payment_detail(user_id: int, payment_id: int) -> Screen:
-    lang = users.get_by_id(user_id).language
+    lang = viewer.lang(user_id)
     try:
         p = payments.get_for_user(user_id, payment_id)
     except NotFound:
@@ -108,7 +108,7 @@ def payment_detail(user_id: int, payment_id: int) -> Screen:
 
 
 def paysupport(user_id: int, contact: str) -> Screen:
-    lang = users.get_by_id(user_id).language
+    lang = viewer.lang(user_id)
     lines = [i18n.t(lang, "paysupport-text", contact=contact)]
     recent = payments.for_user(user_id, limit=PAYSUPPORT_RECENT)
     if recent:
@@ -176,7 +176,7 @@ def register(bot) -> None:
     unmatched = _Seen()
 
     async def send_invoice(user_id: int, package_id: int, chat_id: int) -> tuple[Screen, str | None]:
-        lang = (await asyncio.to_thread(users.get_by_id, user_id)).language
+        lang = await asyncio.to_thread(viewer.lang, user_id)
         try:
             intent = await asyncio.to_thread(invoices.create_intent, user_id, package_id)
         except BananaError as exc:

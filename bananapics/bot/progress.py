@@ -16,10 +16,11 @@ from typing import Any
 from telethon import Button, TelegramClient, errors, functions, types
 
 from bananapics import i18n
+from bananapics.bot import viewer
 from bananapics.bot.callbacks import encode
 from bananapics.bot.screens import Screen, _btn, _menu_row
 from bananapics.models.jobs import ACTIVE
-from bananapics.services import jobs, users
+from bananapics.services import jobs
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +43,7 @@ def outcome_buttons(lang: str, kind: str, job_id: str | None) -> list[list[Any]]
 
 def panel(user_id: int, job_id: str, *, started: bool = False) -> Screen:
     """The progress panel of a job; once it is finished, what happened and what to do next."""
-    lang = users.get_by_id(user_id).language
+    lang = viewer.lang(user_id)
     job = jobs.get(job_id)
     lines = [i18n.t(lang, "gen-started", price=job.cost)] if started and job.status in ACTIVE else []
     if job.status == "queued" and job.attempts:

@@ -8,17 +8,17 @@ from __future__ import annotations
 from typing import Any
 
 from bananapics import i18n
-from bananapics.bot import progress, wizard
+from bananapics.bot import progress, viewer, wizard
 from bananapics.bot.callbacks import PRESSED_MESSAGE, Callback, StaleButton
 from bananapics.bot.screens import Screen, _btn, _menu_row
 from bananapics.db import atomic
 from bananapics.errors import BananaError, InsufficientTokens, NotFound
 from bananapics.models import Job
-from bananapics.services import drafts, jobs, pricing, users
+from bananapics.services import drafts, jobs, pricing
 
 
 def route(user_id: int, cb: Callback, chat_id: int, bot: Any) -> tuple[Screen, str | None]:
-    lang = users.get_by_id(user_id).language
+    lang = viewer.lang(user_id)
     if cb.action == "new":
         drafts.reset(user_id)
         return wizard.models(user_id), None
@@ -41,7 +41,7 @@ def route(user_id: int, cb: Callback, chat_id: int, bot: Any) -> tuple[Screen, s
 
 def repeat(user_id: int, job: Job, chat_id: int, bot: Any) -> Screen:
     """Submit the job's request again; a short balance or a refused request gets a clear answer."""
-    lang = users.get_by_id(user_id).language
+    lang = viewer.lang(user_id)
     try:
         with atomic():
             again = drafts.repeat(user_id, job.id, chat_id=chat_id, pressed=PRESSED_MESSAGE.get())

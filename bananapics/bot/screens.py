@@ -16,10 +16,11 @@ from urllib.parse import quote
 from telethon import Button
 
 from bananapics import i18n
+from bananapics.bot import viewer
 from bananapics.bot.callbacks import Callback, StaleButton, encode
 from bananapics.db import atomic
 from bananapics.models import User
-from bananapics.services import drafts, pricing, referrals, users
+from bananapics.services import drafts, pricing, referrals
 
 BOT_USERNAME = {"value": "BananaPicsBot"}  # set by build_bot from config
 
@@ -65,7 +66,7 @@ def _pager(lang: str, screen: str, action: str, page: int, pages: int, *args: An
 
 
 def main_menu(user_id: int, welcome: str | None = None) -> Screen:
-    user = users.get_by_id(user_id)
+    user = viewer.user(user_id)
     lang = user.language
     text = i18n.t(lang, "menu-title", balance=user.available)
     if welcome:
@@ -80,7 +81,7 @@ def main_menu(user_id: int, welcome: str | None = None) -> Screen:
 
 
 def referral(user_id: int) -> Screen:
-    user = users.get_by_id(user_id)
+    user = viewer.user(user_id)
     lang = user.language
     stats = referrals.stats(user_id)
     rules = referrals.rules()
@@ -96,7 +97,7 @@ def referral(user_id: int) -> Screen:
 
 
 def help_screen(user_id: int) -> Screen:
-    lang = users.get_by_id(user_id).language
+    lang = viewer.lang(user_id)
     lines = [i18n.t(lang, "help-text"), "", i18n.t(lang, "help-prices-title")]
     for model in drafts.enabled_models():
         lines.append(i18n.t(lang, "help-price-line", model=model.name, price=pricing.starting_price(model)))
@@ -105,7 +106,7 @@ def help_screen(user_id: int) -> Screen:
 
 
 def settings_screen(user_id: int) -> Screen:
-    user = users.get_by_id(user_id)
+    user = viewer.user(user_id)
     lang = user.language
     model = drafts.default_model()
     text = i18n.t(lang, "settings-title", language=i18n.language_names()[lang],
@@ -114,7 +115,7 @@ def settings_screen(user_id: int) -> Screen:
 
 
 def languages(user_id: int) -> Screen:
-    lang = users.get_by_id(user_id).language
+    lang = viewer.lang(user_id)
     names = i18n.language_names()
     row = [Button.inline(("✓ " if code == lang else "") + names[code], encode("set", "lang", code))
            for code in i18n.LANGUAGES]
@@ -126,6 +127,7 @@ def set_language(user_id: int, code: str) -> tuple[Screen, str]:
         raise StaleButton(code)
     with atomic():
         User.update(language=code).where(User.id == user_id).execute()
+    viewer.forget()
     return settings_screen(user_id), i18n.t(code, "settings-language-set")
 
 

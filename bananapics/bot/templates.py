@@ -12,12 +12,12 @@ from urllib.parse import quote
 from telethon import Button, events
 
 from bananapics import i18n
-from bananapics.bot import screens, wizard
+from bananapics.bot import screens, viewer, wizard
 from bananapics.bot.callbacks import Callback, StaleButton, encode
 from bananapics.bot.screens import Screen, _btn, _menu_row, _pager, excerpt
 from bananapics.errors import BananaError, NotFound
 from bananapics.models import Template
-from bananapics.services import drafts, pricing, templates, users
+from bananapics.services import drafts, pricing, templates
 
 TRENDING_PAGE = 8
 PROMPT_EXCERPT = 400
@@ -25,7 +25,7 @@ DEEP_LINK = "tpl_"
 
 
 def _lang(user_id: int) -> str:
-    return users.get_by_id(user_id).language
+    return viewer.lang(user_id)
 
 
 def _footer(lang: str) -> list[list[Any]]:

@@ -15,13 +15,13 @@ from typing import Any
 from telethon import Button
 
 from bananapics import i18n
-from bananapics.bot import progress
+from bananapics.bot import progress, viewer
 from bananapics.bot.callbacks import Callback, StaleButton, encode
 from bananapics.bot.screens import Screen, _btn, _menu_row, excerpt, main_menu
 from bananapics.errors import BananaError, InvalidInput
 from bananapics.images import MAX_BYTES
 from bananapics.models import AiModel, Draft
-from bananapics.services import drafts, jobs, ledger, pricing, settings, users
+from bananapics.services import drafts, jobs, ledger, pricing, settings
 
 EXCERPT = 200
 
@@ -32,7 +32,7 @@ def token(draft: Draft) -> str:
 
 
 def _lang(user_id: int) -> str:
-    return users.get_by_id(user_id).language
+    return viewer.lang(user_id)
 
 
 def _cancel(lang: str, tok: str) -> Any:

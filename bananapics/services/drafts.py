@@ -28,36 +28,40 @@ class NoModels(InvalidInput):
 
 
 def default_model() -> AiModel | None:
-    with connection():
-        enabled = AiModel.select().where(AiModel.enabled == True).order_by(AiModel.sort)  # noqa: E712
-        models = list(enabled)
+    models = enabled_models()
     return next((m for m in models if m.is_default), models[0] if models else None)
 
 
 def enabled_models() -> list[AiModel]:
     with connection():
-        return list(AiModel.select().where(AiModel.enabled == True).order_by(AiModel.sort))  # noqa: E712
+        return AiModel.all_by(AiModel.enabled, True, order=AiModel.sort)
 
 
 def get(user_id: int) -> Draft:
     """The user's draft, created with the admin's default model on first use."""
+    return _get(user_id)[0]
+
+
+def _get(user_id: int) -> tuple[Draft, bool]:
+    """The draft, and whether this call created it (a new draft is a reset one)."""
     with connection():
         draft = Draft.by(Draft.user, user_id)  # a plain read: no transaction, no write lock
-    if draft is None:
-        with atomic():
-            model = default_model()
-            Draft.insert(user=user_id, model=model.id if model else None).on_conflict_ignore().execute()
-            draft = Draft.by(Draft.user, user_id)
-    return draft
+    if draft is not None:
+        return draft, False
+    with atomic():
+        model = default_model()
+        created = next(iter(Draft.insert(user=user_id, model=model.id if model else None)
+                            .on_conflict_ignore().returning(Draft).execute()), None)
+        return (created, True) if created is not None else (Draft.by(Draft.user, user_id), False)
 
 
 def _save(user_id: int, **fields: Any) -> Draft:
-    """Change the draft (created first if the user has none) and return it: one UPDATE … RETURNING."""
+    """Change the draft (created first if the user has none) and return it: one UPDATE … RETURNING
+    (SQL rendered once per set of fields)."""
+    fields["updated_at"] = utcnow()
     with atomic():
         for _ in range(2):
-            changed = (Draft.update(**fields, version=Draft.version + 1, updated_at=utcnow())
-                       .where(Draft.user == user_id).returning(Draft).execute())
-            draft = next(iter(changed), None)
+            draft = Draft.update_by(Draft.user, user_id, fields, bump="version")
             if draft is not None:
                 return draft
             get(user_id)
@@ -252,6 +256,8 @@ def repeat(user_id: int, job_id: str, *, chat_id: int | None, pressed: int | Non
 
 def reset(user_id: int) -> Draft:
     """A new draft that keeps the chosen model."""
-    draft = get(user_id)
+    draft, created = _get(user_id)
+    if created:
+        return draft
     return _save(user_id, model=_model(draft).id, prompt=None, template_id=None, ref_keys="[]", settings="{}",
                  step="model", confirm_id=None)

@@ -51,14 +51,15 @@ def _clean(value: str | None, limit: int) -> str:
     return "".join(ch for ch in (value or "") if ch.isprintable())[:limit]
 
 
-def _create(tg_id: int, *, username: str | None, first_name: str, last_name: str, language: str, role: str) -> User:
+def _create(tg_id: int, *, username: str | None, first_name: str, last_name: str, language: str, role: str,
+            welcomed: bool = False) -> User:
     """Insert the user with a fresh referral code. ``ON CONFLICT DO NOTHING`` instead of catching an
     IntegrityError: no savepoint per attempt (the common path is one statement). A taken Telegram id
     (a concurrent registration) raises IntegrityError as before; a taken code draws another."""
     for _ in range(5):
         code = new_referral_code()
         inserted = (User.insert(tg_id=tg_id, username=username, first_name=first_name, last_name=last_name,
-                                language=language, role=role, referral_code=code)
+                                language=language, role=role, referral_code=code, welcomed=welcomed)
                     .on_conflict_ignore().returning(User).execute())
         user = next(iter(inserted), None)
         if user is not None:
@@ -70,8 +71,11 @@ def _create(tg_id: int, *, username: str | None, first_name: str, last_name: str
 
 def register(tg_id: int, *, username: str | None = None, first_name: str = "", last_name: str = "",
              language_code: str | None = None, default_language: str = "uz", start_balance: int = 0,
-             bootstrap_admins: Iterable[int] = ()) -> Registration:
-    """Get or create the user behind a Telegram update; refreshes names, grants the welcome balance once."""
+             bootstrap_admins: Iterable[int] = (), welcomed: bool = False) -> Registration:
+    """Get or create the user behind a Telegram update; refreshes names, grants the welcome balance once.
+
+    ``welcomed``: the update that creates the user greets them itself (a ``/start``), so the row is
+    stored already welcomed (no second write for it)."""
     check_tg_id(tg_id)
     username = _clean(username, 64) or None
     first_name, last_name = _clean(first_name, 128), _clean(last_name, 128)
@@ -85,11 +89,13 @@ def register(tg_id: int, *, username: str | None = None, first_name: str = "", l
                 # later change of the configured amount never touches existing users.
                 with atomic():
                     user = _create(tg_id, username=username, first_name=first_name, last_name=last_name,
-                                   language=pick_language(language_code, default_language), role=role)
+                                   language=pick_language(language_code, default_language), role=role,
+                                   welcomed=welcomed)
                     if start_balance > 0:
-                        ledger.grant(user.id, start_balance, f"welcome:{user.id}", reason="welcome balance")
-                created = True
-                user = User.by(User.id, user.id)
+                        granted = ledger.grant(user.id, start_balance, f"welcome:{user.id}", reason="welcome balance")
+                        if not granted.replayed:
+                            user.available += granted.amount  # the row as it is now, without reading it back
+                created = user.registered_now = True
             except pw.IntegrityError:  # created concurrently by another update
                 user = User.get(User.tg_id == tg_id)
         elif (user.username, user.first_name, user.last_name) != (username, first_name, last_name):
