@@ -152,14 +152,22 @@ def _translator(lang: str) -> Translator:
 
 def translator(lang: str | None) -> Translator:
     """The cached :class:`Translator` of a language (unknown codes get the default language)."""
-    return _translator(normalize(lang))
+    tr = _BY_CODE.get(lang)
+    if tr is None:
+        if len(_BY_CODE) > 1000:  # codes come from Telegram clients: keep the map small
+            _BY_CODE.clear()
+        tr = _BY_CODE[lang] = _translator(normalize(lang))
+    return tr
+
+
+_BY_CODE: dict[str | None, Translator] = {}  # as given ("ru", "en-US", None…) → its translator
 
 
 def t(lang: str | None, key: str, **args: Any) -> str:
     """The text of ``key`` in ``lang``; falls back to Uzbek, then to the key. Never raises."""
     try:
-        lang = normalize(lang)
         tr = translator(lang)
+        lang = tr.lang
         if not tr.has(key):
             log.warning("i18n: key %r missing in %s", key, lang)
             tr = translator(DEFAULT)

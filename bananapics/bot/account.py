@@ -3,7 +3,6 @@ referral screen (``screens.referral``)."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from telethon import events
@@ -46,8 +45,5 @@ def register(bot) -> None:
 
     @bot.client.on(events.NewMessage(pattern=r"^/(profile|invite)(?:@\w+)?\s*$"))
     async def on_account(event: Any) -> None:
-        user = await bot.guard(event)
-        if user is None:
-            return
         render = profile_screen if event.pattern_match.group(1) == "profile" else screens.referral
-        await bot.show(user, event.chat_id, await asyncio.to_thread(render, user.id))
+        await bot.reply(event, lambda user: render(user.id))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import inspect
 import io
 import logging
@@ -35,6 +36,14 @@ from bananapics.models import Panel, User, utcnow
 from bananapics.services import drafts, jobs, outbox, referrals, settings, users
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Served:
+    """What :meth:`Bot.serve` gives a handler that may go on: the user and what ``work`` returned."""
+
+    user: User
+    result: Any = None
 
 
 @dataclass
@@ -115,24 +124,53 @@ class Bot:
 
     async def guard(self, event: Any) -> User | None:
         """Registration, ban and flood control shared by every handler; None means stop here."""
+        served = await self.serve(event)
+        return served.user if served is not None else None
+
+    async def serve(self, event: Any, work: Callable[[User], Any] | None = None) -> "Served | None":
+        """The guard, then ``work(user)`` in the same worker thread: one thread hop per update.
+
+        Registers (or reads) the sender, clears a stale "blocked the bot" mark, refuses banned and
+        flooding users (one polite message; None is returned and ``work`` never runs), and makes the
+        row the update's viewer (``bot.viewer``) for the screens. ``work`` is synchronous service and
+        screen code; what it raises propagates.
+        """
         if not event.is_private:
             return None
         await self.refresh_limits()
         allowed = self.limiter.allow(event.sender_id)
-        if not allowed and event.sender_id in self._slowed and not isinstance(event, events.CallbackQuery.Event):
+        callback = isinstance(event, events.CallbackQuery.Event)
+        if not allowed and event.sender_id in self._slowed and not callback:
             return None  # already told: flooding costs no database work and sends nothing
-        user = await self.user_of(event)
+        sender = await event.get_sender()
+        register = functools.partial(
+            users.register, event.sender_id, username=getattr(sender, "username", None),
+            first_name=getattr(sender, "first_name", "") or "", last_name=getattr(sender, "last_name", "") or "",
+            language_code=getattr(sender, "lang_code", None), default_language=self.config.users.default_language,
+            start_balance=self.config.users.start_balance, bootstrap_admins=self.config.admin.bootstrap_ids,
+            welcomed=_is_start(event))  # /start greets a new user at once: stored welcomed, no second write
+
+        def in_thread() -> tuple[User, Any]:
+            user = register().user
+            if user.blocked_bot:  # writing to the bot again means it is no longer blocked
+                users.set_blocked_bot(user.tg_id, False)
+            if user.banned or not allowed or work is None:
+                return user, None
+            viewer.VIEWER.set(user)  # this thread's copy of the update's context
+            return user, work(user)
+
+        user, result = await asyncio.to_thread(in_thread)
         viewer.VIEWER.set(user)  # the screens of this update use this row instead of reading it again
-        if user.blocked_bot:  # writing to the bot again means it is no longer blocked
-            await asyncio.to_thread(users.set_blocked_bot, user.tg_id, False)
+        if user.registered_now:
+            self._note_panel(user.id, (None, False))  # a new user has no panel yet
         if user.banned:
-            if isinstance(event, events.CallbackQuery.Event):
+            if callback:
                 await event.answer(i18n.t(user.language, "banned"), alert=True)
             else:
                 await event.respond(i18n.t(user.language, "banned"))
             return None
         if not allowed:
-            if isinstance(event, events.CallbackQuery.Event):
+            if callback:
                 await event.answer(i18n.t(user.language, "toast-slow-down"))
             else:  # one polite message per burst, not one per message
                 if len(self._slowed) > 100_000:
@@ -142,7 +180,14 @@ class Bot:
                 await event.respond(i18n.t(user.language, "rate-limited", seconds=wait))
             return None
         self._slowed.discard(user.tg_id)
-        return user
+        return Served(user, result)
+
+    async def reply(self, event: Any, render: Callable[[User], screens.Screen]) -> User | None:
+        """The common handler: guard, render the screen in the same thread hop, show it."""
+        served = await self.serve(event, render)
+        if served is not None:
+            await self.show(served.user, event.chat_id, served.result)
+        return served.user if served is not None else None
 
     async def refresh_limits(self) -> None:
         """Apply the admin's per-user rate limits (settings registry) without a restart."""
@@ -154,18 +199,6 @@ class Bot:
         if limits != self._limits:
             self._limits = limits
             self.limiter.update(*limits)
-
-    async def user_of(self, event: Any) -> User:
-        sender = await event.get_sender()
-        registration = await asyncio.to_thread(
-            users.register, event.sender_id, username=getattr(sender, "username", None),
-            first_name=getattr(sender, "first_name", "") or "", last_name=getattr(sender, "last_name", "") or "",
-            language_code=getattr(sender, "lang_code", None), default_language=self.config.users.default_language,
-            start_balance=self.config.users.start_balance, bootstrap_admins=self.config.admin.bootstrap_ids,
-            welcomed=_is_start(event))  # /start greets a new user at once: stored welcomed, no second write
-        if registration.created:
-            self._note_panel(registration.user.id, (None, False))  # a new user has no panel yet
-        return registration.user
 
     async def show(self, user: User, chat_id: int, screen: screens.Screen, *, edit_message: int | None = None) -> None:
         """Edit the panel in place when navigating; otherwise send a fresh panel at the bottom.
@@ -333,52 +366,28 @@ def build_bot(config: Config, client: TelegramClient, tasks: Any = None) -> Bot:
 
     @client.on(events.NewMessage(pattern=START))
     async def on_start(event: Any) -> None:
-        user = await guard(event)
-        if user is None:
-            return
         payload = event.pattern_match.group(1) or ""
-        inviter = None
-        greet = user.registered_now or not user.welcomed  # the first /start (a new user is stored welcomed)
-        if payload.startswith("ref_") and greet:
-            try:
-                bound = await asyncio.to_thread(referrals.attach, user.id, payload[4:])
-                inviter = await asyncio.to_thread(users.get_by_id, bound.referrer_id)
-                await asyncio.to_thread(_tell_referrer, inviter, user)
-            except Exception as exc:  # noqa: BLE001 - a bad link must never break /start
-                log.info("referral link %s refused for %s: %s", payload, user.tg_id, exc)
-        welcome = None
-        if greet:
-            if not user.welcomed:
-                await asyncio.to_thread(_mark_welcomed, user.id)
-            welcome = i18n.t(user.language, "menu-welcome-referred", name=inviter.first_name or "🙂") if inviter \
-                else i18n.t(user.language, "menu-welcome")
-        prefix = next((p for p in bot.deep_links if payload.startswith(p)), None)
-        if prefix is not None:
-            screen = await asyncio.to_thread(bot.deep_links[prefix], user.id, payload[len(prefix):], welcome)
-        else:
-            screen = await asyncio.to_thread(screens.main_menu, user.id, welcome)
-        await bot.show(user, event.chat_id, screen)
+        await bot.reply(event, lambda user: start_screen(bot, user, payload))
 
     @client.on(events.NewMessage(pattern=r"^/generate(?:@\w+)?\s*$"))
     async def on_generate(event: Any) -> None:
-        user = await guard(event)
-        if user is None:
-            return
-        await asyncio.to_thread(drafts.reset, user.id)
-        await bot.show(user, event.chat_id, await asyncio.to_thread(wizard.models, user.id))
+        def render(user: User) -> screens.Screen:
+            drafts.reset(user.id)
+            return wizard.models(user.id)
+
+        await bot.reply(event, render)
 
     @client.on(events.NewMessage(func=lambda e: e.is_private and e.raw_text and not e.raw_text.startswith("/")
                                  and not references.has_media(e)))
     async def on_text(event: Any) -> None:
         """Text is the prompt of the user's draft."""
-        user = await guard(event)
-        if user is None:
-            return
-        try:
-            screen = await asyncio.to_thread(wizard.text_entered, user.id, event.raw_text)
-        except drafts.NoModels:  # the admin switched every model off mid-wizard
-            screen = await asyncio.to_thread(wizard.models, user.id)
-        await bot.show(user, event.chat_id, screen)
+        def render(user: User) -> screens.Screen:
+            try:
+                return wizard.text_entered(user.id, event.raw_text)
+            except drafts.NoModels:  # the admin switched every model off mid-wizard
+                return wizard.models(user.id)
+
+        await bot.reply(event, render)
 
     @client.on(events.NewMessage(pattern=r"^/(terms|privacy|support)(?:@\w+)?\s*$"))
     async def on_legal(event: Any) -> None:
@@ -391,21 +400,17 @@ def build_bot(config: Config, client: TelegramClient, tasks: Any = None) -> Bot:
 
     @client.on(events.NewMessage(pattern=r"^/cancel(?:@\w+)?\s*$"))
     async def on_cancel(event: Any) -> None:
-        user = await guard(event)
-        if user is None:
-            return
-        await asyncio.to_thread(drafts.reset, user.id)
-        screen = await asyncio.to_thread(screens.main_menu, user.id, i18n.t(user.language, "gen-cancelled"))
-        await bot.show(user, event.chat_id, screen)
+        def render(user: User) -> screens.Screen:
+            drafts.reset(user.id)
+            return screens.main_menu(user.id, i18n.t(user.language, "gen-cancelled"))
+
+        await bot.reply(event, render)
 
     @client.on(events.NewMessage(pattern=r"^/(help|lang|settings)(?:@\w+)?\s*$"))  # /invite: bot.account
     async def on_command(event: Any) -> None:
-        user = await guard(event)
-        if user is None:
-            return
         name = event.pattern_match.group(1)
         render = {"help": screens.help_screen, "lang": screens.languages, "settings": screens.settings_screen}[name]
-        await bot.show(user, event.chat_id, await asyncio.to_thread(render, user.id))
+        await bot.reply(event, lambda user: render(user.id))
 
     unknown = events.NewMessage(pattern=r"^/", func=lambda e: not references.has_media(e))  # a caption: on_media
 
@@ -416,40 +421,73 @@ def build_bot(config: Config, client: TelegramClient, tasks: Any = None) -> Bot:
         if any(ev is not unknown and getattr(ev, "pattern", None) and ev.pattern(text)
                for _, ev in client.list_event_handlers() if isinstance(ev, events.NewMessage)):
             return
-        user = await guard(event)
-        if user is None:
-            return
-        note = i18n.t(user.language, "error-unknown-command")
-        await bot.show(user, event.chat_id, await asyncio.to_thread(wizard.resume, user.id, note))
+        await bot.reply(event, lambda user: wizard.resume(user.id, i18n.t(user.language, "error-unknown-command")))
 
     @client.on(events.CallbackQuery())
     async def on_button(event: Any) -> None:
-        user = await guard(event)
-        if user is None:
-            return
         PRESSED_MESSAGE.set(event.message_id)
-        try:
-            cb = decode(event.data)
-            router = bot.routers.get(cb.screen)
-            if router is None:
-                screen, toast = await asyncio.to_thread(screens.route, user.id, cb)
-            elif inspect.iscoroutinefunction(router):
-                screen, toast = await router(user.id, cb, event.chat_id)
-            else:
-                screen, toast = await asyncio.to_thread(router, user.id, cb, event.chat_id)
-        except drafts.NoModels:  # the admin switched every model off mid-wizard
-            screen, toast = await asyncio.to_thread(wizard.models, user.id), None
-        except StaleButton:
-            await event.answer(i18n.t(user.language, "toast-outdated"))
-            screen, toast = await asyncio.to_thread(screens.main_menu, user.id), None
-            await bot.show(user, event.chat_id, screen, edit_message=event.message_id)
+        chat_id = event.chat_id
+        asynchronous: list[Any] = []  # a coroutine router (it may send messages): awaited after the hop
+
+        def work(user: User) -> tuple[screens.Screen | None, str | None, bool]:
+            """(screen, toast, stale) for the press, in the guard's thread hop."""
+            try:
+                cb = decode(event.data)
+                router = bot.routers.get(cb.screen)
+                if router is None:
+                    return (*screens.route(user.id, cb), False)
+                if inspect.iscoroutinefunction(router):
+                    asynchronous.append((router, cb))
+                    return None, None, False
+                return (*router(user.id, cb, chat_id), False)
+            except drafts.NoModels:  # the admin switched every model off mid-wizard
+                return wizard.models(user.id), None, False
+            except StaleButton:
+                return screens.main_menu(user.id), i18n.t(user.language, "toast-outdated"), True
+
+        served = await bot.serve(event, work)
+        if served is None:
             return
+        user, (screen, toast, stale) = served.user, served.result
+        if asynchronous:
+            router, cb = asynchronous[0]
+            try:
+                screen, toast = await router(user.id, cb, chat_id)
+            except drafts.NoModels:
+                screen, toast = await asyncio.to_thread(wizard.models, user.id), None
+            except StaleButton:
+                screen, toast, stale = await asyncio.to_thread(screens.main_menu, user.id), \
+                    i18n.t(user.language, "toast-outdated"), True
         await event.answer((toast or "")[:TOAST_MAX])
-        await bot.show(user, event.chat_id, screen, edit_message=event.message_id)
-        if screen.followup is not None:
-            await screen.followup(bot, event.chat_id)
+        await bot.show(user, chat_id, screen, edit_message=event.message_id)
+        if screen.followup is not None and not stale:
+            await screen.followup(bot, chat_id)
 
     return bot
+
+
+def start_screen(bot: Bot, user: User, payload: str) -> screens.Screen:
+    """``/start [payload]``: binds a ``ref_`` link's referrer on the first visit, greets a new user
+    once, opens a deep link (``tpl_<id>``…) or the main menu. Runs in the guard's thread hop."""
+    inviter = None
+    greet = user.registered_now or not user.welcomed  # the first /start (a new user is stored welcomed)
+    if payload.startswith("ref_") and greet:
+        try:
+            bound = referrals.attach(user.id, payload[4:])
+            inviter = users.get_by_id(bound.referrer_id)
+            _tell_referrer(inviter, user)
+        except Exception as exc:  # noqa: BLE001 - a bad link must never break /start
+            log.info("referral link %s refused for %s: %s", payload, user.tg_id, exc)
+    welcome = None
+    if greet:
+        if not user.welcomed:
+            _mark_welcomed(user.id)
+        welcome = i18n.t(user.language, "menu-welcome-referred", name=inviter.first_name or "🙂") if inviter \
+            else i18n.t(user.language, "menu-welcome")
+    prefix = next((p for p in bot.deep_links if payload.startswith(p)), None)
+    if prefix is not None:
+        return bot.deep_links[prefix](user.id, payload[len(prefix):], welcome)
+    return screens.main_menu(user.id, welcome)
 
 
 START = re.compile(r"^/start(?:@\w+)?(?:\s+(\S{1,64}))?\s*$")

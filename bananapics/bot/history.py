@@ -7,7 +7,6 @@ Only the owner can open or act on a job: anyone else's id is an outdated button.
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from telethon import Button, events
@@ -145,7 +144,4 @@ def register(bot) -> None:
 
     @bot.client.on(events.NewMessage(pattern=r"^/history(?:@\w+)?\s*$"))
     async def on_history(event: Any) -> None:
-        user = await bot.guard(event)
-        if user is None:
-            return
-        await bot.show(user, event.chat_id, await asyncio.to_thread(list_screen, user.id))
+        await bot.reply(event, lambda user: list_screen(user.id))

@@ -13,12 +13,13 @@ from typing import Any
 from telethon import Button
 
 from bananapics import i18n
+from bananapics.bot import viewer
 from bananapics.bot.callbacks import CallbackError, encode
 from bananapics.bot.screens import Screen, _btn
 from bananapics.bot.wizard import _cancel, _lang, _lines, error_text, price_line, token
 from bananapics.errors import InvalidInput
 from bananapics.models import AiModel, Draft
-from bananapics.services import drafts, ledger, pricing
+from bananapics.services import drafts, pricing
 
 # (callback code, setting key, label key), in screen order
 SETTINGS = (("ar", "aspect_ratio", "setting-aspect-ratio"), ("res", "resolution", "setting-resolution"),
@@ -56,9 +57,9 @@ def summary(lang: str, model: AiModel, chosen: dict[str, Any]) -> str:
     return " · ".join(parts)
 
 
-def options(user_id: int, note: str | None = None) -> Screen:
+def options(user_id: int, note: str | None = None, draft: Draft | None = None) -> Screen:
     lang = _lang(user_id)
-    draft = drafts.get(user_id)
+    draft = draft or drafts.get(user_id)
     tok = token(draft)
     model = drafts._model(draft)
     offered = pricing.choices(model)
@@ -69,7 +70,7 @@ def options(user_id: int, note: str | None = None) -> Screen:
     lines = [i18n.t(lang, "gen-settings-title", model=model.name)]
     try:
         quote = pricing.cost(model, {**draft.settings_dict, "refs": len(draft.refs)})
-        lines.append(price_line(lang, quote, ledger.balance(user_id)[0]))
+        lines.append(price_line(lang, quote, viewer.user(user_id).available))
         rows.append([_btn(lang, "btn-settings-next", "gen", "next", tok, price=quote.total)])
     except InvalidInput as exc:
         lines.append(error_text(lang, exc, model=model))

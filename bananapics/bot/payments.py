@@ -207,14 +207,10 @@ def register(bot) -> None:
 
     @client.on(events.NewMessage(pattern=r"^/(balance|paysupport)(?:@\w+)?\s*$"))
     async def on_command(event: Any) -> None:
-        user = await bot.guard(event)
-        if user is None:
-            return
         if event.pattern_match.group(1) == "balance":
-            screen = await asyncio.to_thread(balance, user.id)
+            await bot.reply(event, lambda user: balance(user.id))
         else:
-            screen = await asyncio.to_thread(paysupport, user.id, contact)
-        await bot.show(user, event.chat_id, screen)
+            await bot.reply(event, lambda user: paysupport(user.id, contact))
 
     @client.on(events.Raw(types.UpdateBotPrecheckoutQuery))
     async def on_precheckout(update: types.UpdateBotPrecheckoutQuery) -> None:

@@ -5,7 +5,6 @@ opens the wizard at the photos step), the trending list, and ``/start tpl_<id>``
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 from urllib.parse import quote
 
@@ -167,8 +166,5 @@ def register(bot) -> None:
 
     @bot.client.on(events.NewMessage(pattern=r"^/(templates|trending)(?:@\w+)?\s*$"))
     async def on_templates(event: Any) -> None:
-        user = await bot.guard(event)
-        if user is None:
-            return
         render = categories if event.pattern_match.group(1) == "templates" else trending
-        await bot.show(user, event.chat_id, await asyncio.to_thread(render, user.id))
+        await bot.reply(event, lambda user: render(user.id))

@@ -21,7 +21,7 @@ from bananapics.bot.screens import Screen, _btn, _menu_row, excerpt, main_menu
 from bananapics.errors import BananaError, InvalidInput
 from bananapics.images import MAX_BYTES
 from bananapics.models import AiModel, Draft
-from bananapics.services import drafts, jobs, ledger, pricing, settings
+from bananapics.services import drafts, jobs, pricing, settings
 
 EXCERPT = 200
 
@@ -57,9 +57,10 @@ def models(user_id: int, note: str | None = None) -> Screen:
     return Screen(_lines(note, i18n.t(lang, "gen-model-title")), rows + [_menu_row(lang)])
 
 
-def prompt(user_id: int, note: str | None = None) -> Screen:
+def prompt(user_id: int, note: str | None = None, draft: Draft | None = None) -> Screen:
+    """``draft``: the draft as the caller just saved it (saves reading it again)."""
     lang = _lang(user_id)
-    draft = drafts.get(user_id)
+    draft = draft or drafts.get(user_id)
     tok = token(draft)
     lines = [i18n.t(lang, "gen-prompt-ask", model=drafts._model(draft).name, limit=jobs.PROMPT_MAX)]
     rows = []
@@ -71,9 +72,9 @@ def prompt(user_id: int, note: str | None = None) -> Screen:
     return Screen(_lines(note, *lines), rows)
 
 
-def refs(user_id: int, note: str | None = None) -> Screen:
+def refs(user_id: int, note: str | None = None, draft: Draft | None = None) -> Screen:
     lang = _lang(user_id)
-    draft = drafts.get(user_id)
+    draft = draft or drafts.get(user_id)
     tok = token(draft)
     limit = drafts.max_refs(draft)
     count = len(draft.refs)
@@ -106,7 +107,7 @@ def confirm(user_id: int, note: str | None = None) -> Screen:
         return Screen(_lines(note, *lines), [[_btn(lang, "btn-edit", "gen", "edit", tok), _cancel(lang, tok)]])
     from bananapics.bot.options import summary
 
-    available, _ = ledger.balance(user_id)
+    available = viewer.user(user_id).available  # as the update found it: no money moved since
     lines += [i18n.t(lang, "confirm-model", model=model.name, options=summary(lang, model, quote.settings)),
               i18n.t(lang, "confirm-prompt", prompt=excerpt(draft.prompt, EXCERPT))]
     if draft.refs:
@@ -139,14 +140,14 @@ def step(user_id: int, name: str, note: str | None = None) -> Screen:
     """Go back to one step of the wizard (``gen:step``)."""
     if name == "model":
         return models(user_id, note)
-    drafts.go(user_id, name)
+    draft = drafts.go(user_id, name)
     if name == "prompt":
-        return prompt(user_id, note)
+        return prompt(user_id, note, draft)
     if name == "refs":
-        return refs(user_id, note)
+        return refs(user_id, note, draft)
     from bananapics.bot.options import options
 
-    return options(user_id, note)
+    return options(user_id, note, draft)
 
 
 def resume(user_id: int, note: str | None = None) -> Screen:
@@ -217,7 +218,7 @@ def text_entered(user_id: int, text: str) -> Screen:
         return confirm(user_id, note) if was == "confirm" else step(user_id, was, note)
 
     try:
-        drafts.set_prompt(user_id, text)
+        saved = drafts.set_prompt(user_id, text)
     except BananaError as exc:
         note = error_text(lang, exc, model=drafts._model(draft), length=len(text.strip()))
         return back(note) if stay else step(user_id, "prompt", note)
@@ -225,7 +226,7 @@ def text_entered(user_id: int, text: str) -> Screen:
         return back(i18n.t(lang, "gen-prompt-updated"))
     if had_prompt and was == "prompt":
         return confirm(user_id)
-    return refs(user_id)
+    return refs(user_id, draft=saved)
 
 
 # --------------------------------------------------------------------------- buttons
@@ -247,7 +248,7 @@ def route(user_id: int, cb: Callback, chat_id: int, bot: Any) -> tuple[Screen, s
         if len(draft.refs) < had:  # the new model takes fewer references
             note = i18n.t(lang, "gen-refs-kept", count=len(draft.refs), asked=had, model=drafts._model(draft).name,
                           max=drafts.max_refs(draft))
-        return (confirm(user_id, note) if draft.prompt else prompt(user_id, note)), None
+        return (confirm(user_id, note) if draft.prompt else prompt(user_id, note, draft)), None
     if not cb.args or cb.args[0] != token(drafts.get(user_id)):
         raise StaleButton("an older wizard screen, or someone else's")
     action = cb.action
