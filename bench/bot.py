@@ -87,6 +87,8 @@ class HandlerResult:
     base_p50_ms: float
     base_p99_ms: float
     steps: list | None = None  # with --by-step: per step of SCRIPT, p50/p99/max ms and statements
+    gc_full: int = 0  # full (generation 2) garbage collections during the timed updates
+    gc_max_ms: float = 0.0  # the longest collection pause: what the "max" column mostly is
 
     @property
     def per_s(self) -> float:
@@ -165,6 +167,32 @@ def bench_config(url: str, media: Path):
 # ---------------------------------------------------------------- part 1: handlers
 
 
+class GcPauses:
+    """Garbage-collection pauses of this process while timing (``gc.callbacks``): the process also
+    holds the simulated Telegram's whole history, so its full collections grow with the run."""
+
+    def __init__(self):
+        self.full, self.longest, self._t0 = 0, 0.0, 0.0
+
+    def __call__(self, phase: str, info: dict) -> None:
+        if phase == "start":
+            self._t0 = time.perf_counter()
+            return
+        self.longest = max(self.longest, (time.perf_counter() - self._t0) * 1000)
+        self.full += info["generation"] == 2
+
+    def __enter__(self) -> "GcPauses":
+        import gc
+
+        gc.callbacks.append(self)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        import gc
+
+        gc.callbacks.remove(self)
+
+
 class StatementCounter:
     """Counts the SQL statements peewee sends (its DEBUG log line per query) while ``step`` is set."""
 
@@ -210,6 +238,7 @@ async def handlers(engine: str, config, n_updates: int, by_step: bool = False) -
     counter = StatementCounter() if by_step else None
     if counter:
         counter.__enter__()
+    pauses = GcPauses().__enter__()
     started = time.perf_counter()
     while len(latencies) < n_updates:
         user = SimUser(tg, f"User{len(people)}", lang_code="en")
@@ -232,6 +261,7 @@ async def handlers(engine: str, config, n_updates: int, by_step: bool = False) -
         if len(people) % 100 == 0:
             log(f"{engine}: {len(latencies)} updates")
     seconds = time.perf_counter() - started
+    pauses.__exit__()
     if counter:
         counter.__exit__()
     await client.disconnect()
@@ -247,7 +277,7 @@ async def handlers(engine: str, config, n_updates: int, by_step: bool = False) -
             steps.append({"step": f"{action} {arg}", "p50_ms": pct(mine, 0.5), "p99_ms": pct(mine, 0.99),
                           "max_ms": max(mine, default=0.0), "statements": counter.counts.get(step, 0) / runs})
     return HandlerResult(engine, len(latencies), seconds, pct(ms, 0.5), pct(ms, 0.99), max(ms),
-                         base_seconds, pct(base_ms, 0.5), pct(base_ms, 0.99), steps)
+                         base_seconds, pct(base_ms, 0.5), pct(base_ms, 0.99), steps, pauses.full, pauses.longest)
 
 
 async def raw_dispatch(n_people: int, replay: list) -> tuple[float, list[float]]:
@@ -410,6 +440,7 @@ def main() -> int:
         ratio = h["per_s"] / h["base_per_s"]
         p(f"{h['engine']:9} {h['per_s']:7.0f} {h['p50_ms']:7.2f} {h['p99_ms']:7.2f} {h['max_ms']:7.1f} │ "
           f"{h['base_per_s']:9.0f} {h['base_p50_ms']:7.2f} {h['base_p99_ms']:7.2f} │ {ratio:.2f}")
+        p(f"  {'':9} full garbage collections {h['gc_full']}, longest collection pause {h['gc_max_ms']:.1f} ms")
         for st in h["steps"] or ():
             p(f"  {st['step'][:36]:36} p50 {st['p50_ms']:6.2f}  p99 {st['p99_ms']:6.2f}  max {st['max_ms']:7.1f}  "
               f"statements {st['statements']:5.1f}")
