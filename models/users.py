@@ -35,6 +35,8 @@ class User(BaseModel):
     welcomed = pw.BooleanField(default=False)  # first /start handled (0004)
     first_topup_at = pw.DateTimeField(null=True)
     debt = pw.BigIntegerField(default=0)  # tokens owed after a forced refund; blocks generation (0006)
+    pref_model = pw.CharField(max_length=32, null=True)  # Settings → default model; NULL: the admin's (0009)
+    pref_ratio = pw.CharField(max_length=8, null=True)  # Settings → default aspect ratio; NULL: the model's (0009)
     created_at = pw.DateTimeField(default=utcnow)
     updated_at = pw.DateTimeField(default=utcnow)
 

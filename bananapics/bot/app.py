@@ -359,6 +359,16 @@ def build_bot(config: Config, client: TelegramClient, tasks: Any = None) -> Bot:
     screens.BOT_USERNAME["value"] = config.telegram.bot_username
 
     guard = bot.guard
+
+    def help_router(user_id: int, cb: Callback, chat_id: int) -> tuple[screens.Screen, str | None]:
+        """Help and its documents: terms, privacy and support texts, payment help with the user's payments."""
+        if cb.action == "doc" and cb.args[0] == "paysupport":
+            return payments.paysupport(user_id, config.telegram.support_contact), None
+        if cb.action == "doc" and cb.args[0] != "prices":
+            return screens.doc(user_id, cb.args[0], config.telegram.support_contact), None
+        return screens.help_screen(user_id), None
+
+    bot.routers["help"] = help_router
     delivery.register(bot)
     wizard.register(bot)
     for area in (history, templates, account, payments):
@@ -372,7 +382,7 @@ def build_bot(config: Config, client: TelegramClient, tasks: Any = None) -> Bot:
     @client.on(events.NewMessage(pattern=r"^/generate(?:@\w+)?\s*$"))
     async def on_generate(event: Any) -> None:
         def render(user: User) -> screens.Screen:
-            drafts.reset(user.id)
+            drafts.reset(user.id, user)
             return wizard.models(user.id)
 
         await bot.reply(event, render)
@@ -401,7 +411,7 @@ def build_bot(config: Config, client: TelegramClient, tasks: Any = None) -> Bot:
     @client.on(events.NewMessage(pattern=r"^/cancel(?:@\w+)?\s*$"))
     async def on_cancel(event: Any) -> None:
         def render(user: User) -> screens.Screen:
-            drafts.reset(user.id)
+            drafts.reset(user.id, user)
             return screens.main_menu(user.id, i18n.t(user.language, "gen-cancelled"))
 
         await bot.reply(event, render)

@@ -210,6 +210,7 @@ _TABLE: list[tuple[str, str, tuple[ArgType, ...], str]] = [
     ("set", "automodel", (), "follow the admin's default model"),
     ("set", "ratios", (), "default aspect ratio picker"),
     ("set", "ratio", (RATIO,), "set the default aspect ratio"),
+    ("set", "noratio", (), "use each model's own default aspect ratio"),
     # help
     ("help", "open", (), "help screen"),
     ("help", "doc", (DOC,), "terms / privacy / support / paysupport / prices"),

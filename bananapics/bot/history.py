@@ -108,9 +108,9 @@ def regenerate(user_id: int, job: Job, storage) -> Screen:
 def reuse(user_id: int, job: Job) -> Screen:
     """A new draft with the job's prompt (and model, if still on), at the references step."""
     lang = viewer.lang(user_id)
-    drafts.reset(user_id)
+    drafts.reset(user_id, viewer.user(user_id))
     if pricing.load_model(job.model).enabled:
-        drafts.choose_model(user_id, job.model)
+        drafts.choose_model(user_id, job.model, viewer.user(user_id))
     drafts.set_prompt(user_id, job.prompt)
     return wizard.refs(user_id, i18n.t(lang, "history-reuse-note", prompt=excerpt(job.prompt, 300, squash=True)))
 

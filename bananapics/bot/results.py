@@ -20,7 +20,7 @@ from bananapics.services import drafts, jobs, pricing
 def route(user_id: int, cb: Callback, chat_id: int, bot: Any) -> tuple[Screen, str | None]:
     lang = viewer.lang(user_id)
     if cb.action == "new":
-        drafts.reset(user_id)
+        drafts.reset(user_id, viewer.user(user_id))
         return wizard.models(user_id), None
     try:
         job = jobs.get_for_user(user_id, cb.args[0])

@@ -18,9 +18,10 @@ from telethon import Button
 from bananapics import i18n
 from bananapics.bot import viewer
 from bananapics.bot.callbacks import Callback, StaleButton, encode
-from bananapics.db import atomic
-from bananapics.models import User
-from bananapics.services import drafts, pricing, referrals
+from bananapics.db import atomic, connection
+from bananapics.errors import BananaError
+from bananapics.models import AiModel, User
+from bananapics.services import drafts, preferences, pricing, referrals
 
 BOT_USERNAME = {"value": "BananaPicsBot"}  # set by build_bot from config
 
@@ -102,16 +103,95 @@ def help_screen(user_id: int) -> Screen:
     for model in drafts.enabled_models():
         lines.append(i18n.t(lang, "help-price-line", model=model.name, price=pricing.starting_price(model)))
     lines += ["", i18n.t(lang, "help-commands")]
-    return Screen("\n".join(lines), [_menu_row(lang)])
+    return Screen("\n".join(lines), [
+        [_btn(lang, "btn-terms", "help", "doc", "terms"), _btn(lang, "btn-privacy", "help", "doc", "privacy")],
+        [_btn(lang, "btn-paysupport", "help", "doc", "paysupport"), _btn(lang, "btn-support", "help", "doc", "support")],
+        _menu_row(lang),
+    ])
+
+
+def doc(user_id: int, name: str, contact: str) -> Screen:
+    """``/terms``, ``/privacy``, ``/support`` as a panel screen (from Help), with Back to Help."""
+    lang = viewer.lang(user_id)
+    return Screen(i18n.t(lang, f"{name}-text", contact=contact),
+                  [[_btn(lang, "btn-back", "help", "open")] + _menu_row(lang)])
 
 
 def settings_screen(user_id: int) -> Screen:
+    """Language, default model and default aspect ratio, each with its picker."""
     user = viewer.user(user_id)
     lang = user.language
-    model = drafts.default_model()
-    text = i18n.t(lang, "settings-title", language=i18n.language_names()[lang],
-                  model=model.name if model else "—", ratio="1:1")
-    return Screen(text, [[_btn(lang, "btn-language", "set", "langs")], _menu_row(lang)])
+    enabled = drafts.enabled_models()
+    mine = next((m for m in enabled if m.id == user.pref_model), None)
+    if mine is not None:
+        model = mine.name
+    else:
+        fallback = next((m for m in enabled if m.is_default), enabled[0] if enabled else None)
+        model = i18n.t(lang, "settings-model-recommended", model=fallback.name if fallback else "—")
+    ratio = user.pref_ratio or i18n.t(lang, "settings-ratio-auto")
+    text = i18n.t(lang, "settings-title", language=i18n.language_names()[lang], model=model, ratio=ratio)
+    return Screen(text, [
+        [_btn(lang, "btn-language", "set", "langs")],
+        [_btn(lang, "btn-default-model", "set", "models"), _btn(lang, "btn-default-ratio", "set", "ratios")],
+        _menu_row(lang),
+    ])
+
+
+def _mark(lang: str, text: str, selected: bool) -> str:
+    return i18n.t(lang, "btn-option-selected", value=text) if selected else text
+
+
+def default_models(user_id: int) -> Screen:
+    """The default-model picker: the recommended (admin's) choice first, then every enabled model."""
+    user = viewer.user(user_id)
+    lang = user.language
+    enabled = drafts.enabled_models()
+    mine = user.pref_model if any(m.id == user.pref_model for m in enabled) else None
+    admins = next((m for m in enabled if m.is_default), enabled[0] if enabled else None)
+    rows = [[Button.inline(_mark(lang, i18n.t(lang, "settings-model-recommended", model=admins.name if admins else "—"),
+                                 mine is None), encode("set", "automodel"))]]
+    rows += [[Button.inline(_mark(lang, m.name, m.id == mine), encode("set", "model", m.id))] for m in enabled]
+    return Screen(i18n.t(lang, "settings-model-title"), rows + [[_btn(lang, "btn-back", "set", "open")] + _menu_row(lang)])
+
+
+def default_ratios(user_id: int) -> Screen:
+    """The default-ratio picker: each model's own default, then every ratio some enabled model offers."""
+    user = viewer.user(user_id)
+    lang = user.language
+    buttons = [Button.inline(_mark(lang, ratio, ratio == user.pref_ratio), encode("set", "ratio", ratio))
+               for ratio in preferences.ratios(drafts.enabled_models())]
+    rows = [[Button.inline(_mark(lang, i18n.t(lang, "settings-ratio-auto"), not user.pref_ratio),
+                           encode("set", "noratio"))]]
+    rows += [buttons[i:i + 4] for i in range(0, len(buttons), 4)]
+    return Screen(i18n.t(lang, "settings-ratio-title"), rows + [[_btn(lang, "btn-back", "set", "open")] + _menu_row(lang)])
+
+
+def set_default_model(user_id: int, model_id: str | None) -> tuple[Screen, str]:
+    try:
+        user = preferences.set_model(user_id, model_id)
+    except BananaError as exc:
+        from bananapics.bot.wizard import error_text
+
+        with connection():
+            model = AiModel.by(AiModel.id, model_id) if model_id else None
+        return default_models(user_id), error_text(viewer.lang(user_id), exc, model=model)
+    viewer.VIEWER.set(user)
+    lang = user.language
+    name = next((m.name for m in drafts.enabled_models() if m.id == model_id), None) if model_id else None
+    toast = i18n.t(lang, "settings-model-set", model=name or i18n.t(lang, "settings-model-auto"))
+    return settings_screen(user_id), toast
+
+
+def set_default_ratio(user_id: int, ratio: str | None) -> tuple[Screen, str]:
+    try:
+        user = preferences.set_ratio(user_id, ratio)
+    except BananaError as exc:
+        from bananapics.bot.wizard import error_text
+
+        return default_ratios(user_id), error_text(viewer.lang(user_id), exc)
+    viewer.VIEWER.set(user)
+    lang = user.language
+    return settings_screen(user_id), i18n.t(lang, "settings-ratio-set", ratio=ratio or i18n.t(lang, "settings-ratio-auto"))
 
 
 def languages(user_id: int) -> Screen:
@@ -146,4 +226,16 @@ def route(user_id: int, cb: Callback) -> tuple[Screen, str | None]:
         return languages(user_id), None
     if key == ("set", "lang"):
         return set_language(user_id, cb.args[0])
+    if key == ("set", "models"):
+        return default_models(user_id), None
+    if key == ("set", "model"):
+        return set_default_model(user_id, cb.args[0])
+    if key == ("set", "automodel"):
+        return set_default_model(user_id, None)
+    if key == ("set", "ratios"):
+        return default_ratios(user_id), None
+    if key == ("set", "ratio"):
+        return set_default_ratio(user_id, cb.args[0])
+    if key == ("set", "noratio"):
+        return set_default_ratio(user_id, None)
     raise StaleButton(f"{cb.screen}:{cb.action} has no screen yet")

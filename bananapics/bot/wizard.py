@@ -51,7 +51,9 @@ def models(user_id: int, note: str | None = None) -> Screen:
     available = drafts.enabled_models()
     if not available:
         return Screen(i18n.t(lang, "gen-no-models"), [_menu_row(lang)])
-    rows = [[Button.inline(i18n.t(lang, "btn-model-default" if m.is_default else "btn-model", name=m.name,
+    mine = viewer.user(user_id).pref_model  # the user's default (Settings) while it is on, else the admin's
+    marked = mine if any(m.id == mine for m in available) else next((m.id for m in available if m.is_default), None)
+    rows = [[Button.inline(i18n.t(lang, "btn-model-default" if m.id == marked else "btn-model", name=m.name,
                                   price=pricing.starting_price(m)), encode("gen", "model", m.id))]
             for m in available]
     return Screen(_lines(note, i18n.t(lang, "gen-model-title")), rows + [_menu_row(lang)])
@@ -236,12 +238,12 @@ def route(user_id: int, cb: Callback, chat_id: int, bot: Any) -> tuple[Screen, s
     """``gen:*`` buttons. ``bot.submit`` confirms the draft and enqueues the job after commit."""
     lang = _lang(user_id)
     if cb.action == "new":
-        drafts.reset(user_id)
+        drafts.reset(user_id, viewer.user(user_id))
         return models(user_id), None
     if cb.action == "model":
         had = len(drafts.get(user_id).refs)
         try:
-            draft = drafts.choose_model(user_id, cb.args[0])
+            draft = drafts.choose_model(user_id, cb.args[0], viewer.user(user_id))
         except BananaError as exc:
             return models(user_id), error_text(lang, exc)
         note = None
@@ -253,7 +255,7 @@ def route(user_id: int, cb: Callback, chat_id: int, bot: Any) -> tuple[Screen, s
         raise StaleButton("an older wizard screen, or someone else's")
     action = cb.action
     if action == "cancel":
-        drafts.reset(user_id)
+        drafts.reset(user_id, viewer.user(user_id))
         return main_menu(user_id), i18n.t(lang, "gen-cancelled")
     if action == "tpl":
         from bananapics.bot import templates  # the template screens open the wizard again: import late

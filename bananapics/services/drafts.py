@@ -17,8 +17,8 @@ import peewee as pw
 
 from bananapics.db import atomic, connection, is_postgres
 from bananapics.errors import InvalidInput, NotFound
-from bananapics.models import AiModel, Draft, Job, utcnow
-from bananapics.services import jobs, pricing, templates
+from bananapics.models import AiModel, Draft, Job, User, utcnow
+from bananapics.services import jobs, preferences, pricing, templates
 
 STEPS = ("model", "prompt", "refs", "settings", "confirm")
 
@@ -37,20 +37,35 @@ def enabled_models() -> list[AiModel]:
         return AiModel.all_by(AiModel.enabled, True, order=AiModel.sort)
 
 
+def start_model(user: User | None) -> AiModel | None:
+    """The model a new draft starts with: the user's default (Settings) while it is switched on,
+    else the admin's default."""
+    if user is not None and user.pref_model:
+        with connection():
+            model = AiModel.by(AiModel.id, user.pref_model)
+        if model is not None and model.enabled:
+            return model
+    return default_model()
+
+
 def get(user_id: int) -> Draft:
-    """The user's draft, created with the admin's default model on first use."""
+    """The user's draft, created on first use with their default model (Settings) or the admin's."""
     return _get(user_id)[0]
 
 
-def _get(user_id: int) -> tuple[Draft, bool]:
-    """The draft, and whether this call created it (a new draft is a reset one)."""
+def _get(user_id: int, user: User | None = None) -> tuple[Draft, bool]:
+    """The draft, and whether this call created it (a new draft is a reset one). ``user``: the
+    caller's row of the user, if it has one (else it is read when a draft is created)."""
     with connection():
         draft = Draft.by(Draft.user, user_id)  # a plain read: no transaction, no write lock
     if draft is not None:
         return draft, False
     with atomic():
-        model = default_model()
-        created = next(iter(Draft.insert(user=user_id, model=model.id if model else None)
+        if user is None:
+            user = User.by(User.id, user_id)
+        model = start_model(user)
+        settings = json.dumps(preferences.draft_defaults(user, model)) if model else "{}"
+        created = next(iter(Draft.insert(user=user_id, model=model.id if model else None, settings=settings)
                             .on_conflict_ignore().returning(Draft).execute()), None)
         return (created, True) if created is not None else (Draft.by(Draft.user, user_id), False)
 
@@ -96,11 +111,17 @@ def _fit_settings(model: AiModel, settings: dict[str, Any]) -> dict[str, Any]:
     return kept
 
 
-def choose_model(user_id: int, model_id: str) -> Draft:
+def choose_model(user_id: int, model_id: str, user: User | None = None) -> Draft:
+    """Switch the draft to ``model_id``: references and settings it cannot take are dropped, and the
+    user's default ratio comes back when the new model offers it and none was chosen."""
     model = jobs.enabled_model(model_id)
     draft = get(user_id)
     refs = draft.refs[: model.max_refs]
-    settings = _fit_settings(model, {k: v for k, v in draft.settings_dict.items() if k != "refs"})
+    kept = {k: v for k, v in draft.settings_dict.items() if k != "refs"}
+    if user is None and kept.get("aspect_ratio") is None:
+        with connection():
+            user = User.by(User.id, user_id)
+    settings = _fit_settings(model, {**preferences.draft_defaults(user, model), **kept})
     step = "prompt" if not draft.prompt else "confirm"
     return _save(user_id, model=model.id, settings=json.dumps(settings), ref_keys=json.dumps(refs), step=step)
 
@@ -254,10 +275,17 @@ def repeat(user_id: int, job_id: str, *, chat_id: int | None, pressed: int | Non
         return jobs.get(again_id)
 
 
-def reset(user_id: int) -> Draft:
-    """A new draft that keeps the chosen model."""
-    draft, created = _get(user_id)
+def reset(user_id: int, user: User | None = None) -> Draft:
+    """A new draft: on the user's default model (Settings) when they chose one, else on the model
+    chosen last; with their default aspect ratio when that model offers it. ``user``: the caller's
+    row of the user, if it has one (else it is read)."""
+    if user is None:
+        with connection():
+            user = User.by(User.id, user_id)
+    draft, created = _get(user_id, user)
     if created:
         return draft
-    return _save(user_id, model=_model(draft).id, prompt=None, template_id=None, ref_keys="[]", settings="{}",
-                 step="model", confirm_id=None)
+    preferred = start_model(user) if user is not None and user.pref_model else None
+    model = preferred if preferred is not None else _model(draft)
+    return _save(user_id, model=model.id, prompt=None, template_id=None, ref_keys="[]",
+                 settings=json.dumps(preferences.draft_defaults(user, model)), step="model", confirm_id=None)

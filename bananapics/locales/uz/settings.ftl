@@ -1,0 +1,4 @@
+## Sozlamalar: foydalanuvchining o‘z standartlari (model, tomonlar nisbati)
+
+settings-model-recommended = { $model } (tavsiya etilgan)
+settings-ratio-auto = Model standarti
