@@ -20,6 +20,7 @@ from bananapics.bot.delivery import deliver_once
 from bananapics.bot.progress import pump_once
 from bananapics.bot.ratelimit import SendLimiter, UserLimiter
 from bananapics.bot.wizard import token
+from bananapics.db import atomic
 from bananapics.models import AiModel, Draft, Job
 from bananapics.services import drafts, ledger, settings, users
 from bananapics.services.audit import Actor
@@ -475,6 +476,34 @@ def test_result_buttons_again_edit_and_new(database):
         assert_ledger_clean()
 
     scenario(database, body, BANANAPICS_USERS__START_BALANCE="25")
+
+
+def test_again_after_a_price_change_asks_first(database):
+    """Again repeats at the price paid; when the admin changed the price since, the confirm screen
+    shows the new one and nothing is held until the user confirms it."""
+    async def body(tg, bot):
+        roomy(bot, tg)
+        ann = SimUser(tg, "Ann", lang_code="en")
+        await ann.start()
+        me = account(ann).id
+        await ann.send("/generate")
+        await ann.press("SeeDream 4")
+        await ann.send("a lighthouse")
+        await ann.press("Skip")
+        await ann.press("Next")
+        await ann.press("Generate — 10")
+        await deliver(bot)
+        result = ann.panel
+        with atomic():
+            AiModel.update(base_price=12).where(AiModel.id == "seedream-4").execute()
+        await ann.press("Again", message=result)
+        assert "The price has changed" in ann.panel.text and "12 tokens" in ann.panel.text
+        assert Job.select().count() == 1 and ledger.balance(me) == (40, 0)
+        await ann.press("Generate — 12")
+        assert Job.select().count() == 2 and ledger.balance(me) == (28, 0)
+        assert_ledger_clean()
+
+    scenario(database, body)
 
 
 def test_failure_refunds_and_offers_try_again_and_another_model(database):

@@ -40,8 +40,17 @@ def route(user_id: int, cb: Callback, chat_id: int, bot: Any) -> tuple[Screen, s
 
 
 def repeat(user_id: int, job: Job, chat_id: int, bot: Any) -> Screen:
-    """Submit the job's request again; a short balance or a refused request gets a clear answer."""
+    """Submit the job's request again at the price the user paid for it; a price changed since (the
+    admin's pricing, or a job that was free) opens the confirm screen with the new price instead,
+    and a short balance or a refused request gets a clear answer."""
     lang = viewer.lang(user_id)
+    try:
+        today = pricing.cost(job.model, {**job.settings_dict, "refs": len(job.refs)}).total
+    except BananaError:
+        today = None  # the model or its settings are refused now: the submit below says why
+    if today is not None and today != job.cost:
+        drafts.from_job(user_id, job)
+        return wizard.confirm(user_id, i18n.t(lang, "error-price-changed"))
     try:
         with atomic():
             again = drafts.repeat(user_id, job.id, chat_id=chat_id, pressed=PRESSED_MESSAGE.get())
