@@ -53,3 +53,13 @@ def scenario(database, body, *, limits: Limits | None = None, **env):
             await client.disconnect()
 
     asyncio.run(main())
+
+
+async def to_confirm(user, model: str, prompt: str) -> None:
+    """Walk the wizard to the confirm screen: /generate, the model (by its name), the prompt, Skip
+    (no references), Next (default settings)."""
+    await user.send("/generate")
+    await user.press(next(b for b in user.buttons() if b.startswith(f"{model} ·")))
+    await user.send(prompt)
+    await user.press("Skip")
+    await user.press("Next")

@@ -26,7 +26,7 @@ from bananapics.services import drafts, ledger, settings, users
 from bananapics.services.audit import Actor
 from bananapics.simtg import SimClient, SimUser
 from tests.fakes.fixtures import gemini_fake, openai_fake  # noqa: F401 - pytest fixtures
-from tests.helpers import assert_ledger_clean, scenario
+from tests.helpers import assert_ledger_clean, scenario, to_confirm
 
 UPLOAD_PHOTO = "SendMessageUploadPhotoAction"
 OPS = Actor.operator("tests")
@@ -447,11 +447,7 @@ def test_result_buttons_again_edit_and_new(database):
         me = None
         await ann.start()
         me = account(ann).id
-        await ann.send("/generate")
-        await ann.press("SeeDream 4")
-        await ann.send("a lighthouse")
-        await ann.press("Skip")
-        await ann.press("Next")
+        await to_confirm(ann, "SeeDream 4", "a lighthouse")
         await ann.press("Generate — 10")
         await deliver(bot)
         assert ledger.balance(me) == (15, 0)
@@ -486,11 +482,7 @@ def test_again_after_a_price_change_asks_first(database):
         ann = SimUser(tg, "Ann", lang_code="en")
         await ann.start()
         me = account(ann).id
-        await ann.send("/generate")
-        await ann.press("SeeDream 4")
-        await ann.send("a lighthouse")
-        await ann.press("Skip")
-        await ann.press("Next")
+        await to_confirm(ann, "SeeDream 4", "a lighthouse")
         await ann.press("Generate — 10")
         await deliver(bot)
         result = ann.panel
@@ -512,11 +504,7 @@ def test_failure_refunds_and_offers_try_again_and_another_model(database):
         ann = SimUser(tg, "Ann", lang_code="en")
         await ann.start()
         me = account(ann).id
-        await ann.send("/generate")
-        await ann.press("Nano Banana Pro")
-        await ann.send("a forbidden scene #fail:moderation")
-        await ann.press("Skip")
-        await ann.press("Next")
+        await to_confirm(ann, "Nano Banana Pro", "a forbidden scene #fail:moderation")
         await ann.press("Generate — 30")
         assert "The model refused this prompt" in ann.panel.text  # the panel already knows (inline worker)
         assert "30 tokens were returned" in ann.panel.text

@@ -12,21 +12,13 @@ from bananapics.db import atomic
 from bananapics.models import AiModel, Job, Outbox
 from bananapics.services import drafts, ledger
 from bananapics.simtg import SimUser
-from tests.helpers import assert_ledger_clean, new_user, scenario
+from tests.helpers import assert_ledger_clean, new_user, scenario, to_confirm
 from tests.test_bot_wizard import HeldQueue, account, deliver, draft_of, picture, roomy
 
 
 def _set_model(model_id: str, **fields) -> None:
     with atomic():
         AiModel.update(**fields).where(AiModel.id == model_id).execute()
-
-
-async def _to_confirm(user: SimUser, model: str, prompt: str) -> None:
-    await user.send("/generate")
-    await user.press(next(b for b in user.buttons() if b.startswith(f"{model} ·")))
-    await user.send(prompt)
-    await user.press("Skip")
-    await user.press("Next")
 
 
 # ------------------------------------------------------------------------------ markup in prompts
@@ -40,7 +32,7 @@ def test_markdown_looking_prompts_are_shown_verbatim_without_entities(database):
         roomy(bot, tg)
         ann = SimUser(tg, "Ann", lang_code="en")
         await ann.start()
-        await _to_confirm(ann, "Nano Banana Pro", MARKUP)
+        await to_confirm(ann, "Nano Banana Pro", MARKUP)
         panel = ann.panel
         assert drafts.get(account(ann).id).prompt == MARKUP
         assert MARKUP in panel.text, panel.text  # not eaten by a markdown parser
@@ -77,7 +69,7 @@ def test_double_tap_generate_holds_once(database):
         bot.tasks = HeldQueue()
         ann = SimUser(tg, "Ann", lang_code="en")
         await ann.start()
-        await _to_confirm(ann, "SeeDream 4", "twin towers")
+        await to_confirm(ann, "SeeDream 4", "twin towers")
         confirm = ann.panel
         await asyncio.gather(ann.press("Generate — 10", message=confirm), ann.press("Generate — 10", message=confirm))
         assert Job.select().count() == 1
@@ -95,7 +87,7 @@ def test_generate_after_the_model_was_switched_off_makes_no_job_on_another_model
         roomy(bot, tg)
         ann = SimUser(tg, "Ann", lang_code="en")
         await ann.start()
-        await _to_confirm(ann, "SeeDream 4", "a red fox")
+        await to_confirm(ann, "SeeDream 4", "a red fox")
         _set_model("seedream-4", enabled=False)
         _set_model("nano-banana", base_price=10)  # the fallback model happens to cost the same
         await ann.press("Generate — 10")
@@ -112,7 +104,7 @@ def test_generate_after_a_price_change_asks_again_and_holds_the_new_price(databa
         roomy(bot, tg)
         ann = SimUser(tg, "Ann", lang_code="en")
         await ann.start()
-        await _to_confirm(ann, "SeeDream 4", "a red fox")
+        await to_confirm(ann, "SeeDream 4", "a red fox")
         _set_model("seedream-4", base_price=12)
         await ann.press("Generate — 10")
         assert Job.select().count() == 0 and "The price has changed" in ann.panel.text
@@ -128,7 +120,7 @@ def test_old_confirm_button_after_changing_settings_is_outdated(database):
         roomy(bot, tg)
         ann = SimUser(tg, "Ann", lang_code="en")
         await ann.start()
-        await _to_confirm(ann, "SeeDream 4", "a red fox")
+        await to_confirm(ann, "SeeDream 4", "a red fox")
         old_go = ann.panel.button("Generate — 10").data
         await ann.press("Edit")
         await ann.press("Settings")
@@ -268,7 +260,7 @@ def test_an_album_sent_on_the_confirm_step_adds_references_and_reprices(database
         roomy(bot, tg)
         ann = SimUser(tg, "Ann", lang_code="en")
         await ann.start()
-        await _to_confirm(ann, "Nano Banana", "my dog")
+        await to_confirm(ann, "Nano Banana", "my dog")
         old_go = ann.panel.button("Generate — 15").data
         await ann.send_album([picture(1), picture(2)], caption="my dog on the beach")
         draft = draft_of(ann)
@@ -343,7 +335,7 @@ def test_every_wizard_screen_in_every_language_with_a_worst_case_prompt(database
             await ann.send_album([picture(i) for i in range(3)])
             await _tap(ann, "gen:rdone:")
             for code in ("ar", "res", "q", "fmt", "n"):
-                if not any(b.data and b.data.decode().startswith(f"gen:opt:") and b.data.decode().endswith(f":{code}")
+                if not any(b.data and b.data.decode().startswith("gen:opt:") and b.data.decode().endswith(f":{code}")
                            for row in ann.panel.button_rows for b in row):
                     continue
                 await ann.press_data(next(b.data for row in ann.panel.button_rows for b in row
@@ -410,7 +402,7 @@ def test_a_new_bot_on_the_same_database_finishes_a_half_delivered_result_and_its
         ann = SimUser(tg, "Ann", lang_code="en")
         await ann.start()
         me = account(ann).id
-        await _to_confirm(ann, "SeeDream 4", "a harbour at dawn")
+        await to_confirm(ann, "SeeDream 4", "a harbour at dawn")
         await ann.press("Generate — 10")
         tg.inject(functions.messages.SendMessageRequest, Crash())  # dies sending the closing text
         try:
@@ -470,7 +462,7 @@ def test_every_model_switched_off_mid_wizard_gets_an_answer(database):
         roomy(bot, tg)
         ann = SimUser(tg, "Ann", lang_code="en")
         await ann.start()
-        await _to_confirm(ann, "SeeDream 4", "a red fox")
+        await to_confirm(ann, "SeeDream 4", "a red fox")
         with atomic():
             AiModel.update(enabled=False).execute()
         answer = await ann.press("Generate — 10")
@@ -492,7 +484,7 @@ def test_double_tap_again_holds_once(database):
         roomy(bot, tg)
         ann = SimUser(tg, "Ann", lang_code="en")
         await ann.start()
-        await _to_confirm(ann, "SeeDream 4", "twin towers")
+        await to_confirm(ann, "SeeDream 4", "twin towers")
         await ann.press("Generate — 10")
         await deliver(bot)
         result = ann.last
@@ -536,7 +528,7 @@ def test_a_long_prompt_is_shortened_in_the_result_caption_with_an_ellipsis(datab
         ann = SimUser(tg, "Ann", lang_code="en")
         await ann.start()
         prompt = "a lighthouse on a cliff at dawn, " * 20  # 660 characters
-        await _to_confirm(ann, "Nano Banana Pro", prompt)
+        await to_confirm(ann, "Nano Banana Pro", prompt)
         await ann.press("Generate — 30")
         await deliver(bot)
         caption = next(m for m in ann.messages if m.media_kind == "photo").text
@@ -554,7 +546,7 @@ def test_the_result_becomes_the_panel_and_the_progress_panel_loses_refresh(datab
         ann = SimUser(tg, "Ann", lang_code="en")
         await ann.start()
         bot.tasks = queue = HeldQueue()  # the job waits, so the progress panel is live
-        await _to_confirm(ann, "Nano Banana Pro", "a paper boat")
+        await to_confirm(ann, "Nano Banana Pro", "a paper boat")
         await ann.press("Generate — 30")
         progress = ann.panel
         assert any("Refresh" in b for b in progress.buttons)

@@ -211,31 +211,26 @@ def set_language(user_id: int, code: str) -> tuple[Screen, str]:
     return settings_screen(user_id), i18n.t(code, "settings-language-set")
 
 
+# (screen, action) → (user_id, args) -> (screen, toast) for the buttons without a router of their own
+_ROUTES: dict[tuple[str, str], Callable[[int, tuple], tuple[Screen, str | None]]] = {
+    ("menu", "open"): lambda user_id, args: (main_menu(user_id), None),
+    ("ref", "open"): lambda user_id, args: (referral(user_id), None),
+    ("help", "open"): lambda user_id, args: (help_screen(user_id), None),
+    ("set", "open"): lambda user_id, args: (settings_screen(user_id), None),
+    ("set", "langs"): lambda user_id, args: (languages(user_id), None),
+    ("set", "lang"): lambda user_id, args: set_language(user_id, args[0]),
+    ("set", "models"): lambda user_id, args: (default_models(user_id), None),
+    ("set", "model"): lambda user_id, args: set_default_model(user_id, args[0]),
+    ("set", "automodel"): lambda user_id, args: set_default_model(user_id, None),
+    ("set", "ratios"): lambda user_id, args: (default_ratios(user_id), None),
+    ("set", "ratio"): lambda user_id, args: set_default_ratio(user_id, args[0]),
+    ("set", "noratio"): lambda user_id, args: set_default_ratio(user_id, None),
+}
+
+
 def route(user_id: int, cb: Callback) -> tuple[Screen, str | None]:
     """The screen for a button press (and an optional toast); unknown routes are stale buttons."""
-    key = (cb.screen, cb.action)
-    if key == ("menu", "open"):
-        return main_menu(user_id), None
-    if key == ("ref", "open"):
-        return referral(user_id), None
-    if key == ("help", "open"):
-        return help_screen(user_id), None
-    if key == ("set", "open"):
-        return settings_screen(user_id), None
-    if key == ("set", "langs"):
-        return languages(user_id), None
-    if key == ("set", "lang"):
-        return set_language(user_id, cb.args[0])
-    if key == ("set", "models"):
-        return default_models(user_id), None
-    if key == ("set", "model"):
-        return set_default_model(user_id, cb.args[0])
-    if key == ("set", "automodel"):
-        return set_default_model(user_id, None)
-    if key == ("set", "ratios"):
-        return default_ratios(user_id), None
-    if key == ("set", "ratio"):
-        return set_default_ratio(user_id, cb.args[0])
-    if key == ("set", "noratio"):
-        return set_default_ratio(user_id, None)
-    raise StaleButton(f"{cb.screen}:{cb.action} has no screen yet")
+    render = _ROUTES.get((cb.screen, cb.action))
+    if render is None:
+        raise StaleButton(f"{cb.screen}:{cb.action} has no screen yet")
+    return render(user_id, cb.args)
