@@ -406,9 +406,11 @@ def main() -> int:
         args.updates, args.delivery_chats = min(args.updates, 1000), min(args.delivery_chats, 30)
     if args.json:
         OUT = sys.stderr
+    import gc
     import logging
 
     logging.basicConfig(level=logging.WARNING)
+    gc.freeze()  # as `bananapics run` does after its imports (cli/run_cmd.py)
     engines = [e for e, skip in (("sqlite", args.skip_sqlite), ("postgres", args.skip_postgres)) if not skip]
     report: dict = {"handlers": [], "delivery": [], "notes": [], "problems": [], "cpus": os.cpu_count()}
     wall = time.perf_counter()
