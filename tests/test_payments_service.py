@@ -318,6 +318,22 @@ def test_reconcile_against_a_scripted_history(database):
     assert_ledger_clean()
 
 
+def test_reconcile_leaves_refunds_reversed_here_alone(database, monkeypatch):
+    """A refund Telegram lists and the bot already reversed is not replayed on every periodic run
+    (it used to open a transaction per refund in the history, each time)."""
+    ann = new_user()
+    paid = bought(ann)
+    payments.refunded_by_telegram(paid.charge_id)
+    history = [tx(paid.charge_id, ann, 50, "x"), tx(paid.charge_id, ann, 50, None, refund=True, minute=1)]
+    calls = []
+    real = payments.refunded_by_telegram
+    monkeypatch.setattr(payments, "refunded_by_telegram", lambda *a, **k: calls.append(a) or real(*a, **k))
+    report = reconcile(FakeStars(history))
+    assert calls == [] and report.reversed == [] and report.mismatches == [] and report.seen == 1
+    assert Payment.get(Payment.charge_id == paid.charge_id).status == "refunded"
+    assert_ledger_clean()
+
+
 def test_reconcile_seen_amount_or_payer_differs(database):
     ann, bob = new_user(), new_user()
     credit = bought(ann)

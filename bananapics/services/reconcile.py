@@ -82,6 +82,8 @@ def reconcile(api: StarsApi, *, max_pages: int = 50) -> Report:
             continue
         report.credited.append(charge_id)
     for charge_id in sorted(refunded):
+        if charge_id in known and known[charge_id][0].status == "refunded":
+            continue  # reversed here already (the same as the replay refunded_by_telegram would be)
         try:
             done = payments.refunded_by_telegram(charge_id, reason="refund found by reconcile")
         except BananaError:
