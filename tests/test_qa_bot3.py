@@ -6,10 +6,13 @@ from __future__ import annotations
 
 from bananapics.db import atomic
 from bananapics.models import AiModel, Job
-from bananapics.services import jobs, ledger
+from bananapics.services import jobs, ledger, templates
+from bananapics.services.audit import Actor
 from bananapics.simtg import SimUser
 from tests.helpers import assert_ledger_clean, scenario, to_confirm
-from tests.test_bot_wizard import account, deliver, roomy
+from tests.test_bot_wizard import account, deliver, draft_of, roomy
+
+OPS = Actor.operator("qa")
 
 
 def _set_model(model_id: str, **fields) -> None:
@@ -92,5 +95,42 @@ def test_again_and_history_on_a_job_whose_model_was_removed_answer_instead_of_cr
         assert "a lighthouse" in ann.panel.text
         assert Job.select().count() == 1 and ledger.balance(me) == (40, 0)
         assert_ledger_clean()
+
+    scenario(database, body)
+
+
+# ------------------------------------------------------------------------------ Settings defaults
+
+
+def _template(model: str | None = None, settings: dict | None = None):
+    return templates.create(actor=OPS, category="art", titles={"uz": "Tog‘", "ru": "Горы", "en": "Mountains"},
+                            prompts={"uz": "Tog‘lar", "ru": "Горы", "en": "Snowy mountains"}, model=model,
+                            settings=settings)
+
+
+def test_a_template_without_a_ratio_keeps_the_users_default_ratio_and_one_with_a_ratio_wins(database):
+    """README: the default ratio applies to a new draft and to a switch of model when that model offers
+    it. Using a template replaced the settings with the template's only, so the default was lost."""
+    async def body(tg, bot):
+        roomy(bot, tg)
+        plain = _template(model="seedream-4")
+        square = _template(model="seedream-4", settings={"aspect_ratio": "1:1"})
+        ann = SimUser(tg, "Ann", lang_code="en")
+        await ann.start()
+        await ann.press("Settings")
+        await ann.press("Aspect ratio")
+        await ann.press("16:9")
+        await ann.start(f"tpl_{plain.id}")  # deep link
+        assert draft_of(ann).settings_dict.get("aspect_ratio") == "16:9"
+        await ann.send("/generate")
+        await ann.press(next(b for b in ann.buttons() if b.startswith("GPT Image ·")))
+        await ann.press("Pick a template")  # from the wizard, through the catalogue
+        await ann.press("Art")
+        while "Mountains" not in ann.panel.text or "Snowy mountains" not in ann.panel.text:
+            await ann.press("▶")
+        await ann.press("Use")
+        assert draft_of(ann).model == "seedream-4" and draft_of(ann).settings_dict.get("aspect_ratio") == "16:9"
+        await ann.start(f"tpl_{square.id}")  # the template's own ratio wins over the default
+        assert draft_of(ann).settings_dict.get("aspect_ratio") == "1:1"
 
     scenario(database, body)

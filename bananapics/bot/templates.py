@@ -98,7 +98,7 @@ def use(user_id: int, template_id: int, note: str | None = None) -> Screen:
     except NotFound:
         return categories(user_id, noted(i18n.t(lang, "template-unavailable")))
     try:
-        drafts.from_template(user_id, template, lang)
+        drafts.from_template(user_id, template, lang, viewer.user(user_id))
     except BananaError as exc:
         return card(user_id, template, note=noted(wizard.error_text(lang, exc)))
     return wizard.refs(user_id, noted(i18n.t(lang, "template-applied", title=template.title(lang))))
