@@ -4,13 +4,16 @@ changed price: what a user sees right after something changed, through the simul
 
 from __future__ import annotations
 
+import pytest
+
+from bananapics import i18n
 from bananapics.db import atomic
 from bananapics.models import AiModel, Job
-from bananapics.services import jobs, ledger, templates
+from bananapics.services import jobs, ledger, templates, users
 from bananapics.services.audit import Actor
 from bananapics.simtg import SimUser
 from tests.helpers import assert_ledger_clean, scenario, to_confirm
-from tests.test_bot_wizard import account, deliver, draft_of, roomy
+from tests.test_bot_wizard import account, deliver, draft_of, picture, roomy
 
 OPS = Actor.operator("qa")
 
@@ -132,5 +135,88 @@ def test_a_template_without_a_ratio_keeps_the_users_default_ratio_and_one_with_a
         assert draft_of(ann).model == "seedream-4" and draft_of(ann).settings_dict.get("aspect_ratio") == "16:9"
         await ann.start(f"tpl_{square.id}")  # the template's own ratio wins over the default
         assert draft_of(ann).settings_dict.get("aspect_ratio") == "1:1"
+
+    scenario(database, body)
+
+
+# ------------------------------------------------------------------------------ first contact
+
+
+WELCOME = "Welcome to BananaPics"
+
+
+@pytest.mark.parametrize("first", ["text", "photo", "unknown", "slash"])
+def test_whatever_the_first_message_a_later_start_with_a_ref_link_greets_once_and_binds(database, first):
+    async def body(tg, bot):
+        roomy(bot, tg)
+        bob = SimUser(tg, "Bob", lang_code="en")
+        await bob.start()
+        code = account(bob).referral_code
+        ann = SimUser(tg, "Ann", lang_code="en")
+        if first == "text":
+            await ann.send("a cat in boots")
+        elif first == "photo":
+            await ann.send_photo(picture(1))
+        elif first == "unknown":
+            await ann.send("/imagine a cat")
+        else:
+            await ann.send("/start " + "x" * 65)  # too long for a deep link: not a /start
+        assert not any(WELCOME in t for t in ann.texts)
+        assert account(ann).welcomed is False
+        await ann.start(f"ref_{code}")
+        assert "Bob invited you" in ann.panel.text
+        assert account(ann).referrer_id == account(bob).id and account(ann).welcomed
+        await ann.start(f"ref_{code}")
+        await ann.start()
+        assert sum(WELCOME in t or "invited you" in t for t in ann.texts) == 1
+        await deliver(bot)
+        assert sum("Ann joined through your link" in t for t in bob.texts) == 1
+
+    scenario(database, body)
+
+
+def test_a_template_deep_link_as_the_very_first_message_greets_and_fills_the_draft(database):
+    async def body(tg, bot):
+        roomy(bot, tg)
+        tpl = _template(model="seedream-4")
+        ann = SimUser(tg, "Ann", lang_code="ru")
+        await ann.start(f"tpl_{tpl.id}")
+        assert i18n.t("ru", "menu-welcome") in ann.panel.text
+        assert draft_of(ann).template_id == tpl.id and draft_of(ann).prompt == "Горы"
+        assert account(ann).welcomed and account(ann).available == 50
+        await ann.start(f"tpl_{tpl.id}")
+        assert sum(i18n.t("ru", "menu-welcome") in t for t in ann.texts) == 1
+
+    scenario(database, body)
+
+
+# ------------------------------------------------------------------------------ the guard
+
+
+def test_a_banned_user_gets_one_message_per_update_and_nothing_changes(database):
+    async def body(tg, bot):
+        roomy(bot, tg)
+        bob = SimUser(tg, "Bob", lang_code="en")
+        await bob.start()
+        code = account(bob).referral_code
+        ann = SimUser(tg, "Ann", lang_code="en")
+        await ann.send("/generate")
+        await ann.press(next(b for b in ann.buttons() if b.startswith("SeeDream 4 ·")))
+        panel = ann.panel
+        before = draft_of(ann)
+        users.ban(ann.id, reason="abuse", actor=OPS)
+        for act in (lambda: ann.send("a new prompt"), lambda: ann.send_photo(picture(2)),
+                    lambda: ann.send_album([picture(3), picture(4)]), lambda: ann.start(f"ref_{code}"),
+                    lambda: ann.send("/settings"), lambda: ann.send("/terms"), lambda: ann.send("/balance")):
+            count = len(ann.messages)
+            await act()
+            assert len(ann.messages) == count + 1 and ann.last.text == i18n.t("en", "banned"), ann.last.text
+        answer = await ann.press("Back", message=panel)
+        assert answer.alert and answer.message == i18n.t("en", "banned")
+        after = draft_of(ann)
+        assert (after.version, after.prompt, after.refs, after.step) == (before.version, None, [], before.step)
+        assert account(ann).referrer_id is None and ann.panel.text == panel.text
+        await deliver(bot)
+        assert not any("joined" in t for t in bob.texts)
 
     scenario(database, body)
