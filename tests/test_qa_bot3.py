@@ -7,6 +7,8 @@ from __future__ import annotations
 import pytest
 
 from bananapics import i18n
+from bananapics.bot.callbacks import ROUTES, encode
+from bananapics.bot.wizard import token
 from bananapics.db import atomic
 from bananapics.models import AiModel, Job
 from bananapics.services import jobs, ledger, templates, users
@@ -218,5 +220,51 @@ def test_a_banned_user_gets_one_message_per_update_and_nothing_changes(database)
         assert account(ann).referrer_id is None and ann.panel.text == panel.text
         await deliver(bot)
         assert not any("joined" in t for t in bob.texts)
+
+    scenario(database, body)
+
+
+# ------------------------------------------------------------------------------ forged buttons
+
+
+def _samples(kind, ann_token: str, bob_job: str) -> list:
+    """Edge values of one argument type: the extremes, someone else's ids, the presser's token."""
+    by_name = {"id": [1, 2**63 - 1], "page": [0, 9999], "price": [0, 10**12], "count": [1, 16],
+               "hex": [ann_token, bob_job, "f" * 32], "slug": ["z" * 32, "seedream-4"], "ratio": ["99:99", "1:1"],
+               "res": ["99K", "1K"]}
+    if kind.name in by_name:
+        return by_name[kind.name]
+    return sorted(kind.pattern.pattern.replace("\\", "").split("|"))  # an enum: every value
+
+
+def test_every_route_with_edge_and_foreign_arguments_answers_and_moves_no_money(database):
+    """Every declared callback route, pressed with extreme values, another user's job ids and the
+    presser's own wizard token: every press is answered, no handler raises, no token moves."""
+    async def body(tg, bot):
+        roomy(bot, tg)
+        bob = SimUser(tg, "Bob", lang_code="en")
+        await bob.start()
+        await to_confirm(bob, "SeeDream 4", "bob's lighthouse")
+        await bob.press("Generate — 10")
+        bob_job = Job.get().id
+        ann = SimUser(tg, "Ann", lang_code="en")
+        await ann.start()
+        me = account(ann).id
+        await to_confirm(ann, "GPT Image", "ann's lighthouse")
+        pressed = 0
+        for (screen, action), route in ROUTES.items():
+            if (screen, action) in (("gen", "go"), ("bal", "pkg")):
+                continue  # money moves by design (Generate at the shown price) / an invoice is sent
+            combos = [()]
+            for kind in route.args:
+                combos = [c + (v,) for c in combos for v in _samples(kind, "TOKEN", bob_job)]
+            for args in combos:
+                args = tuple(token(draft_of(ann)) if a == "TOKEN" else a for a in args)
+                answer = await ann.press_data(encode(screen, action, *args), message=ann.panel)
+                assert answer.answered, (screen, action, args)
+                pressed += 1
+        assert pressed > 150
+        assert ledger.balance(me) == (50, 0) and Job.select().where(Job.user == me).count() == 0
+        assert_ledger_clean()
 
     scenario(database, body)
