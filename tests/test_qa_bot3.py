@@ -268,3 +268,29 @@ def test_every_route_with_edge_and_foreign_arguments_answers_and_moves_no_money(
         assert_ledger_clean()
 
     scenario(database, body)
+
+
+def test_a_default_ratio_no_enabled_model_offers_any_more_is_shown_as_the_models_default(database):
+    """Like a switched-off default model (shown as the recommended one), a default ratio that no
+    enabled model offers any more has no effect: Settings must not claim it, and the picker marks
+    "Model's default"."""
+    async def body(tg, bot):
+        roomy(bot, tg)
+        ann = SimUser(tg, "Ann", lang_code="en")
+        await ann.start()
+        await ann.press("Settings")
+        await ann.press("Aspect ratio")
+        await ann.press("4:1")  # only Nano Banana offers 4:1
+        assert "Default aspect ratio: 4:1" in ann.panel.text
+        _set_model("nano-banana", enabled=False)
+        await ann.send("/settings")
+        assert "Default aspect ratio: Model's default" in ann.panel.text, ann.panel.text
+        await ann.press("Aspect ratio")
+        assert "✓ Model's default" in ann.buttons() and "4:1" not in " ".join(ann.buttons())
+        await ann.send("/generate")
+        assert "aspect_ratio" not in draft_of(ann).settings_dict
+        _set_model("nano-banana", enabled=True)  # back on: the stored default applies again
+        await ann.send("/settings")
+        assert "Default aspect ratio: 4:1" in ann.panel.text
+
+    scenario(database, body)
