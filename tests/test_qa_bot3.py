@@ -294,3 +294,23 @@ def test_a_default_ratio_no_enabled_model_offers_any_more_is_shown_as_the_models
         assert "Default aspect ratio: 4:1" in ann.panel.text
 
     scenario(database, body)
+
+
+def test_flooding_is_answered_once_per_burst_also_for_a_banned_user(database):
+    """A flooding user gets one polite message, then silence; a banned one flooding got a "banned"
+    reply for every message (the ban answer came before flood control), an unbounded echo."""
+    async def body(tg, bot):
+        bot.limiter.update(rate_per_min=6, burst=2)
+        ann = SimUser(tg, "Ann", lang_code="en")
+        eve = SimUser(tg, "Eve", lang_code="en")
+        await ann.send("hello")
+        await eve.send("hello")
+        users.ban(eve.id, reason="spam", actor=OPS)
+        for n in range(8):
+            await ann.send(f"a cat number {n}")
+            await eve.send(f"spam {n}")
+        assert sum(t.startswith("⏳ Too many requests") for t in ann.texts) == 1
+        banned = [t for t in eve.texts if t == i18n.t("en", "banned")]
+        assert 1 <= len(banned) <= 2, len(banned)  # the burst, then one answer for the flood at most
+
+    scenario(database, body)

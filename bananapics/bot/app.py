@@ -164,6 +164,8 @@ class Bot:
         if user.registered_now:
             self._note_panel(user.id, (None, False))  # a new user has no panel yet
         if user.banned:
+            if not allowed and not callback:  # flooding: this answer is the last of the burst
+                self._told_slow(user.tg_id)
             if callback:
                 await event.answer(i18n.t(user.language, "banned"), alert=True)
             else:
@@ -173,14 +175,18 @@ class Bot:
             if callback:
                 await event.answer(i18n.t(user.language, "toast-slow-down"))
             else:  # one polite message per burst, not one per message
-                if len(self._slowed) > 100_000:
-                    self._slowed.clear()
-                self._slowed.add(user.tg_id)
+                self._told_slow(user.tg_id)
                 wait = max(1, math.ceil(self.limiter.retry_after(user.tg_id)))
                 await event.respond(i18n.t(user.language, "rate-limited", seconds=wait))
             return None
         self._slowed.discard(user.tg_id)
         return Served(user, result)
+
+    def _told_slow(self, tg_id: int) -> None:
+        """``tg_id`` was answered for a flood: further messages of the burst get no answer."""
+        if len(self._slowed) > 100_000:
+            self._slowed.clear()
+        self._slowed.add(tg_id)
 
     async def reply(self, event: Any, render: Callable[[User], screens.Screen]) -> User | None:
         """The common handler: guard, render the screen in the same thread hop, show it."""
