@@ -4,6 +4,8 @@ changed price: what a user sees right after something changed, through the simul
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from bananapics import i18n
@@ -312,5 +314,23 @@ def test_flooding_is_answered_once_per_burst_also_for_a_banned_user(database):
         assert sum(t.startswith("⏳ Too many requests") for t in ann.texts) == 1
         banned = [t for t in eve.texts if t == i18n.t("en", "banned")]
         assert 1 <= len(banned) <= 2, len(banned)  # the burst, then one answer for the flood at most
+
+    scenario(database, body)
+
+
+def test_a_new_users_first_start_and_text_at_the_same_moment_greet_bind_and_grant_once(database):
+    async def body(tg, bot):
+        roomy(bot, tg)
+        bob = SimUser(tg, "Bob", lang_code="en")
+        await bob.start()
+        code = account(bob).referral_code
+        for n in range(3):
+            ann = SimUser(tg, f"Ann{n}", lang_code="en")
+            await asyncio.gather(ann.send("a cat in boots"), ann.start(f"ref_{code}"), ann.send("/help"))
+            me = account(ann)
+            assert me.referrer_id == account(bob).id and me.welcomed
+            assert sum("invited you" in t for t in ann.texts) == 1
+            assert ledger.balance(me.id) == (50, 0)
+        assert_ledger_clean()
 
     scenario(database, body)
