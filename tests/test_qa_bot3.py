@@ -334,3 +334,19 @@ def test_a_new_users_first_start_and_text_at_the_same_moment_greet_bind_and_gran
         assert_ledger_clean()
 
     scenario(database, body)
+
+
+def test_a_photo_captioned_start_as_the_first_message_still_greets(database):
+    """Both the photo handler and /start take a photo captioned "/start". The row was stored
+    welcomed by the first handler's guard, so /start (a second read, not 'registered now') never
+    greeted."""
+    async def body(tg, bot):
+        roomy(bot, tg)
+        ann = SimUser(tg, "Ann", lang_code="en")
+        await ann.send_photo(picture(1), caption="/start")
+        assert sum(WELCOME in t for t in ann.texts) == 1, ann.texts
+        assert account(ann).welcomed
+        await ann.start()
+        assert sum(WELCOME in t for t in ann.texts) == 1
+
+    scenario(database, body)

@@ -510,7 +510,10 @@ START = re.compile(r"^/start(?:@\w+)?(?:\s+(\S{1,64}))?\s*$")
 
 
 def _is_start(event: Any) -> bool:
-    return isinstance(event, events.NewMessage.Event) and START.match(event.raw_text or "") is not None
+    """A ``/start`` message, greeted by ``on_start`` in its own update. Not a photo captioned
+    "/start": the photo handler registers it first, and /start then greets the row it finds."""
+    return (isinstance(event, events.NewMessage.Event) and not references.has_media(event)
+            and START.match(event.raw_text or "") is not None)
 
 
 def _tell_referrer(inviter: User, friend: User) -> None:
