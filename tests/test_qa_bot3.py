@@ -211,7 +211,7 @@ def test_a_banned_user_gets_one_message_per_update_and_nothing_changes(database)
         users.ban(ann.id, reason="abuse", actor=OPS)
         for act in (lambda: ann.send("a new prompt"), lambda: ann.send_photo(picture(2)),
                     lambda: ann.send_album([picture(3), picture(4)]), lambda: ann.start(f"ref_{code}"),
-                    lambda: ann.send("/settings"), lambda: ann.send("/terms"), lambda: ann.send("/balance")):
+                    lambda: ann.send("/settings"), lambda: ann.send("/balance")):
             count = len(ann.messages)
             await act()
             assert len(ann.messages) == count + 1 and ann.last.text == i18n.t("en", "banned"), ann.last.text
@@ -348,5 +348,27 @@ def test_a_photo_captioned_start_as_the_first_message_still_greets(database):
         assert account(ann).welcomed
         await ann.start()
         assert sum(WELCOME in t for t in ann.texts) == 1
+
+    scenario(database, body)
+
+
+@pytest.mark.parametrize("lang", ["uz", "ru", "en"])
+def test_a_banned_user_can_reach_support_the_ban_message_points_to(database, lang):
+    """"Your account is blocked … write to /support": /support answered "blocked" again, a dead end.
+    The support, payment-help and legal texts answer a banned user; everything else stays refused."""
+    async def body(tg, bot):
+        roomy(bot, tg)
+        ann = SimUser(tg, "Ann", lang_code=lang)
+        await ann.start()
+        users.ban(ann.id, reason="abuse", actor=OPS)
+        await ann.send("/generate")
+        assert ann.last.text == i18n.t(lang, "banned") and "/support" in ann.last.text
+        contact = bot.config.telegram.support_contact
+        for command, key in (("/support", "support-text"), ("/terms", "terms-text"), ("/privacy", "privacy-text"),
+                             ("/paysupport", "paysupport-text")):
+            await ann.send(command)
+            assert ann.last.text.startswith(i18n.t(lang, key, contact=contact)), (command, ann.last.text)
+        await ann.send("/balance")
+        assert ann.last.text == i18n.t(lang, "banned")
 
     scenario(database, body)
