@@ -372,3 +372,18 @@ def test_a_banned_user_can_reach_support_the_ban_message_points_to(database, lan
         assert ann.last.text == i18n.t(lang, "banned")
 
     scenario(database, body)
+
+
+def test_writing_again_clears_the_blocked_mark_and_results_are_delivered_again(database):
+    async def body(tg, bot):
+        roomy(bot, tg)
+        ann = SimUser(tg, "Ann", lang_code="en")
+        await ann.start()
+        users.set_blocked_bot(ann.id, True)  # the delivery loop met USER_IS_BLOCKED earlier
+        await to_confirm(ann, "SeeDream 4", "a lighthouse")
+        assert users.get(ann.id).blocked_bot is False
+        await ann.press("Generate — 10")
+        await deliver(bot)
+        assert any(m.media_kind == "photo" for m in ann.messages)
+
+    scenario(database, body)
