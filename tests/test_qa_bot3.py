@@ -387,3 +387,17 @@ def test_writing_again_clears_the_blocked_mark_and_results_are_delivered_again(d
         assert any(m.media_kind == "photo" for m in ann.messages)
 
     scenario(database, body)
+
+
+@pytest.mark.parametrize("payload", ["tpl_²", "tpl_①", "tpl_" + "9" * 60, "tpl_-1", "ref_²", "ref_" + "я" * 30, "tpl_"])
+def test_a_typed_start_with_a_garbage_payload_opens_something_sensible(database, payload):
+    """``/start <payload>`` typed by hand is not limited to A-Za-z0-9_-: "²" passes str.isdigit()
+    but int() refuses it."""
+    async def body(tg, bot):
+        roomy(bot, tg)
+        ann = SimUser(tg, "Ann", lang_code="en")
+        await ann.send(f"/start {payload}")
+        assert WELCOME in ann.panel.text or "invited you" in ann.panel.text or ann.panel.buttons, ann.panel.text
+        assert account(ann).welcomed and account(ann).referrer_id is None
+
+    scenario(database, body)
