@@ -122,18 +122,20 @@ class Bot:
 
     # ------------------------------------------------------------------ plumbing
 
-    async def guard(self, event: Any) -> User | None:
+    async def guard(self, event: Any, *, banned_ok: bool = False) -> User | None:
         """Registration, ban and flood control shared by every handler; None means stop here."""
-        served = await self.serve(event)
+        served = await self.serve(event, banned_ok=banned_ok)
         return served.user if served is not None else None
 
-    async def serve(self, event: Any, work: Callable[[User], Any] | None = None) -> "Served | None":
+    async def serve(self, event: Any, work: Callable[[User], Any] | None = None, *,
+                    banned_ok: bool = False) -> "Served | None":
         """The guard, then ``work(user)`` in the same worker thread: one thread hop per update.
 
         Registers (or reads) the sender, clears a stale "blocked the bot" mark, refuses banned and
         flooding users (one polite message; None is returned and ``work`` never runs), and makes the
         row the update's viewer (``bot.viewer``) for the screens. ``work`` is synchronous service and
-        screen code; what it raises propagates.
+        screen code; what it raises propagates. ``banned_ok``: the support and legal texts, which the
+        "banned" answer points to, are shown to banned users too.
         """
         if not event.is_private:
             return None
@@ -154,7 +156,7 @@ class Bot:
             user = register().user
             if user.blocked_bot:  # writing to the bot again means it is no longer blocked
                 users.set_blocked_bot(user.tg_id, False)
-            if user.banned or not allowed or work is None:
+            if (user.banned and not banned_ok) or not allowed or work is None:
                 return user, None
             viewer.VIEWER.set(user)  # this thread's copy of the update's context
             return user, work(user)
@@ -163,7 +165,9 @@ class Bot:
         viewer.VIEWER.set(user)  # the screens of this update use this row instead of reading it again
         if user.registered_now:
             self._note_panel(user.id, (None, False))  # a new user has no panel yet
-        if user.banned:
+        if user.banned and not banned_ok:
+            if not allowed and not callback:  # flooding: this answer is the last of the burst
+                self._told_slow(user.tg_id)
             if callback:
                 await event.answer(i18n.t(user.language, "banned"), alert=True)
             else:
@@ -173,18 +177,23 @@ class Bot:
             if callback:
                 await event.answer(i18n.t(user.language, "toast-slow-down"))
             else:  # one polite message per burst, not one per message
-                if len(self._slowed) > 100_000:
-                    self._slowed.clear()
-                self._slowed.add(user.tg_id)
+                self._told_slow(user.tg_id)
                 wait = max(1, math.ceil(self.limiter.retry_after(user.tg_id)))
                 await event.respond(i18n.t(user.language, "rate-limited", seconds=wait))
             return None
         self._slowed.discard(user.tg_id)
         return Served(user, result)
 
-    async def reply(self, event: Any, render: Callable[[User], screens.Screen]) -> User | None:
+    def _told_slow(self, tg_id: int) -> None:
+        """``tg_id`` was answered for a flood: further messages of the burst get no answer."""
+        if len(self._slowed) > 100_000:
+            self._slowed.clear()
+        self._slowed.add(tg_id)
+
+    async def reply(self, event: Any, render: Callable[[User], screens.Screen], *,
+                    banned_ok: bool = False) -> User | None:
         """The common handler: guard, render the screen in the same thread hop, show it."""
-        served = await self.serve(event, render)
+        served = await self.serve(event, render, banned_ok=banned_ok)
         if served is not None:
             await self.show(served.user, event.chat_id, served.result)
         return served.user if served is not None else None
@@ -401,8 +410,8 @@ def build_bot(config: Config, client: TelegramClient, tasks: Any = None) -> Bot:
 
     @client.on(events.NewMessage(pattern=r"^/(terms|privacy|support)(?:@\w+)?\s*$"))
     async def on_legal(event: Any) -> None:
-        """Texts Telegram requires of bots that take payments."""
-        user = await guard(event)
+        """Texts Telegram requires of bots that take payments (banned users too: "banned" points here)."""
+        user = await guard(event, banned_ok=True)
         if user is None:
             return
         name = event.pattern_match.group(1)
@@ -504,7 +513,10 @@ START = re.compile(r"^/start(?:@\w+)?(?:\s+(\S{1,64}))?\s*$")
 
 
 def _is_start(event: Any) -> bool:
-    return isinstance(event, events.NewMessage.Event) and START.match(event.raw_text or "") is not None
+    """A ``/start`` message, greeted by ``on_start`` in its own update. Not a photo captioned
+    "/start": the photo handler registers it first, and /start then greets the row it finds."""
+    return (isinstance(event, events.NewMessage.Event) and not references.has_media(event)
+            and START.match(event.raw_text or "") is not None)
 
 
 def _tell_referrer(inviter: User, friend: User) -> None:

@@ -16,8 +16,9 @@ from bananapics.bot import viewer, wizard
 from bananapics.bot.callbacks import Callback, CallbackError, StaleButton, encode
 from bananapics.bot.screens import Screen, _btn, _menu_row, _pager, excerpt
 from bananapics.errors import BananaError, NotFound
-from bananapics.models import Job
-from bananapics.services import drafts, history, jobs, pricing
+from bananapics.db import connection
+from bananapics.models import AiModel, Job
+from bananapics.services import drafts, history, jobs
 
 EXCERPT = 40
 
@@ -90,12 +91,19 @@ def detail(user_id: int, job: Job, storage, *, page: int | None = None, note: st
     return Screen("\n".join(lines), rows)
 
 
+def _model_of(job: Job) -> AiModel | None:
+    """The job's model, switched on or off; None when it was removed from the catalogue since."""
+    with connection():
+        return AiModel.by(AiModel.id, job.model)
+
+
 def regenerate(user_id: int, job: Job, storage) -> Screen:
     """The job's model, prompt, settings and photos in the draft, on the confirm screen (price shown)."""
     lang = viewer.lang(user_id)
-    model = pricing.load_model(job.model)
-    if not model.enabled:
-        return detail(user_id, job, storage, note=i18n.t(lang, "error-model-disabled", model=model.name))
+    model = _model_of(job)
+    if model is None or not model.enabled:
+        name = model.name if model is not None else job.model
+        return detail(user_id, job, storage, note=i18n.t(lang, "error-model-disabled", model=name))
     if not all(storage.exists(key) for key in job.refs):
         return detail(user_id, job, storage, note=i18n.t(lang, "history-ref-gone"))
     try:
@@ -109,7 +117,8 @@ def reuse(user_id: int, job: Job) -> Screen:
     """A new draft with the job's prompt (and model, if still on), at the references step."""
     lang = viewer.lang(user_id)
     drafts.reset(user_id, viewer.user(user_id))
-    if pricing.load_model(job.model).enabled:
+    model = _model_of(job)
+    if model is not None and model.enabled:
         drafts.choose_model(user_id, job.model, viewer.user(user_id))
     drafts.set_prompt(user_id, job.prompt)
     return wizard.refs(user_id, i18n.t(lang, "history-reuse-note", prompt=excerpt(job.prompt, 300, squash=True)))

@@ -210,7 +210,7 @@ def register(bot) -> None:
         if event.pattern_match.group(1) == "balance":
             await bot.reply(event, lambda user: balance(user.id))
         else:
-            await bot.reply(event, lambda user: paysupport(user.id, contact))
+            await bot.reply(event, lambda user: paysupport(user.id, contact), banned_ok=True)
 
     @client.on(events.Raw(types.UpdateBotPrecheckoutQuery))
     async def on_precheckout(update: types.UpdateBotPrecheckoutQuery) -> None:

@@ -11,9 +11,9 @@ from bananapics import i18n
 from bananapics.bot import progress, viewer, wizard
 from bananapics.bot.callbacks import PRESSED_MESSAGE, Callback, StaleButton
 from bananapics.bot.screens import Screen, _btn, _menu_row
-from bananapics.db import atomic
+from bananapics.db import atomic, connection
 from bananapics.errors import BananaError, InsufficientTokens, NotFound
-from bananapics.models import Job
+from bananapics.models import AiModel, Job
 from bananapics.services import drafts, jobs, pricing
 
 
@@ -44,8 +44,8 @@ def repeat(user_id: int, job: Job, chat_id: int, bot: Any) -> Screen:
     admin's pricing, or a job that was free) opens the confirm screen with the new price instead,
     and a short balance or a refused request gets a clear answer."""
     lang = viewer.lang(user_id)
-    try:
-        today = pricing.cost(job.model, {**job.settings_dict, "refs": len(job.refs)}).total
+    try:  # a model switched off (or gone) is never priced: the confirm screen would show a stand-in
+        today = pricing.cost(jobs.enabled_model(job.model), {**job.settings_dict, "refs": len(job.refs)}).total
     except BananaError:
         today = None  # the model or its settings are refused now: the submit below says why
     if today is not None and today != job.cost:
@@ -61,7 +61,8 @@ def repeat(user_id: int, job: Job, chat_id: int, bot: Any) -> Screen:
             [_btn(lang, "btn-topup-shortfall", "bal", "open", shortfall=shortfall)],
             [_btn(lang, "btn-edit-prompt", "res", "edit", job.id), _btn(lang, "btn-menu", "menu", "open")]])
     except BananaError as exc:  # too many running, the model switched off, settings no longer offered
-        model = pricing.load_model(job.model)
+        with connection():
+            model = AiModel.by(AiModel.id, job.model)  # None: the model was removed since
         return Screen(wizard.error_text(lang, exc, model=model), [
             [_btn(lang, "btn-edit-prompt", "res", "edit", job.id),
              _btn(lang, "btn-other-model", "res", "other", job.id)],

@@ -128,13 +128,18 @@ def settings_screen(user_id: int) -> Screen:
     else:
         fallback = next((m for m in enabled if m.is_default), enabled[0] if enabled else None)
         model = i18n.t(lang, "settings-model-recommended", model=fallback.name if fallback else "—")
-    ratio = user.pref_ratio or i18n.t(lang, "settings-ratio-auto")
+    ratio = _pref_ratio(user, enabled) or i18n.t(lang, "settings-ratio-auto")
     text = i18n.t(lang, "settings-title", language=i18n.language_names()[lang], model=model, ratio=ratio)
     return Screen(text, [
         [_btn(lang, "btn-language", "set", "langs")],
         [_btn(lang, "btn-default-model", "set", "models"), _btn(lang, "btn-default-ratio", "set", "ratios")],
         _menu_row(lang),
     ])
+
+
+def _pref_ratio(user: User, enabled: list[AiModel]) -> str | None:
+    """The user's default ratio while some enabled model offers it (else it has no effect: None)."""
+    return user.pref_ratio if user.pref_ratio in preferences.ratios(enabled) else None
 
 
 def _mark(lang: str, text: str, selected: bool) -> str:
@@ -158,9 +163,11 @@ def default_ratios(user_id: int) -> Screen:
     """The default-ratio picker: each model's own default, then every ratio some enabled model offers."""
     user = viewer.user(user_id)
     lang = user.language
-    buttons = [Button.inline(_mark(lang, ratio, ratio == user.pref_ratio), encode("set", "ratio", ratio))
-               for ratio in preferences.ratios(drafts.enabled_models())]
-    rows = [[Button.inline(_mark(lang, i18n.t(lang, "settings-ratio-auto"), not user.pref_ratio),
+    enabled = drafts.enabled_models()
+    mine = _pref_ratio(user, enabled)
+    buttons = [Button.inline(_mark(lang, ratio, ratio == mine), encode("set", "ratio", ratio))
+               for ratio in preferences.ratios(enabled)]
+    rows = [[Button.inline(_mark(lang, i18n.t(lang, "settings-ratio-auto"), not mine),
                            encode("set", "noratio"))]]
     rows += [buttons[i:i + 4] for i in range(0, len(buttons), 4)]
     return Screen(i18n.t(lang, "settings-ratio-title"), rows + [[_btn(lang, "btn-back", "set", "open")] + _menu_row(lang)])

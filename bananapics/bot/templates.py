@@ -98,7 +98,7 @@ def use(user_id: int, template_id: int, note: str | None = None) -> Screen:
     except NotFound:
         return categories(user_id, noted(i18n.t(lang, "template-unavailable")))
     try:
-        drafts.from_template(user_id, template, lang)
+        drafts.from_template(user_id, template, lang, viewer.user(user_id))
     except BananaError as exc:
         return card(user_id, template, note=noted(wizard.error_text(lang, exc)))
     return wizard.refs(user_id, noted(i18n.t(lang, "template-applied", title=template.title(lang))))
@@ -141,7 +141,8 @@ def open_one(user_id: int, template_id: int) -> Screen:
 
 def deep_link(user_id: int, arg: str, welcome: str | None) -> Screen:
     """``/start tpl_<id>``: the wizard with that template filled in (SCREENS.md)."""
-    return use(user_id, int(arg) if arg.isdigit() and len(arg) <= 9 else 0, welcome)
+    # isascii: "²" and "①" pass isdigit() but not int(); a payload typed by hand may hold anything
+    return use(user_id, int(arg) if arg.isascii() and arg.isdigit() and len(arg) <= 9 else 0, welcome)
 
 
 def route(user_id: int, cb: Callback, chat_id: int) -> tuple[Screen, str | None]:

@@ -235,16 +235,19 @@ def from_job(user_id: int, job: Job, *, keep_refs: bool = True) -> Draft:
                  step="confirm")
 
 
-def from_template(user_id: int, template: Any, lang: str) -> Draft:
+def from_template(user_id: int, template: Any, lang: str, user: User | None = None) -> Draft:
     """Fill the draft from a template: its prompt in the user's language, its model when enabled
-    (else the draft's model), the settings that model supports; photos already added stay."""
+    (else the draft's model), the settings that model supports (the user's default ratio where the
+    template sets none); photos already added stay. ``user``: the caller's row of the user, if any."""
     draft = get(user_id)
     with connection():
         model = AiModel.get_or_none(AiModel.id == template.model) if template.model else None
+        if user is None and template.settings_dict.get("aspect_ratio") is None:
+            user = User.by(User.id, user_id)
     if model is None or not model.enabled:
         model = _model(draft)
     refs = draft.refs[: model.max_refs]
-    settings = _fit_settings(model, template.settings_dict)
+    settings = _fit_settings(model, {**preferences.draft_defaults(user, model), **template.settings_dict})
     return _save(user_id, model=model.id, prompt=jobs.clean_prompt(template.prompt(lang)),
                  settings=json.dumps(settings), ref_keys=json.dumps(refs), template_id=template.id,
                  step="refs", confirm_id=None)
