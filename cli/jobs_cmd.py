@@ -11,9 +11,11 @@ import typer
 from bananapics.cli.common import JsonOpt, config, database, out, print_json, table
 from bananapics.errors import InvalidInput
 from bananapics.models import Job
+from bananapics.models.jobs import ACTIVE, TERMINAL
 from bananapics.services import jobs, users
 
 app = typer.Typer(help="Generation jobs.", no_args_is_help=True)
+STATUSES = ACTIVE + TERMINAL
 
 
 def job_dict(job: Job) -> dict:
@@ -27,10 +29,12 @@ def job_dict(job: Job) -> dict:
 
 
 @app.command("list")
-def list_(status: Annotated[str | None, typer.Option(help="queued, running, succeeded, partial or failed.")] = None,
+def list_(status: Annotated[str | None, typer.Option(help=f"{', '.join(STATUSES)}.")] = None,
           user: Annotated[int | None, typer.Option(help="Only this Telegram user.")] = None,
           limit: Annotated[int, typer.Option(min=1, max=1000)] = 50, as_json: JsonOpt = False) -> None:
     """Recent jobs, newest first."""
+    if status is not None and status not in STATUSES:  # a typo would list nothing and look like "no jobs"
+        raise typer.BadParameter(f"{status!r} is not one of {', '.join(STATUSES)}", param_hint="'--status'")
     database()
     user_id = users.get(user).id if user is not None else None
     rows = jobs.list_jobs(status=status, user_id=user_id, limit=limit)
@@ -124,14 +128,18 @@ def generate(model: Annotated[str, typer.Option("--model", "-m", help="Model id,
                               count=count, user_tg_id=user, out_dir=out_dir or Path(config().jobs.output_dir))
     if as_json:
         print_json({**job_dict(job), "files": [str(f) for f in files]})
-        return
+    else:
+        _print_generated(job, files)
+    if job.status == "failed":  # the same exit code with or without --json: scripts test it
+        raise typer.Exit(1)
+
+
+def _print_generated(job: Job, files: list[Path]) -> None:
     out.print(f"job {job.id}: {job.status}, {job.delivered}/{job.count} image(s), cost {job.cost}")
     if job.error_kind:
         out.print(f"error: {job.error_kind}: {job.error_detail}")
     for file in files:
         out.print(str(file))
-    if job.status == "failed":
-        raise typer.Exit(1)
 
 
 def worker(workers: Annotated[int | None, typer.Option("--workers", "-w", help="Thread workers (default [queue] workers).")] = None,

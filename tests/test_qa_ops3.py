@@ -136,3 +136,110 @@ def test_readme_configuration_keys_exist():
 def test_readme_settings_row_lists_every_run_time_setting():
     row = next(line for line in README.splitlines() if line.startswith("| `bananapics settings show`"))
     assert set(re.findall(r"`([a-z_]+\.[a-z_]+)`", row)) == set(settings_service.REGISTRY)
+
+
+# ---------------------------------------------------------------- CLI: bad input is one line, exit ≠ 0
+
+def test_generate_json_exits_1_when_the_job_fails(cli):
+    """Without --json a failed job exits 1; a script reading --json must get the same signal."""
+    cli("users", "add", "4242")
+    cli("ledger", "adjust", "4242", "50", "--reason", "seed")
+    code, out, err = cli("generate", "--model", "gpt-image", "--prompt", "a dog", "--user", "4242", "--json")
+    job = json.loads(out)  # stdout is the JSON and nothing else
+    assert job["status"] == "failed" and job["error_kind"] == "auth"
+    assert code == 1 and "Traceback" not in err
+    code, out, _ = cli("ledger", "show", "4242", "--json")
+    assert [t["kind"] for t in json.loads(out)][:2] == ["refund", "hold"]  # the hold went back
+
+
+def test_jobs_list_refuses_an_unknown_status(cli):
+    cli("generate", "--model", "nano-banana", "--prompt", "x", BANANAPICS_PROVIDERS__FORCE_PROVIDER="local")
+    one_line_error(*cli("jobs", "list", "--status", "succeded"), "Invalid value for '--status'", expected_code=2)
+    code, out, _ = cli("jobs", "list", "--status", "succeeded", "--json")
+    assert code == 0 and [j["status"] for j in json.loads(out)] == ["succeeded"]
+
+
+def test_payments_list_refuses_an_unknown_user(cli):
+    """`jobs list --user`, `ledger show` … say "user N not found"; payments list said "no payments"."""
+    one_line_error(*cli("payments", "list", "--user", "777"), "user 777 not found")
+    one_line_error(*cli("payments", "list", "--user", "777", "--json"), "user 777 not found")
+    cli("users", "add", "778")
+    code, out, _ = cli("payments", "list", "--user", "778", "--json")
+    assert code == 0 and json.loads(out) == []
+
+
+def test_config_file_that_is_not_utf8_is_one_line(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "bad.toml").write_bytes(b"\xff\xfe[database]\n")
+    result = runner.invoke(app, ["--config", "bad.toml", "status"])
+    one_line_error(result.exit_code, result.stdout, result.stderr, "bad.toml: cannot read: not UTF-8 text")
+
+
+def test_secret_file_that_is_not_utf8_is_one_line_without_its_bytes(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    secret = tmp_path / "token"
+    secret.write_bytes(b"12345:AA\x8f\x9fsecretbytes")
+    result = runner.invoke(app, ["status"], env={"BANANAPICS_TELEGRAM__BOT_TOKEN_FILE": str(secret),
+                                                 "BANANAPICS_DATABASE__URL": f"sqlite:///{tmp_path}/x.db"})
+    one_line_error(result.exit_code, result.stdout, result.stderr, f"bot_token_file: cannot read {secret}: not UTF-8 text")
+    assert "0x8f" not in result.stderr and "secretbytes" not in result.stderr
+
+
+@pytest.mark.parametrize("url, needle", [
+    ("postgresql://app:hunter2@127.0.0.1:notaport/db", "Port could not be cast to integer"),
+    ("postgresql://app:hunter2@127.0.0.1:99999/db", "Port out of range"),
+    ("postgresql://app:hunter2@[::1/db", "Invalid IPv6 URL"),
+])
+def test_malformed_database_url_is_one_line(tmp_path, monkeypatch, url, needle):
+    monkeypatch.chdir(tmp_path)
+    for command in (["status"], ["db", "upgrade"], ["users", "show", "1", "--json"]):
+        result = runner.invoke(app, command, env={"BANANAPICS_DATABASE__URL": url})
+        one_line_error(result.exit_code, result.stdout, result.stderr, needle)
+        assert "environment BANANAPICS_DATABASE__URL: [database] url" in result.stderr
+        assert "hunter2" not in result.stderr and result.stdout == ""
+
+
+@pytest.mark.parametrize("url, needle", [
+    ("redis://:hunter2@127.0.0.1:notaport/0", "Port could not be cast to integer"),
+    ("127.0.0.1:6379", "redis://, rediss:// or unix://"),
+])
+def test_malformed_redis_url_is_one_line(tmp_path, monkeypatch, url, needle):
+    monkeypatch.chdir(tmp_path)
+    env = {"BANANAPICS_DATABASE__URL": f"sqlite:///{tmp_path}/x.db", "BANANAPICS_QUEUE__BACKEND": "redis",
+           "BANANAPICS_QUEUE__REDIS_URL": url}
+    result = runner.invoke(app, ["status", "--json"], env=env)
+    one_line_error(result.exit_code, result.stdout, result.stderr, needle)
+    assert "environment BANANAPICS_QUEUE__REDIS_URL: [queue] redis_url" in result.stderr
+    assert "hunter2" not in result.stderr and result.stdout == ""
+
+
+# ---------------------------------------------------------------- run bot: Telegram out of reach
+
+@pytest.mark.parametrize("failure", [ConnectionError("Connection to Telegram failed 5 time(s)"),
+                                     asyncio.IncompleteReadError(b"\x00" * 95, 1347703872)])
+def test_run_bot_with_telegram_out_of_reach_is_one_line(database, database_url, tmp_path, monkeypatch, failure):
+    """Telethon gives up with ConnectionError (no route) or IncompleteReadError (something that is not
+    Telegram answers, e.g. a captive proxy): one line naming the problem, not a traceback or
+    click's bare "aborted" (IncompleteReadError is an EOFError, which click turns into Abort)."""
+    from bananapics.bot import runner as bot_runner
+    from bananapics.simtg import FakeTelegram, SimClient
+
+    class Unreachable(SimClient):
+        async def start(self, *args, **kwargs):
+            raise failure
+
+    tg = FakeTelegram()
+    monkeypatch.setattr(bot_runner, "client_factory",
+                        lambda session, api_id, api_hash, **options: Unreachable(session, api_id, api_hash,
+                                                                                 telegram=tg, authorized=False))
+    monkeypatch.chdir(tmp_path)
+    token = "123456789:AAtopsecretTOKENvalue0123456789abcdefgh"
+    env = {"BANANAPICS_DATABASE__URL": database_url, "BANANAPICS_TELEGRAM__API_ID": "12345",
+           "BANANAPICS_TELEGRAM__API_HASH": "0123456789abcdef0123456789abcdef",
+           "BANANAPICS_TELEGRAM__BOT_TOKEN": token, "BANANAPICS_TELEGRAM__BOT_API_URL": "http://127.0.0.1:9"}
+    for command in ("bot", "all"):
+        result = runner.invoke(app, ["run", command], env=env)
+        proxy.initialize(database)
+        assert result.exit_code == 1, (result.stdout, result.stderr, result.exception)
+        assert result.stderr.startswith("error: cannot reach Telegram") and result.stderr.count("\n") == 1
+        assert "aborted" not in result.stderr and "topsecret" not in result.stdout + result.stderr
