@@ -171,15 +171,74 @@ def demo(name: Annotated[str, typer.Option(help="Your first name in the chat.")]
     from bananapics import db as dbm
     from bananapics.demo import demo_config, run_demo
 
+    if lang not in DEMO_LANGUAGES:  # an unknown code would silently chat in the default language
+        raise typer.BadParameter(f"{lang!r} is not one of {', '.join(DEMO_LANGUAGES)}", param_hint="'--lang'")
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InvalidInput(f"cannot write images to {out_dir}: {exc.strerror}") from None
     cfg = demo_config(config())
     dbm.upgrade(database(require_schema=False))
 
-    async def read_line():
-        try:
-            return await asyncio.to_thread(input, "you> ")
-        except EOFError:
-            return None
-
     from rich.console import Console
 
-    asyncio.run(run_demo(cfg, read_line, Console(), out_dir, first_name=name, lang=lang))
+    asyncio.run(run_demo(cfg, _read_line, Console(), out_dir, first_name=name, lang=lang))
+
+
+DEMO_LANGUAGES = ("uz", "ru", "en")
+
+
+async def _read_line() -> str | None:
+    """The next line typed at ``you>`` (None at end of input).
+
+    It is read in a daemon thread of its own with os.read on fd 0, not input() in asyncio.to_thread:
+    Ctrl-C cannot interrupt a thread blocked in input(), asyncio.run's shutdown then waited for it
+    (the demo ended only after one more Enter), and a daemon thread parked in input() holds
+    stdin's buffer lock, which aborts the interpreter at exit ("Fatal Python error")."""
+    import asyncio
+    import threading
+
+    loop = asyncio.get_running_loop()
+    line: asyncio.Future[str | None] = loop.create_future()
+
+    def settle(value: str | None) -> None:
+        if not line.done():
+            line.set_result(value)
+
+    def read() -> None:
+        value = _STDIN.next_line("you> ")
+        try:
+            loop.call_soon_threadsafe(settle, value)
+        except RuntimeError:  # the loop is already closed: the demo has ended
+            pass
+
+    threading.Thread(target=read, name="demo-input", daemon=True).start()
+    return await line
+
+
+class _StdinLines:
+    """Lines from fd 0, unbuffered by Python (a pipe may hold several lines in one read)."""
+
+    def __init__(self) -> None:
+        self.pending, self.eof = b"", False
+
+    def next_line(self, prompt: str) -> str | None:
+        import os
+        import sys
+
+        sys.stdout.write(prompt)
+        sys.stdout.flush()
+        while b"\n" not in self.pending and not self.eof:
+            try:
+                chunk = os.read(0, 4096)
+            except OSError:
+                chunk = b""
+            self.eof = not chunk
+            self.pending += chunk
+        if not self.pending:
+            return None
+        raw, _, self.pending = self.pending.partition(b"\n")
+        return raw.decode("utf-8", errors="replace").rstrip("\r")
+
+
+_STDIN = _StdinLines()

@@ -243,3 +243,112 @@ def test_run_bot_with_telegram_out_of_reach_is_one_line(database, database_url, 
         assert result.exit_code == 1, (result.stdout, result.stderr, result.exception)
         assert result.stderr.startswith("error: cannot reach Telegram") and result.stderr.count("\n") == 1
         assert "aborted" not in result.stderr and "topsecret" not in result.stdout + result.stderr
+
+
+# ---------------------------------------------------------------- bananapics demo
+
+def _demo_config(database_url, tmp_path):
+    from bananapics.demo import demo_config
+
+    return demo_config(load_config(None, environ={"BANANAPICS_DATABASE__URL": database_url,
+                                                  "BANANAPICS_STORAGE__PATH": str(tmp_path / "media")}))
+
+
+def _play(cfg, lines, tmp_path, **kwargs) -> str:
+    from bananapics.demo import run_demo
+
+    script = iter(lines)
+
+    async def read_line():
+        return next(script, None)
+
+    buffer = io.StringIO()
+    asyncio.run(run_demo(cfg, read_line, Console(file=buffer, width=300), tmp_path / "out", **kwargs))
+    return buffer.getvalue()
+
+
+def test_demo_does_not_reprint_a_message_that_only_lost_its_buttons(database, database_url, tmp_path):
+    """A new panel strips the buttons off the previous one; the chat showed that old message again,
+    so every step appeared twice ("Send a description…" above the photos step, /start's welcome…)."""
+    text = _play(_demo_config(database_url, tmp_path),
+                 ["/start", "#1", "#1", "a yellow banana", "@" + str(_jpeg(tmp_path)), "quit"], tmp_path)
+    assert text.count("👋 Welcome to BananaPics") == 1  # the demo's own /start; the second one shows the menu
+    assert text.count("🍌 BananaPics — balance: 100 tokens") == 2
+    assert text.count("✍️ Send a description of the image.") == 1
+    assert text.count("🖼 Send up to 14 photos") == 2  # the photos step, then its "Photos added: 1" panel
+    assert "Photos added: 1 of 14." in text and "✅ Done (1)" in text
+
+
+def _jpeg(tmp_path: Path) -> Path:
+    from PIL import Image
+
+    path = tmp_path / "ref.jpg"
+    Image.new("RGB", (64, 48), (200, 30, 30)).save(path)
+    return path
+
+
+def test_demo_refuses_an_unknown_language_and_an_unwritable_out_dir(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    env = {"BANANAPICS_DATABASE__URL": f"sqlite:///{tmp_path}/demo.db"}
+    result = runner.invoke(app, ["demo", "--lang", "xx"], input="quit\n", env=env)
+    one_line_error(result.exit_code, result.stdout, result.stderr, "Invalid value for '--lang'", expected_code=2)
+    (tmp_path / "a-file").write_text("")
+    result = runner.invoke(app, ["demo", "--out", str(tmp_path / "a-file" / "images")], input="quit\n", env=env)
+    one_line_error(result.exit_code, result.stdout, result.stderr, "cannot write images to")
+
+
+def test_demo_ends_on_ctrl_c_without_waiting_for_enter(tmp_path):
+    """Ctrl-C while the demo waits at `you>` ended only after one more Enter: the prompt's thread
+    (asyncio.to_thread) kept asyncio.run's executor shutdown waiting for input()."""
+    exe = Path(sys.executable).parent / "bananapics"
+    proc = subprocess.Popen([str(exe), "demo"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            cwd=tmp_path, env={**os.environ, "BANANAPICS_DATABASE__URL": f"sqlite:///{tmp_path}/d.db"})
+    seen = bytearray()
+    prompt = threading.Event()
+
+    def read() -> None:
+        while chunk := proc.stdout.read1(4096):
+            seen.extend(chunk)
+            if b"you> " in seen:
+                prompt.set()
+    threading.Thread(target=read, daemon=True).start()
+    try:
+        assert prompt.wait(120), seen.decode(errors="replace")
+        proc.send_signal(signal.SIGINT)
+        try:
+            code = proc.wait(60)  # generous: only a process stuck in input() never gets here
+        except subprocess.TimeoutExpired:
+            pytest.fail("the demo is still waiting for input after Ctrl-C")
+    finally:
+        proc.kill()
+        proc.wait()
+    err = proc.stderr.read().decode()
+    assert code == 130 and "🍌 BananaPics" in seen.decode()
+    assert "Traceback" not in err and "Fatal Python error" not in err  # a daemon thread in input() aborted the exit
+
+
+def test_demo_reads_piped_lines(tmp_path):
+    """Several lines arriving in one read (a pipe, a paste) are played one by one, then end of input ends it."""
+    exe = Path(sys.executable).parent / "bananapics"
+    proc = subprocess.run([str(exe), "demo"], input="#1\n#1\na yellow banana\n", capture_output=True, text=True,
+                          cwd=tmp_path, timeout=300, env={**os.environ, "BANANAPICS_DATABASE__URL": f"sqlite:///{tmp_path}/d.db"})
+    assert proc.returncode == 0 and proc.stderr == ""
+    assert proc.stdout.count("you> ") == 4 and "Send up to 14 photos" in proc.stdout
+
+
+# ---------------------------------------------------------------- packaging
+
+def test_wheel_carries_every_package(tmp_path):
+    """`pip install .` (what a production image runs) must get every package the code imports:
+    bananapics.providers was missing from pyproject's list, so a non-editable install could not
+    generate anything."""
+    dist = tmp_path / "dist"
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+                    "-w", str(dist), str(ROOT)], check=True, timeout=300, capture_output=True)
+    names = set(zipfile.ZipFile(next(dist.glob("bananapics-*.whl"))).namelist())
+    for folder, package in (("bananapics", "bananapics"), ("models", "bananapics/models"), ("cli", "bananapics/cli"),
+                            ("tasks", "bananapics/tasks"), ("tui", "bananapics/tui")):
+        for init in (ROOT / folder).rglob("__init__.py"):
+            wanted = f"{package}/{init.relative_to(ROOT / folder).as_posix()}"
+            assert wanted in names, f"{wanted} missing from the wheel"
+    assert "bananapics/providers/local.py" in names
