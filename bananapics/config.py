@@ -20,7 +20,9 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 
 from bananapics.errors import ConfigError
 
@@ -32,6 +34,20 @@ class Section(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
 
+def _parsable_url(url: str, schemes: tuple[str, ...] | None = None) -> str:
+    """Refuse at load what urlsplit cannot take apart (a port that is not a number, a broken IPv6
+    host), so it is one line naming the key instead of a ValueError wherever the URL is first used.
+    The reason never repeats the URL: it may hold a password."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - parsed lazily; this is where a bad port raises
+    except ValueError as exc:
+        raise ValueError(f"not a valid URL: {exc}") from None
+    if schemes is not None and parts.scheme not in schemes:
+        raise ValueError(f"must start with {', '.join(s + '://' for s in schemes[:-1])} or {schemes[-1]}://")
+    return url
+
+
 class DatabaseConfig(Section):
     url: str = Field("sqlite:///data/bananapics.db", description="sqlite:///relative.db, sqlite:////abs.db or postgresql://user@host:port/db")
     pool_max: int = Field(20, ge=1, le=1000, description="Postgres pool: most connections per process")
@@ -40,6 +56,11 @@ class DatabaseConfig(Section):
     busy_timeout_ms: int = Field(10000, ge=0, description="SQLite: wait this long for the write lock")
     sqlite_synchronous: Literal["full", "normal"] = Field("full", description="SQLite fsync policy; full never loses a commit")
 
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        return _parsable_url(value)
+
 
 class QueueConfig(Section):
     backend: Literal["sqlite", "redis", "immediate"] = Field("sqlite", description="Huey storage")
@@ -47,6 +68,11 @@ class QueueConfig(Section):
     redis_url: str = Field("redis://127.0.0.1:6379/0", description="RedisHuey server")
     workers: int = Field(8, ge=1, le=512, description="thread workers per consumer process")
     signing_key: SecretStr | None = Field(None, description="secret: HMAC key for task payloads")
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str) -> str:
+        return _parsable_url(value, ("redis", "rediss", "unix"))
 
 
 class TelegramConfig(Section):
@@ -193,6 +219,8 @@ def _read_secret_file(origin: str, section: str, key: str, path: str) -> str:
         value = Path(path).expanduser().read_text(encoding="utf-8").strip()
     except OSError as exc:
         raise ConfigError(f"{origin}: [{section}] {key}_file: cannot read {path}: {exc.strerror}") from None
+    except UnicodeDecodeError:  # the decoder's message quotes a byte of the secret: not repeated
+        raise ConfigError(f"{origin}: [{section}] {key}_file: cannot read {path}: not UTF-8 text") from None
     if not value:
         raise ConfigError(f"{origin}: [{section}] {key}_file: {path} is empty")
     return value
@@ -206,6 +234,8 @@ def _merge_file(data: dict[str, dict[str, Any]], path: Path, origins: Origins) -
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: cannot read: not UTF-8 text") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
     for section, values in raw.items():
@@ -252,7 +282,7 @@ def _describe(exc: ValidationError, origin: str, origins: Origins) -> str:
     if len(loc) > 1:
         origin = origins.get((loc[0], loc[1]), origin)
     where = f"[{loc[0]}] {'.'.join(loc[1:])}" if len(loc) > 1 else ".".join(loc)
-    reason = err["msg"]
+    reason = err["msg"].removeprefix("Value error, ")
     if err["type"] == "extra_forbidden":
         reason = "unknown key"
     more = f" (and {len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""

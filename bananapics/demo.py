@@ -64,7 +64,7 @@ async def run_demo(config: Config, read_line: Callable[[], Awaitable[str | None]
     await client.start(bot_token=tg.bot_token)
     await bot.start(delivery_loop=False)
     user = SimUser(tg, first_name, lang_code=lang)
-    shown: dict[int, str] = {}
+    shown: dict[int, tuple[str, list[str]]] = {}
     saved: set[int] = set()
 
     async def show_changes() -> None:
@@ -77,9 +77,12 @@ async def run_demo(config: Config, read_line: Callable[[], Awaitable[str | None]
                 break
             await asyncio.sleep(0.1)
         for message in user.messages:
-            state = f"{message.text}|{message.buttons}"
-            if shown.get(message.id) != state:
+            state = (message.text, list(message.buttons))
+            before = shown.get(message.id)
+            if before != state:
                 shown[message.id] = state
+                if before is not None and before[0] == message.text and not message.buttons:
+                    continue  # a newer panel took its buttons: showing it again only repeats it
                 _render(console, message, out_dir, saved)
 
     console.print(f"[bold]BananaPics demo[/] — {HELP}")

@@ -11,9 +11,11 @@ import typer
 from bananapics.cli.common import JsonOpt, config, database, out, print_json, table
 from bananapics.errors import InvalidInput
 from bananapics.models import Job
+from bananapics.models.jobs import ACTIVE, TERMINAL
 from bananapics.services import jobs, users
 
 app = typer.Typer(help="Generation jobs.", no_args_is_help=True)
+STATUSES = ACTIVE + TERMINAL
 
 
 def job_dict(job: Job) -> dict:
@@ -27,10 +29,12 @@ def job_dict(job: Job) -> dict:
 
 
 @app.command("list")
-def list_(status: Annotated[str | None, typer.Option(help="queued, running, succeeded, partial or failed.")] = None,
+def list_(status: Annotated[str | None, typer.Option(help=f"{', '.join(STATUSES)}.")] = None,
           user: Annotated[int | None, typer.Option(help="Only this Telegram user.")] = None,
           limit: Annotated[int, typer.Option(min=1, max=1000)] = 50, as_json: JsonOpt = False) -> None:
     """Recent jobs, newest first."""
+    if status is not None and status not in STATUSES:  # a typo would list nothing and look like "no jobs"
+        raise typer.BadParameter(f"{status!r} is not one of {', '.join(STATUSES)}", param_hint="'--status'")
     database()
     user_id = users.get(user).id if user is not None else None
     rows = jobs.list_jobs(status=status, user_id=user_id, limit=limit)
@@ -124,14 +128,18 @@ def generate(model: Annotated[str, typer.Option("--model", "-m", help="Model id,
                               count=count, user_tg_id=user, out_dir=out_dir or Path(config().jobs.output_dir))
     if as_json:
         print_json({**job_dict(job), "files": [str(f) for f in files]})
-        return
+    else:
+        _print_generated(job, files)
+    if job.status == "failed":  # the same exit code with or without --json: scripts test it
+        raise typer.Exit(1)
+
+
+def _print_generated(job: Job, files: list[Path]) -> None:
     out.print(f"job {job.id}: {job.status}, {job.delivered}/{job.count} image(s), cost {job.cost}")
     if job.error_kind:
         out.print(f"error: {job.error_kind}: {job.error_detail}")
     for file in files:
         out.print(str(file))
-    if job.status == "failed":
-        raise typer.Exit(1)
 
 
 def worker(workers: Annotated[int | None, typer.Option("--workers", "-w", help="Thread workers (default [queue] workers).")] = None,
@@ -163,15 +171,74 @@ def demo(name: Annotated[str, typer.Option(help="Your first name in the chat.")]
     from bananapics import db as dbm
     from bananapics.demo import demo_config, run_demo
 
+    if lang not in DEMO_LANGUAGES:  # an unknown code would silently chat in the default language
+        raise typer.BadParameter(f"{lang!r} is not one of {', '.join(DEMO_LANGUAGES)}", param_hint="'--lang'")
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InvalidInput(f"cannot write images to {out_dir}: {exc.strerror}") from None
     cfg = demo_config(config())
     dbm.upgrade(database(require_schema=False))
 
-    async def read_line():
-        try:
-            return await asyncio.to_thread(input, "you> ")
-        except EOFError:
-            return None
-
     from rich.console import Console
 
-    asyncio.run(run_demo(cfg, read_line, Console(), out_dir, first_name=name, lang=lang))
+    asyncio.run(run_demo(cfg, _read_line, Console(), out_dir, first_name=name, lang=lang))
+
+
+DEMO_LANGUAGES = ("uz", "ru", "en")
+
+
+async def _read_line() -> str | None:
+    """The next line typed at ``you>`` (None at end of input).
+
+    It is read in a daemon thread of its own with os.read on fd 0, not input() in asyncio.to_thread:
+    Ctrl-C cannot interrupt a thread blocked in input(), asyncio.run's shutdown then waited for it
+    (the demo ended only after one more Enter), and a daemon thread parked in input() holds
+    stdin's buffer lock, which aborts the interpreter at exit ("Fatal Python error")."""
+    import asyncio
+    import threading
+
+    loop = asyncio.get_running_loop()
+    line: asyncio.Future[str | None] = loop.create_future()
+
+    def settle(value: str | None) -> None:
+        if not line.done():
+            line.set_result(value)
+
+    def read() -> None:
+        value = _STDIN.next_line("you> ")
+        try:
+            loop.call_soon_threadsafe(settle, value)
+        except RuntimeError:  # the loop is already closed: the demo has ended
+            pass
+
+    threading.Thread(target=read, name="demo-input", daemon=True).start()
+    return await line
+
+
+class _StdinLines:
+    """Lines from fd 0, unbuffered by Python (a pipe may hold several lines in one read)."""
+
+    def __init__(self) -> None:
+        self.pending, self.eof = b"", False
+
+    def next_line(self, prompt: str) -> str | None:
+        import os
+        import sys
+
+        sys.stdout.write(prompt)
+        sys.stdout.flush()
+        while b"\n" not in self.pending and not self.eof:
+            try:
+                chunk = os.read(0, 4096)
+            except OSError:
+                chunk = b""
+            self.eof = not chunk
+            self.pending += chunk
+        if not self.pending:
+            return None
+        raw, _, self.pending = self.pending.partition(b"\n")
+        return raw.decode("utf-8", errors="replace").rstrip("\r")
+
+
+_STDIN = _StdinLines()

@@ -53,6 +53,8 @@ def list_(user: Annotated[int | None, typer.Option("--user", help="Only this Tel
           limit: Annotated[int, typer.Option(min=1, max=10000)] = 50, as_json: JsonOpt = False) -> None:
     """Newest payments first."""
     database()
+    if user is not None:
+        users.get(user)  # an unknown user is "not found" (exit 1), as everywhere else, not "no payments"
     rows = [payment_dict(p, tg_id) for p, tg_id in payments.recent(tg_id=user, limit=limit)]
     if as_json:
         print_json(rows)

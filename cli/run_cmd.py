@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from bananapics.cli.common import config, database, out
+from bananapics.errors import BananaError
 
 app = typer.Typer(help="Run the Telegram bot (and, with `all`, the worker in the same process).",
                   no_args_is_help=True)
@@ -29,7 +30,14 @@ def _run(with_worker: bool, workers: int | None = None) -> None:
     # The ~115,000 objects of the imported modules live as long as the process: frozen, they leave
     # the collector's full scans, which otherwise pause every handler ~50 ms each time they run.
     gc.freeze()
-    asyncio.run(runner.run(cfg, with_worker=with_worker, workers=workers, factory=runner.client_factory))
+    try:
+        asyncio.run(runner.run(cfg, with_worker=with_worker, workers=workers, factory=runner.client_factory))
+    except (ConnectionError, TimeoutError, asyncio.IncompleteReadError) as exc:
+        # Telethon gave up connecting (no route, or something that is not Telegram answered: an
+        # IncompleteReadError is an EOFError, which click would print as a bare "aborted").
+        detail = (str(exc).strip().splitlines() or [""])[0]
+        raise BananaError(f"cannot reach Telegram ({type(exc).__name__}{': ' + detail if detail else ''}); "
+                          "check the network and start it again") from None
     out.print("bot: stopped")
 
 
