@@ -548,7 +548,7 @@ def test_progress_panel_refresh_and_upload_photo_action(database):
         assert "position in queue: 1" in ann.panel.text and ann.chat_actions == [UPLOAD_PHOTO] * 3
         assert (await asyncio.to_thread(queue.run, bot, queue.ids[0])).status == "succeeded"
         await ann.press("Refresh")
-        assert "Done: 1 image — see them above" in ann.panel.text
+        assert "Done: 1 image — see them below" in ann.panel.text
         assert ann.buttons() == ["🔁 Again", "✏️ Edit prompt", "🆕 New", "🏠 Menu"]
         assert await pump_once(bot) == 1 and ann.chat_actions == [UPLOAD_PHOTO] * 3  # only Bob's job is left
         await bob.press("Обновить")

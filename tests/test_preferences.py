@@ -34,7 +34,7 @@ def test_settings_show_and_change_the_default_model(database):
         assert "Default aspect ratio: Model's default" in ann.panel.text
         await ann.press("Default model")
         assert ann.panel.text == i18n.t("en", "settings-model-title")
-        assert "✓ Nano Banana (recommended)" in ann.buttons()  # nothing chosen yet
+        assert "✓ ⭐ Always the recommended one (now Nano Banana)" in ann.buttons()  # nothing chosen yet
         answer = await ann.press("SeeDream 4")
         assert answer.message == "✅ Default model: SeeDream 4"
         assert "Default model: SeeDream 4" in ann.panel.text  # back on the settings screen
@@ -50,7 +50,7 @@ def test_settings_show_and_change_the_default_model(database):
         # Recommended goes back to the admin's default
         await ann.send("/settings")
         await ann.press("Default model")
-        answer = await ann.press("recommended")
+        answer = await ann.press("Always the recommended")
         assert answer.message == "✅ Default model: Recommended"
         assert users.get(ann.id).pref_model is None
         await ann.send("/generate")

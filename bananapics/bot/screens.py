@@ -153,7 +153,7 @@ def default_models(user_id: int) -> Screen:
     enabled = drafts.enabled_models()
     mine = user.pref_model if any(m.id == user.pref_model for m in enabled) else None
     admins = next((m for m in enabled if m.is_default), enabled[0] if enabled else None)
-    rows = [[Button.inline(_mark(lang, i18n.t(lang, "settings-model-recommended", model=admins.name if admins else "—"),
+    rows = [[Button.inline(_mark(lang, i18n.t(lang, "settings-model-follow", model=admins.name if admins else "—"),
                                  mine is None), encode("set", "automodel"))]]
     rows += [[Button.inline(_mark(lang, m.name, m.id == mine), encode("set", "model", m.id))] for m in enabled]
     return Screen(i18n.t(lang, "settings-model-title"), rows + [[_btn(lang, "btn-back", "set", "open")] + _menu_row(lang)])

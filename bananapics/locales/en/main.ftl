@@ -324,7 +324,7 @@ help-text =
 help-prices-title = 💲 Prices per image:
 help-price-line = • { $model } — from { $price } tokens
 help-commands =
-    Commands: /start menu · /generate new image · /balance balance · /history my images · /settings language
+    Commands: /start menu · /generate new image · /balance balance · /history my images · /settings language, default model and ratio
     Rules and help: /terms · /privacy · /paysupport · /support
 btn-terms = 📄 Terms
 btn-privacy = 🔒 Privacy

@@ -2,3 +2,4 @@
 
 settings-model-recommended = { $model } (recommended)
 settings-ratio-auto = Model's default
+settings-model-follow = ⭐ Always the recommended one (now { $model })

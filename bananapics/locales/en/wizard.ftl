@@ -36,5 +36,5 @@ btn-refresh = 🔄 Refresh
 progress-done = ✅ Done: { $count ->
     [one] { $count } image
    *[other] { $count } images
-} — see them above in this chat.
+} — see them below in this chat.
 gen-other-model = 🔀 Same description. Choose another model:

@@ -372,7 +372,7 @@ help-price-line = • { $model } — от { $price ->
    *[other] { $price } токенов
 }
 help-commands =
-    Команды: /start меню · /generate новое изображение · /balance баланс · /history мои изображения · /settings язык
+    Команды: /start меню · /generate новое изображение · /balance баланс · /history мои изображения · /settings язык, модель и соотношение сторон по умолчанию
     Правила и помощь: /terms · /privacy · /paysupport · /support
 btn-terms = 📄 Условия
 btn-privacy = 🔒 Конфиденциальность

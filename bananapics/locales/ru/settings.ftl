@@ -2,3 +2,4 @@
 
 settings-model-recommended = { $model } (рекомендуемая)
 settings-ratio-auto = Как у модели
+settings-model-follow = ⭐ Всегда рекомендуемая (сейчас { $model })

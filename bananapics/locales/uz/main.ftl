@@ -279,7 +279,7 @@ help-text =
 help-prices-title = 💲 Bitta rasm narxi:
 help-price-line = • { $model } — { $price } tokendan
 help-commands =
-    Buyruqlar: /start menyu · /generate yangi rasm · /balance balans · /history rasmlarim · /settings til
+    Buyruqlar: /start menyu · /generate yangi rasm · /balance balans · /history rasmlarim · /settings til, standart model va tomonlar nisbati
     Qoidalar va yordam: /terms · /privacy · /paysupport · /support
 btn-terms = 📄 Shartlar
 btn-privacy = 🔒 Maxfiylik

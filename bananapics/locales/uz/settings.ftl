@@ -2,3 +2,4 @@
 
 settings-model-recommended = { $model } (tavsiya etilgan)
 settings-ratio-auto = Model standarti
+settings-model-follow = ⭐ Doim tavsiya etilgani (hozir { $model })

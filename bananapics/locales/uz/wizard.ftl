@@ -24,5 +24,5 @@ error-count-out-of-range = { $model } bir so‘rovda 1 tadan { $max } tagacha ra
 ## jarayon va natijalar
 
 btn-refresh = 🔄 Yangilash
-progress-done = ✅ Tayyor: { $count } ta rasm — ularni shu chatda yuqorida ko‘ring.
+progress-done = ✅ Tayyor: { $count } ta rasm — ularni shu chatda pastda ko‘ring.
 gen-other-model = 🔀 Tavsif o‘sha. Boshqa modelni tanlang:
