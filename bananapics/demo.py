@@ -97,7 +97,7 @@ async def run_demo(config: Config, read_line: Callable[[], Awaitable[str | None]
             if not line:
                 continue
             try:
-                if line.startswith("#") and line[1:].isdigit():
+                if line.startswith("#") and line[1:].isascii() and line[1:].isdigit():
                     panel = user.panel
                     labels = panel.buttons if panel else []
                     index = int(line[1:]) - 1

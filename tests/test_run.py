@@ -136,6 +136,8 @@ def test_run_all_generates_through_the_in_process_worker_and_stops_on_sigint(run
     ({"BANANAPICS_TELEGRAM__BOT_TOKEN": "12345:short"}, "bot_token does not look like a BotFather token"),
     ({"BANANAPICS_TELEGRAM__API_ID": "my-app", "BANANAPICS_TELEGRAM__BOT_TOKEN": "1:AAAAAAAAAAAAAAAAAAAAAAAA"},
      "api_id must be the number my.telegram.org shows"),
+    ({"BANANAPICS_TELEGRAM__API_ID": "²", "BANANAPICS_TELEGRAM__BOT_TOKEN": "1:AAAAAAAAAAAAAAAAAAAAAAAA"},
+     "api_id must be the number my.telegram.org shows"),
     ({"BANANAPICS_TELEGRAM__API_HASH": "secret-hash-xyz", "BANANAPICS_TELEGRAM__BOT_TOKEN": "1:AAAAAAAAAAAAAAAAAAAA"},
      "api_hash must be the 32 hex characters"),
 ])

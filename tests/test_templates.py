@@ -294,3 +294,22 @@ def test_a_preview_gone_from_storage_shows_the_card_as_text(database):
         assert len(ann.messages) == 1
 
     scenario(database, body)
+
+
+def test_again_on_a_templates_job_counts_one_more_use(database):
+    """Again (drafts.repeat) of a job made from a template counts for the template like a confirm
+    through the wizard does; a double tap (the same pressed message) counts once."""
+    from bananapics.services import drafts, jobs
+
+    user = new_user(100)
+    settings.set_value("limits.user_parallel_jobs", 5, actor=Actor("cli:test", "admin"), reason="four jobs wait here")
+    template = _by_title("3D cartoon character")
+    first = jobs.submit(user.id, "nano-banana", template.prompt_en, {"aspect_ratio": "1:1"}, job_id="a" * 32)
+    templates.record_use(template.id, user.id, first.id)
+    again = drafts.repeat(user.id, first.id, chat_id=None, pressed=7)
+    assert drafts.repeat(user.id, first.id, chat_id=None, pressed=7).id == again.id
+    assert sorted(u.job_id for u in TemplateUse.select()) == sorted([first.id, again.id])
+    plain = jobs.submit(user.id, "nano-banana", "no template", job_id="b" * 32)
+    drafts.repeat(user.id, plain.id, chat_id=None, pressed=8)
+    assert TemplateUse.select().count() == 2
+    assert_ledger_clean()

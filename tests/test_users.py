@@ -75,6 +75,7 @@ def test_search_by_id_username_prefix_and_name_part(database):
     assert found("100%") == [2003]
     assert found("0%r") == []
     assert found("@nobody") == []
+    assert found("²") == [] and found("99999999999999999999999") == []  # not an id: no crash, no overflow
     with pytest.raises(InvalidInput):
         users.search("   ")
 

@@ -53,7 +53,7 @@ def credentials(config: Config) -> Credentials:
     if missing:
         names = ", ".join(f"{ENV}{key.upper()}" for key in missing)
         raise ConfigError(f"[telegram] {', '.join(missing)} not set: export {names} (or *_FILE naming a file)")
-    if not values["api_id"].isdigit() or not 0 < int(values["api_id"]) < 2**31:
+    if not (values["api_id"].isascii() and values["api_id"].isdigit()) or not 0 < int(values["api_id"]) < 2**31:
         raise ConfigError(f"[telegram] api_id must be the number my.telegram.org shows ({ENV}API_ID)")
     if not API_HASH_RE.fullmatch(values["api_hash"]):
         raise ConfigError(f"[telegram] api_hash must be the 32 hex characters my.telegram.org shows ({ENV}API_HASH)")

@@ -272,8 +272,12 @@ def repeat(user_id: int, job_id: str, *, chat_id: int | None, pressed: int | Non
     again_id = hashlib.sha256(f"{job.id}:again:{seq}".encode()).hexdigest()[:32]
     settings = {k: v for k, v in job.settings_dict.items() if k != "refs"}
     try:
-        return jobs.submit(user_id, job.model, job.prompt, settings, ref_keys=job.refs, chat_id=chat_id,
-                           job_id=again_id, timing=timing)
+        with atomic():
+            again = jobs.submit(user_id, job.model, job.prompt, settings, ref_keys=job.refs, chat_id=chat_id,
+                                job_id=again_id, timing=timing)
+            # a repeat of a template's job is one more use of it, as its confirm through the wizard is
+            templates.record_use(templates.of_job(job.id), user_id, again.id)
+        return again
     except pw.IntegrityError:  # the other tap of a double tap committed first (Postgres)
         return jobs.get(again_id)
 

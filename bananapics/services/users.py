@@ -144,8 +144,10 @@ def search(query: str, limit: int = 20) -> list[User]:
     limit = max(1, min(limit, 200))
     with connection():
         base = User.select().order_by(User.id.desc()).limit(limit)
-        if text.lstrip("-").isdigit():
-            return list(base.where(User.tg_id == int(text)))
+        digits = text.lstrip("-")
+        if digits.isascii() and digits.isdigit():  # "²" passes isdigit() but not int()
+            tg_id = int(text)
+            return list(base.where(User.tg_id == tg_id)) if -2**63 <= tg_id < 2**63 else []
         needle = _escape_like(text.lower())
         if needle.startswith("@"):  # prefix: a btree (text_pattern_ops) index serves it
             return list(base.where(_like("lower(username)", needle[1:] + "%")))
