@@ -220,7 +220,8 @@ def test_a_result_whose_image_vanished_from_storage_still_reaches_the_user(datab
         row = Outbox.get()
         assert (row.status, row.attempts) == ("sent", 1)
         assert sum(m.media_kind == "photo" for m in ann.messages) == 1
-        assert "Done" in ann.last.text and ann.last.buttons
+        assert "Done: 1 image for 20 tokens" in ann.last.text and ann.last.buttons  # the one that arrived
+        assert "1 image could not be delivered. Write to /support" in ann.last.text
         assert ledger.balance(me) == (30, 0)
         assert_ledger_clean()
 

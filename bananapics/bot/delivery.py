@@ -79,8 +79,10 @@ def _albums(keys: list[str], caption: str, *, as_document: bool) -> list[Part]:
     return [Part(caption if n == 0 else "", chunk, as_document) for n, chunk in enumerate(chunks)]
 
 
-def row_parts(row: Outbox) -> list[Part]:
-    """The messages one outbox row becomes, in order (runs in a thread: it reads the database)."""
+def row_parts(row: Outbox, storage: Any = None) -> list[Part]:
+    """The messages one outbox row becomes, in order (runs in a thread: it reads the database).
+    With ``storage``, the closing text of a result counts only the images that can still be sent
+    (Telegram has them, or storage does) and says how many could not be."""
     user = users.get_by_id(row.user_id)
     if row.kind in PARTS:
         return PARTS[row.kind](row, user)
@@ -90,14 +92,17 @@ def row_parts(row: Outbox) -> list[Part]:
     if row.kind == "job_result":
         job = jobs.get(row.job_id)
         keys = list(data["images"])
+        lost = sum(not _sendable(storage, key) for key in keys) if storage is not None else 0
         caption = i18n.t(lang, "result-caption", model=_model_name(job.model), prompt=excerpt(job.prompt, 300))[:1024]
         if data.get("resend"):  # a history re-send: nothing new was made or charged
-            text = i18n.t(lang, "history-resent-done", count=len(keys))
+            text = i18n.t(lang, "history-resent-done", count=len(keys) - lost)
         else:
-            text = i18n.t(lang, "result-done", count=len(keys), cost=job.cost - data.get("refunded", 0))
+            text = i18n.t(lang, "result-done", count=len(keys) - lost, cost=job.cost - data.get("refunded", 0))
         if data.get("refunded") and not data.get("resend"):
             text += "\n" + i18n.t(lang, "result-partial", got=len(keys), asked=data.get("requested", len(keys)),
                                   refund=data["refunded"])
+        if lost:  # gone from storage (retention, a wiped disk) before Telegram ever had it
+            text += "\n" + i18n.t(lang, "result-lost", count=lost)
         return [*_albums(keys, caption, as_document=False),
                 *_albums(keys, i18n.t(lang, "result-files"), as_document=True),
                 Part(text, buttons=menu)]
@@ -107,6 +112,11 @@ def row_parts(row: Outbox) -> list[Part]:
             lines.append(i18n.t(lang, "fail-refund", tokens=data["refunded"]))
         return [Part("\n".join(lines), buttons=menu)]
     return [Part(str(data.get("text", "")))]
+
+
+def _sendable(storage: Any, key: str) -> bool:
+    """Telegram has the image already (a photo or file sent before), or storage still holds it."""
+    return tgfiles.get(key, "photo") is not None or tgfiles.get(key, "document") is not None or storage.exists(key)
 
 
 def _model_name(model_id: str) -> str:
@@ -247,7 +257,7 @@ async def _deliver_row(client: TelegramClient, storage: Any, limiter: SendLimite
         if await asyncio.to_thread(_blocked_bot, row.user_id):
             await asyncio.to_thread(outbox.give_up, row.id, "blocked_bot")
             return "blocked"
-        parts = await asyncio.to_thread(row_parts, row)
+        parts = await asyncio.to_thread(row_parts, row, storage)
         for n, part in enumerate(parts):
             if n < row.parts_sent:
                 continue  # Telegram has it already (a FloodWait or a crash stopped us after it)
