@@ -59,7 +59,11 @@ class DatabaseConfig(Section):
     @field_validator("url")
     @classmethod
     def _url(cls, value: str) -> str:
-        return _parsable_url(value)
+        _parsable_url(value)
+        if value.split("://", 1)[0].split("+")[0] == "sqlite" and value.split("://", 1)[-1].lstrip("/") in ("", ":memory:"):
+            # each pooled connection would get a database of its own, empty and gone at exit
+            raise ValueError("SQLite needs a file: sqlite:///relative.db or sqlite:////absolute.db")
+        return value
 
 
 class QueueConfig(Section):

@@ -189,6 +189,8 @@ def test_secret_file_that_is_not_utf8_is_one_line_without_its_bytes(tmp_path, mo
     ("postgresql://app:hunter2@127.0.0.1:notaport/db", "Port could not be cast to integer"),
     ("postgresql://app:hunter2@127.0.0.1:99999/db", "Port out of range"),
     ("postgresql://app:hunter2@[::1/db", "Invalid IPv6 URL"),
+    ("sqlite:///", "SQLite needs a file"),
+    ("sqlite:///:memory:", "SQLite needs a file"),
 ])
 def test_malformed_database_url_is_one_line(tmp_path, monkeypatch, url, needle):
     monkeypatch.chdir(tmp_path)
