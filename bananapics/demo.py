@@ -10,6 +10,7 @@ are shown.
 from __future__ import annotations
 
 import asyncio
+import zlib
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -47,6 +48,11 @@ def _render(console: Console, message, out_dir: Path, seen_files: set[int]) -> N
         console.print(f"    [cyan]#{n}[/] {label}", highlight=False)
 
 
+def demo_user_id(first_name: str) -> int:
+    """A stable Telegram id for a demo name (200,000,000–999,999,999; real-looking, never the bot's)."""
+    return 200_000_000 + zlib.crc32(first_name.strip().casefold().encode()) % 800_000_000
+
+
 async def run_demo(config: Config, read_line: Callable[[], Awaitable[str | None]], console: Console,
                    out_dir: Path, *, first_name: str = "You", lang: str = "en") -> None:
     from bananapics.bot.app import build_bot
@@ -63,7 +69,9 @@ async def run_demo(config: Config, read_line: Callable[[], Awaitable[str | None]
     bot = build_bot(config, client)
     await client.start(bot_token=tg.bot_token)
     await bot.start(delivery_loop=False)
-    user = SimUser(tg, first_name, lang_code=lang)
+    # The same name is the same Telegram user on every run (balance, history and language kept in
+    # the demo database); another --name starts as someone new, in --lang.
+    user = SimUser(tg, first_name, user_id=demo_user_id(first_name), lang_code=lang)
     shown: dict[int, tuple[str, list[str]]] = {}
     saved: set[int] = set()
 

@@ -162,8 +162,8 @@ def worker(workers: Annotated[int | None, typer.Option("--workers", "-w", help="
     consumer.run()
 
 
-def demo(name: Annotated[str, typer.Option(help="Your first name in the chat.")] = "You",
-         lang: Annotated[str, typer.Option(help="Your Telegram language: uz, ru or en.")] = "en",
+def demo(name: Annotated[str, typer.Option(help="Your first name in the chat; another name is another user.")] = "You",
+         lang: Annotated[str, typer.Option(help="Your Telegram language: uz, ru or en (a new user starts in it; /lang changes it).")] = "en",
          out_dir: Annotated[Path, typer.Option("--out", help="Where generated images are written.")] = Path("data/demo")) -> None:
     """Chat with the real bot in this terminal: offline images, SQLite, simulated Telegram."""
     import asyncio

@@ -46,3 +46,31 @@ def test_demo_tops_up_with_simulated_stars(database, database_url, tmp_path):
     assert "Stars; simulated, nothing is charged" in text
     assert "Pay ⭐" in text
     assert "✅ +100 tokens. Balance: 200" in text  # 100 to start with + the package
+
+
+def test_a_demo_name_is_the_same_user_on_every_run_and_another_name_is_new(database, database_url, tmp_path):
+    from bananapics.demo import demo_user_id
+    from bananapics.services import users
+
+    cfg = demo_config(load_config(None, environ={"BANANAPICS_DATABASE__URL": database_url,
+                                                 "BANANAPICS_STORAGE__PATH": str(tmp_path / "media")}))
+
+    def run(name: str, lang: str, lines: list[str]) -> str:
+        script = iter(lines)
+
+        async def read_line():
+            return next(script, None)
+
+        buffer = io.StringIO()
+        asyncio.run(run_demo(cfg, read_line, Console(file=buffer, width=200), tmp_path / "out",
+                             first_name=name, lang=lang))
+        return buffer.getvalue()
+
+    first = run("Ann", "en", ["/balance", "quit"])
+    assert "Welcome to BananaPics" in first
+    again = run("Ann", "ru", ["/balance", "quit"])  # the same user: no second welcome, still English
+    assert "Welcome" not in again and "💰 Balance: 100 tokens" in again
+    other = run("Boris", "ru", ["quit"])  # someone new, in Russian
+    assert "Добро пожаловать в BananaPics" in other
+    assert users.get(demo_user_id("Boris")).language == "ru" and users.get(demo_user_id("Ann")).language == "en"
+    assert demo_user_id("Ann") != demo_user_id("Boris") and demo_user_id(" ann ") == demo_user_id("Ann")
