@@ -116,7 +116,7 @@ def row_parts(row: Outbox, storage: Any = None) -> list[Part]:
 
 def _sendable(storage: Any, key: str) -> bool:
     """Telegram has the image already (a photo or file sent before), or storage still holds it."""
-    return tgfiles.get(key, "photo") is not None or tgfiles.get(key, "document") is not None or storage.exists(key)
+    return tgfiles.known(key) or storage.exists(key)
 
 
 def _model_name(model_id: str) -> str:

@@ -29,6 +29,12 @@ def get(storage_key: str, kind: str) -> FileRef | None:
     return FileRef(row.media_id, row.access_hash, bytes(row.file_reference)) if row else None
 
 
+def known(storage_key: str) -> bool:
+    """Telegram has this image already, as a photo or as a file."""
+    with connection():
+        return TgFile.select(TgFile.id).where(TgFile.storage_key == storage_key).limit(1).exists()
+
+
 def remember(storage_key: str, kind: str, ref: FileRef) -> None:
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}")
