@@ -356,6 +356,7 @@ paysupport-text =
     💳 Payment support
     Problem with a payment or want a refund? Write to { $contact } with the date and amount of the payment.
     A failed generation is refunded in tokens automatically. Telegram support cannot help with purchases made in this bot.
+    If the Pay button fails in Telegram Desktop, pay from the Telegram app on your phone: Desktop sometimes refuses small Star invoices from bots.
 
 ## Service errors (by BananaError.code)
 

@@ -311,6 +311,7 @@ paysupport-text =
     💳 To‘lov bo‘yicha yordam
     To‘lovda muammo bormi yoki pulni qaytarmoqchimisiz? { $contact } ga to‘lov sanasi va summasini yozing.
     Muvaffaqiyatsiz generatsiya uchun tokenlar avtomatik qaytariladi. Telegram yordam xizmati bu botdagi xaridlar bo‘yicha yordam bera olmaydi.
+    Telegram Desktop’da to‘lov tugmasi ishlamasa, telefondagi Telegram ilovasidan to‘lang: Desktop ba’zan botlarning kichik Stars hisoblarini rad etadi.
 
 ## Xizmat xatolari (BananaError.code bo‘yicha)
 
