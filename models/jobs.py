@@ -47,6 +47,7 @@ class Job(BaseModel):
     updated_at = pw.DateTimeField(default=utcnow)
     started_at = pw.DateTimeField(null=True)
     finished_at = pw.DateTimeField(null=True)
+    hidden_at = pw.DateTimeField(null=True)  # deleted from the user's history (0010); the row stays
 
     class Meta:
         table_name = "jobs"

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import io
 
+import pytest
 from PIL import Image
 from telethon import types
 from telethon.helpers import add_surrogate, del_surrogate
 
 from bananapics.bot.delivery import deliver_once
+from bananapics.errors import InvalidInput, NotFound
 from bananapics.models import Draft, Job, Outbox
 from bananapics.services import drafts, jobs, ledger, users
 from bananapics.simtg import SimUser
@@ -286,5 +288,80 @@ def test_my_commands_answer_in_every_language(database):
             assert i18n.t(lang, "trending-title", days=7) in user.panel.text
             await user.press(i18n.t(lang, "btn-menu"))
             assert i18n.t(lang, "btn-profile") in user.buttons() and i18n.t(lang, "btn-history") in user.buttons()
+
+    scenario(database, body)
+
+
+def test_delete_from_history_unlists_and_removes_the_images(database):
+    async def body(tg, bot):
+        bot.limiter.update(rate_per_min=10_000, burst=1_000)
+        ann = SimUser(tg, "Ann", lang_code="en")
+        await ann.start()
+        uid = users.get(ann.id).id
+        ref = "refs/%d/%s.png" % (uid, "ab" * 32)
+        bot.storage.put(ref, _png((10, 20, 30)), "image/png")
+        keep = _finished(bot, uid, "a red fox")
+        with_ref = jobs.submit(uid, "seedream-4", "a blue fox", {}, ref_keys=[ref], chat_id=None)
+        jobs.claim(with_ref.id, "test")
+        out = job_output_key(with_ref.id, 0, "png")
+        bot.storage.put(out, _png(), "image/png")
+        gone = jobs.succeed(with_ref.id, [out])
+        balance = ledger.balance(uid)
+        await ann.send("/history")
+        line = next(x for x in ann.panel.text.splitlines() if "a blue fox" in x)
+        await ann.press(line.split(".")[0] + ".")  # its row in the list
+        detail = ann.panel
+        assert "a blue fox" in detail.text
+        await ann.press("Delete from history")
+        assert "cannot be undone" in ann.panel.text and "a blue fox" in ann.panel.text
+        await ann.press("Back")  # changed my mind: the detail again, nothing deleted
+        assert "a blue fox" in ann.panel.text and bot.storage.exists(out)
+        await ann.press("Delete from history")
+        confirm = ann.panel
+        yes = confirm.button("Yes, delete").data
+        answer = await ann.press("Yes, delete")
+        assert answer.message == "🗑 Deleted from your history."
+        assert "a blue fox" not in ann.panel.text and "a red fox" in ann.panel.text
+        assert not bot.storage.exists(out) and not bot.storage.exists(ref)
+        assert bot.storage.exists(keep.results[0])
+        row = Job.get(Job.id == gone.id)
+        assert row.hidden_at is not None and row.status == "succeeded"  # the record stays for the money
+        assert ledger.balance(uid) == balance
+        # the old buttons of that job are outdated now: detail, re-send, the second tap of Yes
+        answer = await ann.press_data(yes, message=confirm)
+        assert answer.message == "This button is outdated."
+        assert Job.select().where(Job.hidden_at.is_null(False)).count() == 1
+        assert_ledger_clean()
+
+    scenario(database, body)
+
+
+def test_delete_keeps_references_still_in_use_and_refuses_running_jobs(database):
+    async def body(tg, bot):
+        bot.limiter.update(rate_per_min=10_000, burst=1_000)
+        ann, bob = SimUser(tg, "Ann", lang_code="en"), SimUser(tg, "Bob", lang_code="en")
+        await ann.start()
+        await bob.start()
+        uid = users.get(ann.id).id
+        ref = "refs/%d/%s.png" % (uid, "cd" * 32)
+        bot.storage.put(ref, _png((1, 2, 3)), "image/png")
+        first = jobs.submit(uid, "seedream-4", "one", {}, ref_keys=[ref], chat_id=None)
+        jobs.claim(first.id, "test")
+        jobs.succeed(first.id, [])
+        second = jobs.submit(uid, "seedream-4", "two", {}, ref_keys=[ref], chat_id=None)  # still queued
+        from bananapics.services import history
+
+        with pytest.raises(InvalidInput):
+            history.delete(uid, second.id, bot.storage)
+        with pytest.raises(NotFound):  # someone else's job
+            history.delete(users.get(bob.id).id, first.id, bot.storage)
+        history.delete(uid, first.id, bot.storage)
+        assert bot.storage.exists(ref)  # the queued job still needs it
+        with pytest.raises(NotFound):  # twice
+            history.delete(uid, first.id, bot.storage)
+        # through the bot: a running job's detail offers no Delete button
+        await ann.send("/history")
+        await ann.press("1.")
+        assert "two" in ann.panel.text and not any("Delete" in b for b in ann.buttons())
 
     scenario(database, body)

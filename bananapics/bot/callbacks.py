@@ -186,6 +186,8 @@ _TABLE: list[tuple[str, str, tuple[ArgType, ...], str]] = [
     ("hist", "send", (HEX,), "send the results again"),
     ("hist", "regen", (HEX,), "regenerate"),
     ("hist", "reuse", (HEX,), "new draft with this prompt"),
+    ("hist", "del", (HEX, PAGE), "ask before deleting a generation from the history (page to return to)"),
+    ("hist", "delok", (HEX, PAGE), "delete it: unlisted, its images removed from storage"),
     # balance, top-up, payments
     ("bal", "open", (), "balance screen"),
     ("bal", "topup", (), "package list"),

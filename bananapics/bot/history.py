@@ -18,6 +18,7 @@ from bananapics.bot.screens import Screen, _btn, _menu_row, _pager, excerpt
 from bananapics.errors import BananaError, NotFound
 from bananapics.db import connection
 from bananapics.models import AiModel, Job
+from bananapics.models.jobs import TERMINAL
 from bananapics.services import drafts, history, jobs
 
 EXCERPT = 40
@@ -87,8 +88,19 @@ def detail(user_id: int, job: Job, storage, *, page: int | None = None, note: st
     rows.append([_btn(lang, "btn-regenerate", "hist", "regen", job.id),
                  _btn(lang, "btn-use-prompt", "hist", "reuse", job.id)])
     back = history.page_of(user_id, job) if page is None else page
+    if job.status in TERMINAL:
+        rows.append([_btn(lang, "btn-history-delete", "hist", "del", job.id, back)])
     rows.append([_btn(lang, "btn-back", "hist", "page", back), _menu_row(lang)[0]])
     return Screen("\n".join(lines), rows)
+
+
+def confirm_delete(user_id: int, job: Job, page: int) -> Screen:
+    """Deleting cannot be undone: ask first, saying what goes and what stays."""
+    lang = viewer.lang(user_id)
+    text = "\n".join([i18n.t(lang, "history-delete-ask"), "",
+                      i18n.t(lang, "confirm-prompt", prompt=excerpt(job.prompt, 200, squash=True))])
+    return Screen(text, [[_btn(lang, "btn-history-delete-yes", "hist", "delok", job.id, page)],
+                         [_btn(lang, "btn-back", "hist", "open", job.id, page)]])
 
 
 def _model_of(job: Job) -> AiModel | None:
@@ -145,6 +157,16 @@ def route(user_id: int, cb: Callback, chat_id: int, storage) -> tuple[Screen, st
         return regenerate(user_id, job, storage), None
     if cb.action == "reuse":
         return reuse(user_id, job), None
+    if cb.action == "del":
+        return confirm_delete(user_id, job, cb.args[1]), None
+    if cb.action == "delok":
+        try:
+            history.delete(user_id, job.id, storage)
+        except NotFound:  # the other tap of a double tap deleted it
+            raise StaleButton("deleted already") from None
+        except BananaError as exc:  # still running
+            return detail(user_id, job, storage, page=cb.args[1]), wizard.error_text(lang, exc)
+        return list_screen(user_id, cb.args[1]), i18n.t(lang, "toast-history-deleted")
     raise StaleButton(f"hist:{cb.action} has no screen")
 
 

@@ -7,11 +7,12 @@ at a time, so a double tap sends the images once.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 from bananapics.db import atomic, connection
-from bananapics.errors import InvalidInput
-from bananapics.models import AiModel, Hold, Job, Outbox
+from bananapics.errors import InvalidInput, NotFound
+from bananapics.models import AiModel, Draft, Hold, Job, Outbox, TgFile, utcnow
 from bananapics.models.jobs import TERMINAL
 from bananapics.services import jobs, outbox
 
@@ -29,7 +30,7 @@ class Page:
 
 def page(user_id: int, number: int, size: int = PAGE_SIZE) -> Page:
     """Newest first; a page past the end shows the last one (jobs may have been purged)."""
-    mine = Job.select().where(Job.user == user_id)
+    mine = Job.select().where((Job.user == user_id) & Job.hidden_at.is_null())
     with connection():
         total = mine.count()
         pages = max(1, -(-total // size))
@@ -41,7 +42,7 @@ def page(user_id: int, number: int, size: int = PAGE_SIZE) -> Page:
 def page_of(user_id: int, job: Job, size: int = PAGE_SIZE) -> int:
     """The page a job is listed on (for the detail's Back button)."""
     with connection():
-        newer = Job.select().where((Job.user == user_id) & (
+        newer = Job.select().where((Job.user == user_id) & Job.hidden_at.is_null() & (
             (Job.created_at > job.created_at) | ((Job.created_at == job.created_at) & (Job.id > job.id)))).count()
     return newer // size
 
@@ -78,3 +79,34 @@ def resend(user_id: int, job_id: str, chat_id: int, storage) -> bool:
                    "resend": True}
         return outbox.enqueue(user_id=user_id, chat_id=chat_id, kind="job_result", payload=payload,
                               dedupe_key=f"{prefix}{earlier.count() + 1}", job_id=job.id)
+
+
+def delete(user_id: int, job_id: str, storage) -> int:
+    """The user deletes a finished generation from their history: it is no longer listed, its
+    buttons become outdated, and its images are deleted from storage — the results, and the
+    reference photos no other generation in their history (nor their current draft) still uses.
+    The job row stays for the money records (its hold, settle and refund name it). Returns how many
+    stored files were deleted. A running job is refused; deleting twice is "not found"."""
+    job = jobs.get_for_user(user_id, job_id)
+    if job.status not in TERMINAL:
+        raise InvalidInput("a generation that is still running cannot be deleted", title="job_running")
+    with atomic():
+        hidden = Job.update(hidden_at=utcnow()).where((Job.id == job.id) & Job.hidden_at.is_null()).execute()
+        if not hidden:  # deleted by a concurrent tap
+            raise NotFound("no such job", title="stale")
+        kept = set()
+        for (ref_keys,) in Job.select(Job.ref_keys).where(
+                (Job.user == user_id) & Job.hidden_at.is_null() & (Job.ref_keys != "[]")).tuples():
+            kept.update(json.loads(ref_keys))
+        draft = Draft.by(Draft.user, user_id)
+        if draft is not None:
+            kept.update(draft.refs)
+        gone = [key for key in job.refs if key not in kept] + list(job.results)
+        if gone:
+            TgFile.delete().where(TgFile.storage_key.in_(gone)).execute()
+    deleted = 0
+    for key in gone:  # after the commit: a file deleted for a row that rolled back could not come back
+        if storage.exists(key):
+            storage.delete(key)
+            deleted += 1
+    return deleted

@@ -142,11 +142,11 @@ def get(job_id: str) -> Job:
 
 
 def get_for_user(user_id: int, job_id: str) -> Job:
-    """The job, if it is this user's; anyone else's (or an unknown id) is ``NotFound`` titled
-    ``stale`` (the bot answers "this button is outdated")."""
+    """The job, if it is this user's and still in their history; anyone else's, one they deleted
+    (or an unknown id) is ``NotFound`` titled ``stale`` (the bot answers "this button is outdated")."""
     with connection():
         job = Job.by(Job.id, job_id)
-    if job is None or job.user_id != user_id:
+    if job is None or job.user_id != user_id or job.hidden_at is not None:  # deleted from their history
         raise NotFound("no such job", title="stale")
     return job
 
