@@ -25,6 +25,7 @@ def job_dict(job: Job) -> dict:
         "attempts": job.attempts, "error_kind": job.error_kind, "prompt": job.prompt,
         "settings": job.settings_dict, "references": job.refs, "results": job.results,
         "created_at": job.created_at, "finished_at": job.finished_at,
+        "hidden_at": job.hidden_at,  # the user deleted it from their history
     }
 
 

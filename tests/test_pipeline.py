@@ -270,7 +270,7 @@ def test_cli_generate_writes_images_and_charges_the_user(cli, tmp_path):
     code, out, _ = cli("jobs", "list", "--user", str(user.tg_id), "--json")
     assert [j["id"] for j in json.loads(out)] == [data["id"]]
     code, out, _ = cli("jobs", "show", data["id"], "--json")
-    assert json.loads(out)["settings"]["resolution"] == "2K"
+    assert json.loads(out)["settings"]["resolution"] == "2K" and json.loads(out)["hidden_at"] is None
     assert_ledger_clean()
 
 
