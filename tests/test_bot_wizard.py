@@ -56,6 +56,18 @@ async def deliver(bot) -> int:
     return await deliver_once(bot.client, bot.storage, bot.sender)
 
 
+async def lighthouse_delivered(tg, bot) -> tuple[SimUser, int]:
+    """Ann (English) through the wizard: SeeDream 4, "a lighthouse", 10 tokens, delivered; returns
+    her simulated user and account id."""
+    roomy(bot, tg)
+    ann = SimUser(tg, "Ann", lang_code="en")
+    await ann.start()
+    await to_confirm(ann, "SeeDream 4", "a lighthouse")
+    await ann.press("Generate — 10")
+    await deliver(bot)
+    return ann, account(ann).id
+
+
 class HeldQueue:
     """A queue that keeps job ids instead of running them, so a job can be watched while it waits."""
 
@@ -478,13 +490,7 @@ def test_again_after_a_price_change_asks_first(database):
     """Again repeats at the price paid; when the admin changed the price since, the confirm screen
     shows the new one and nothing is held until the user confirms it."""
     async def body(tg, bot):
-        roomy(bot, tg)
-        ann = SimUser(tg, "Ann", lang_code="en")
-        await ann.start()
-        me = account(ann).id
-        await to_confirm(ann, "SeeDream 4", "a lighthouse")
-        await ann.press("Generate — 10")
-        await deliver(bot)
+        ann, me = await lighthouse_delivered(tg, bot)
         result = ann.panel
         with atomic():
             AiModel.update(base_price=12).where(AiModel.id == "seedream-4").execute()

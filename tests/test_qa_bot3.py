@@ -17,7 +17,7 @@ from bananapics.services import jobs, ledger, templates, users
 from bananapics.services.audit import Actor
 from bananapics.simtg import SimUser
 from tests.helpers import assert_ledger_clean, scenario, to_confirm
-from tests.test_bot_wizard import account, deliver, draft_of, picture, roomy
+from tests.test_bot_wizard import account, deliver, draft_of, lighthouse_delivered, picture, roomy
 
 OPS = Actor.operator("qa")
 
@@ -38,13 +38,7 @@ def test_again_on_a_switched_off_model_whose_price_changed_says_so_instead_of_an
     """A price change sends Again to the confirm screen; when the job's model is switched off too,
     that screen used to show the admin's default model (the draft's fallback) and its price."""
     async def body(tg, bot):
-        roomy(bot, tg)
-        ann = SimUser(tg, "Ann", lang_code="en")
-        await ann.start()
-        me = account(ann).id
-        await to_confirm(ann, "SeeDream 4", "a lighthouse")
-        await ann.press("Generate — 10")
-        await deliver(bot)
+        ann, me = await lighthouse_delivered(tg, bot)
         _set_model("seedream-4", base_price=12, enabled=False)
         await ann.press("Again", message=_result(ann))
         text = ann.panel.text
@@ -81,13 +75,7 @@ def test_again_and_history_on_a_job_whose_model_was_removed_answer_instead_of_cr
     """A model row removed from the catalogue (by hand, a migration): Again, Regenerate and Use
     prompt on its old jobs explain, hold nothing and never raise."""
     async def body(tg, bot):
-        roomy(bot, tg)
-        ann = SimUser(tg, "Ann", lang_code="en")
-        await ann.start()
-        me = account(ann).id
-        await to_confirm(ann, "SeeDream 4", "a lighthouse")
-        await ann.press("Generate — 10")
-        await deliver(bot)
+        ann, me = await lighthouse_delivered(tg, bot)
         with atomic():
             AiModel.delete().where(AiModel.id == "seedream-4").execute()
         await ann.press("Again", message=_result(ann))
