@@ -20,6 +20,7 @@ a bot of its own on fresh Telegram ids and checks only its own users (plus the g
 from __future__ import annotations
 
 import asyncio
+import collections
 import hashlib
 import itertools
 import logging
@@ -54,6 +55,13 @@ PROMPTS = ("a banana astronaut", "#fail:moderation a cat", "#fail:provider_down 
 GENERATE = "✅ Generate — "
 _tg_ids = itertools.count(5_100_000_001)  # fresh Telegram ids for every example (the DB is shared)
 _seeds = itertools.count(1)  # and a fresh simulated Telegram: its charge ids must not repeat an old example's
+
+
+SEEN: collections.Counter = collections.Counter()  # what the steps did, over every example (a sanity check)
+
+
+def event(what: str) -> None:
+    SEEN[what] += 1
 
 
 class FakeStars:
@@ -149,6 +157,7 @@ class BotMachine(RuleBasedStateMachine):
 
     def __init__(self) -> None:
         super().__init__()
+        event("example")
         self.loop = asyncio.new_event_loop()
         asyncio.set_event_loop(self.loop)
         self.users: list[MUser] = []
@@ -278,9 +287,20 @@ class BotMachine(RuleBasedStateMachine):
 
     # ------------------------------------------------------------------ the wizard
 
+    @rule(data=st.data(), prompt=st.sampled_from(PROMPTS), picks=st.integers(0, 3), double=st.booleans())
+    def generate(self, data: st.DataObject, prompt: str, picks: int, double: bool) -> None:
+        """The whole wizard and Generate (tapped twice at once, sometimes)."""
+        m = self._walk(data, prompt, picks, go=False)
+        if m is not None and any(b.startswith(GENERATE) for b in m.sim.buttons()):
+            self._press_generate(m, double)
+
     @rule(data=st.data(), prompt=st.sampled_from(PROMPTS), picks=st.integers(0, 3))
     def walk_to_confirm(self, data: st.DataObject, prompt: str, picks: int) -> None:
-        """/generate → a model → the prompt → Skip → random settings → Next: the confirm screen."""
+        """/generate → a model → the prompt → Skip → random settings → Next: the confirm screen
+        (where the user may stay while the admin changes things, or press Generate at once)."""
+        self._walk(data, prompt, picks, go=True)
+
+    def _walk(self, data: st.DataObject, prompt: str, picks: int, go: bool) -> MUser | None:
         m = data.draw(st.sampled_from(self.users))
         sim = m.sim
         before = self.snapshot()
@@ -288,7 +308,7 @@ class BotMachine(RuleBasedStateMachine):
         models = [b for b in sim.buttons() if " · from " in b]
         if not models:  # every model switched off
             assert "Menu" in " ".join(sim.buttons())
-            return
+            return None
         self.run(sim.press(data.draw(st.sampled_from(models), label="model")))
         self.run(sim.send(prompt))
         if "Skip ▶" not in sim.buttons():  # a kept prompt from an earlier draft: straight to confirm
@@ -310,6 +330,11 @@ class BotMachine(RuleBasedStateMachine):
                 self.run(sim.press(nxt[0]))
         assert self.snapshot() == before  # walking the wizard moves no money
         self._check_confirm_screen(m)
+        at = "confirm" if any(b.startswith(GENERATE) for b in sim.buttons()) else "short"
+        event(f"walk: {at if any('Top up' in b for b in sim.buttons()) or at == 'confirm' else 'elsewhere'}")
+        if go and at == "confirm" and data.draw(st.booleans(), label="generate now"):
+            self._press_generate(m, data.draw(st.booleans(), label="double"))
+        return m
 
     def _check_confirm_screen(self, m: MUser) -> None:
         buttons = m.sim.buttons()
@@ -327,7 +352,9 @@ class BotMachine(RuleBasedStateMachine):
         ready = [m for m in self.users if any(b.startswith(GENERATE) for b in m.sim.buttons())]
         if not ready:
             return
-        m = data.draw(st.sampled_from(ready))
+        self._press_generate(data.draw(st.sampled_from(ready)), double)
+
+    def _press_generate(self, m: MUser, double: bool) -> None:
         sim = m.sim
         label = next(b for b in sim.buttons() if b.startswith(GENERATE))
         shown = int(label[len(GENERATE):].replace(",", ""))
@@ -347,6 +374,7 @@ class BotMachine(RuleBasedStateMachine):
         else:
             self.run(sim.press(label, message=confirm))
         self.adopt(m, self.new_jobs(m), expect, shown)
+        event(f"generate: {'job' if expect else 'refused'}")
         if not expect:
             assert self.snapshot() == before
 
@@ -389,6 +417,7 @@ class BotMachine(RuleBasedStateMachine):
             self.run(m.sim.press(label, message=msg))
         found = self.new_jobs(m)
         self.adopt(m, found, expect, job.cost)
+        event(f"again: {'job' if expect else 'refused'}")
         if found:
             assert found[0].id == again_id
         if not expect:
@@ -540,6 +569,7 @@ class BotMachine(RuleBasedStateMachine):
 
     @invariant()
     def money_is_right(self) -> None:
+        event("step")
         assert self.crashes.seen == []
         if not self.users:
             return
@@ -580,8 +610,8 @@ class BotMachine(RuleBasedStateMachine):
 
 
 SETTINGS = hsettings(
-    max_examples=15,
-    stateful_step_count=15,
+    max_examples=20,
+    stateful_step_count=20,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
                            HealthCheck.filter_too_much],
@@ -595,8 +625,10 @@ def test_bot_state_machine(database) -> None:
         "BANANAPICS_PROVIDERS__FORCE_PROVIDER": "local", "BANANAPICS_STORAGE__PATH": media})
     with connection():
         BotMachine.catalog = [(m.id, m.base_price, m.enabled) for m in AiModel.select().order_by(AiModel.id)]
+    SEEN.clear()
     run_state_machine_as_test(BotMachine, settings=SETTINGS)
     assert _breaches() == []
+    print(dict(SEEN))
 
 
 # ------------------------------------------------------------------ regressions the machine found
