@@ -653,3 +653,36 @@ def test_cancel_and_generate_answer_when_the_admin_switched_every_model_off(data
         assert _breaches() == []
 
     scenario(database, body)
+
+
+def test_double_tapped_try_again_while_the_first_job_finishes_neither_deadlocks_nor_strands_money(database):
+    """Found by the machine (Postgres): both taps of a double-tapped Try again submit the same job id.
+    The second tap locked the user's row (``inflight``) before it looked for the job, while the
+    first tap's job, run right after its commit, had updated the job row and waited for that user
+    row: a deadlock. Either the handler crashed (no answer) or the failed job stayed running with its
+    tokens held."""
+    from tests.helpers import scenario
+
+    async def body(tg, bot):
+        roomy(bot, tg)
+        ann = SimUser(tg, "Ann", lang_code="en")
+        await ann.start()
+        await ann.send("/generate")
+        await ann.press(next(b for b in ann.buttons() if b.startswith("GPT Image ·")))
+        await ann.send("#fail:moderation a cat")
+        await ann.press("Skip ▶")
+        await ann.press(next(b for b in ann.buttons() if b.startswith("✅ Next")))
+        await ann.press(next(b for b in ann.buttons() if b.startswith(GENERATE)))
+        for _ in range(8):
+            await deliver_once(bot.client, bot.storage, bot.sender)
+            await tg.settle()
+            result = ann.panel
+            assert "🔁 Try again" in result.buttons
+            await asyncio.gather(ann.press("🔁 Try again", message=result), ann.press("🔁 Try again", message=result))
+            with connection():
+                user = User.get(User.tg_id == ann.id)
+                assert (user.available, user.held) == (START_BALANCE, 0)
+                assert Job.select().where(Job.status.not_in(list(TERMINAL))).count() == 0
+        assert _breaches() == []
+
+    scenario(database, body, BANANAPICS_USERS__START_BALANCE=str(START_BALANCE))
