@@ -293,6 +293,10 @@ def reset(user_id: int, user: User | None = None) -> Draft:
     if created:
         return draft
     preferred = start_model(user) if user is not None and user.pref_model else None
-    model = preferred if preferred is not None else _model(draft)
+    try:
+        model = preferred if preferred is not None else _model(draft)
+    except NoModels:  # the admin switched every model off: still a clean draft (/cancel, /generate answer)
+        return _save(user_id, prompt=None, template_id=None, ref_keys="[]", settings="{}", step="model",
+                     confirm_id=None)
     return _save(user_id, model=model.id, prompt=None, template_id=None, ref_keys="[]",
                  settings=json.dumps(preferences.draft_defaults(user, model)), step="model", confirm_id=None)

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
-from bananapics.db import atomic, connection
+from bananapics.db import atomic, connection, is_postgres
 from bananapics.db import proxy as db_proxy
 from bananapics.errors import BananaError, InDebt, InvalidInput, NotFound, UserBanned
 from bananapics.models import AiModel, Job, Outbox, User, utcnow
@@ -97,12 +97,16 @@ def submit(user_id: int, model_id: str, prompt: str, job_settings: dict[str, Any
     wanted["refs"] = len(ref_keys)
     job_id = job_id or uuid.uuid4().hex
     with atomic():
+        # The user's row is locked first (Postgres; SQLite's BEGIN IMMEDIATE serialises anyway): the
+        # other tap of a double tap then waits here and finds the job, instead of taking the row for
+        # ``inflight`` and racing the first tap's worker to the job's key (a deadlock).
+        query = User.select().where(User.id == user_id)
+        user = (query.for_update() if is_postgres() else query).first()
         existing = Job.get_or_none(Job.id == job_id)
         if existing is not None:
             if existing.user_id != user_id:
                 raise InvalidInput("that job id belongs to someone else")
             return existing
-        user = User.get_or_none(User.id == user_id)
         if user is None:
             raise NotFound(f"user #{user_id} not found")
         if user.banned:

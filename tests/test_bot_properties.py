@@ -1,0 +1,688 @@
+"""Model-based test of the whole bot and its money (ARCHITECTURE §3), end to end.
+
+A Hypothesis ``RuleBasedStateMachine`` drives the REAL bot (``build_bot`` on the simulated
+Telegram, the offline provider, jobs inline or held in a queue) with two or three users: /start
+(some through another user's ``ref_`` link), the generate wizard on a random model with random
+settings (some prompts carry the local provider's ``#fail:<kind>`` / ``#partial`` markers), double
+taps of Generate and Again, Cancel mid-wizard, top-ups paid with simulated Stars, replays of the
+payment update, admin refunds (forced or not) through ``services.payments.refund``, the delivery
+loop, the worker, the sweeper, and an admin who changes prices and switches models on and off.
+
+After EVERY step: ``verify()`` reports no breach; no balance is negative; each user's ``held`` is the
+sum of the costs of their non-terminal jobs; every job has one hold and, once terminal, one outcome;
+every charge id credited once; the sum over all accounts is zero. A small model predicts each
+user's available, held and debt and which step makes a job (and at what price).
+
+The ``database`` fixture is shared by every example of a test function, so each example talks to
+a bot of its own on fresh Telegram ids and checks only its own users (plus the global invariants).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import hashlib
+import itertools
+import logging
+import tempfile
+from dataclasses import dataclass, field
+
+from hypothesis import HealthCheck
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule, run_state_machine_as_test
+
+from bananapics.bot.app import build_bot
+from bananapics.bot.callbacks import decode
+from bananapics.bot.delivery import deliver_once
+from bananapics.config import load_config
+from bananapics.db import atomic, connection
+from bananapics.errors import AlreadyRefunded, RefundBlocked
+from bananapics.models import AiModel, Hold, Job, Outbox, Package, Payment, Transfer, User
+from bananapics.models.jobs import TERMINAL
+from bananapics.services import drafts, jobs, ledger, payments, pricing
+from bananapics.services.audit import Actor
+from bananapics.services.verify import verify
+from bananapics.simtg import FakeTelegram, ManualClock, SimClient, SimUser
+from bananapics.simtg.server import Limits
+from tests.test_bot_wizard import HeldQueue, roomy
+
+ADMIN = Actor("cli:propadmin", "admin")
+START_BALANCE = 60
+MODELS = ("nano-banana", "nano-banana-pro", "seedream-4", "gpt-image")
+PROMPTS = ("a banana astronaut", "#fail:moderation a cat", "#fail:provider_down a dog", "#partial two moons",
+           "a lighthouse at dawn")
+GENERATE = "✅ Generate — "
+_tg_ids = itertools.count(5_100_000_001)  # fresh Telegram ids for every example (the DB is shared)
+_seeds = itertools.count(1)  # and a fresh simulated Telegram: its charge ids must not repeat an old example's
+
+
+SEEN: collections.Counter = collections.Counter()  # what the steps did, over every example (a sanity check)
+
+
+def event(what: str) -> None:
+    SEEN[what] += 1
+
+
+class FakeStars:
+    """The Telegram side of an admin refund: records the call, returns the Stars."""
+
+    def __init__(self) -> None:
+        self.refunds: list[tuple[int, str]] = []
+
+    def refund_charge(self, user_tg_id: int, charge_id: str) -> None:
+        self.refunds.append((user_tg_id, charge_id))
+
+
+@dataclass
+class MJob:
+    id: str
+    user: int
+    cost: int
+    count: int
+    prompt: str
+    status: str = "queued"  # what the database must say
+
+    @property
+    def open(self) -> bool:
+        return self.status not in TERMINAL
+
+    def settled(self) -> int:
+        return {"succeeded": self.cost, "failed": 0,
+                "partial": self.cost * (self.count - 1) // max(self.count, 1)}.get(self.status, 0)
+
+    def ran(self) -> None:
+        """The worker took it once: the prompt's marker decides the outcome."""
+        if "#fail:provider_down" in self.prompt:
+            return  # retryable: back to queued with a delay (the sweeper ends it)
+        if "#fail:" in self.prompt:
+            self.status = "failed"
+        elif "#partial" in self.prompt and self.count > 1:
+            self.status = "partial"
+        else:
+            self.status = "succeeded"
+
+
+@dataclass
+class MUser:
+    sim: SimUser
+    id: int
+    base: int  # money in net of everything but jobs: welcome, top-ups, cashback, refunds, debt
+    debt: int = 0
+    referrer: int | None = None
+    jobs: list[MJob] = field(default_factory=list)
+
+    def held(self) -> int:
+        return sum(j.cost for j in self.jobs if j.open)
+
+    def available(self) -> int:
+        return self.base - sum(j.cost if j.open else j.settled() for j in self.jobs)
+
+    def active(self) -> int:
+        return sum(1 for j in self.jobs if j.open)
+
+
+@dataclass
+class MCharge:
+    id: str
+    payer: int
+    tokens: int
+    bonus: int
+    cashback: int
+    referrer: int | None
+    msg_id: int
+    status: str = "paid"
+
+
+def _breaches() -> list[str]:
+    return [f"{b.check}: {b.detail}" for b in verify()]
+
+
+class Crashes(logging.Handler):
+    """Collects the exceptions a handler let escape (Telethon logs them and carries on): the user
+    got no answer, which is a defect even when the money stays right."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.seen: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.exc_info:
+            self.seen.append(f"{record.getMessage()}: {record.exc_info[1]!r}")
+
+
+class BotMachine(RuleBasedStateMachine):
+    config = None  # set per test function (media folder)
+    catalog: list[tuple[str, int, bool]] = []  # the models as seeded: each example starts from them
+
+    def __init__(self) -> None:
+        super().__init__()
+        event("example")
+        self.loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(self.loop)
+        self.users: list[MUser] = []
+        self.charges: list[MCharge] = []
+        self.held_mode = False
+        self.held = HeldQueue()
+        self.stars = FakeStars()
+        with atomic():  # the admin's changes of an earlier example are undone
+            for model_id, price, enabled in self.catalog:
+                AiModel.update(base_price=price, enabled=enabled).where(AiModel.id == model_id).execute()
+        self.crashes = Crashes()
+        logging.getLogger("telethon").addHandler(self.crashes)
+        self.run(self._boot())
+
+    # ------------------------------------------------------------------ plumbing
+
+    def run(self, coro):
+        return self.loop.run_until_complete(coro)
+
+    async def _boot(self) -> None:
+        self.tg = FakeTelegram(clock=ManualClock(), limits=Limits(rate_limits=False), seed=next(_seeds))
+        self.client = SimClient(telegram=self.tg)
+        self.bot = build_bot(self.config, self.client)
+        roomy(self.bot, self.tg)
+        self.inline = self.bot.tasks
+        await self.client.start(bot_token=self.tg.bot_token)
+        await self.bot.start(delivery_loop=False)
+
+    def teardown(self) -> None:
+        try:
+            # leave nothing in flight for the next example: end open jobs, send what is due
+            for m in self.users:
+                for j in m.jobs:
+                    if j.open:
+                        jobs.fail(j.id, "timeout", "proptest teardown")
+            self.run(self._drain())
+            self.run(self._bye())
+        finally:
+            logging.getLogger("telethon").removeHandler(self.crashes)
+            self.loop.close()
+
+    async def _bye(self) -> None:
+        await self.client.disconnect()
+
+    async def _drain(self) -> int:
+        total = 0
+        for _ in range(10):
+            sent = await deliver_once(self.bot.client, self.bot.storage, self.bot.sender)
+            await self.tg.settle()
+            total += sent
+            if not sent:
+                break
+        return total
+
+    def by_id(self, uid: int) -> MUser:
+        return next(m for m in self.users if m.id == uid)
+
+    def snapshot(self) -> tuple:
+        """Everything a no-op step must leave alone (our users' rows, jobs, transfers, payments)."""
+        ids = [m.id for m in self.users]
+        with connection():
+            rows = [(u.id, u.available, u.held, u.debt) for u in User.select().where(User.id.in_(ids)).order_by(User.id)]
+            njobs = Job.select().where(Job.user.in_(ids)).count()
+            transfers = Transfer.select().count()
+            pays = Payment.select().where(Payment.user.in_(ids)).count()
+        return rows, njobs, transfers, pays
+
+    def new_jobs(self, m: MUser) -> list[Job]:
+        known = {j.id for j in m.jobs}
+        with connection():
+            return [j for j in Job.select().where(Job.user == m.id).order_by(Job.created_at) if j.id not in known]
+
+    def adopt(self, m: MUser, found: list[Job], expect: int | None, cost: int | None) -> None:
+        """Jobs a step made: as many as the model predicts (``None``: 0 or 1), at the price shown."""
+        if expect is None:
+            assert len(found) <= 1, found
+        else:
+            assert len(found) == expect, (expect, [(j.id, j.status) for j in found])
+        for job in found:
+            if cost is not None:
+                assert job.cost == cost, (job.cost, cost)
+            mj = MJob(job.id, m.id, job.cost, job.count, job.prompt)
+            if not self.held_mode:
+                mj.ran()
+            m.jobs.append(mj)
+
+    def price_now(self, model_id: str, job_settings: dict) -> int | None:
+        with connection():
+            model = AiModel.get_by_id(model_id)
+        if not model.enabled:
+            return None
+        try:
+            return pricing.cost(model, job_settings).total
+        except Exception:  # noqa: BLE001 - settings the model no longer offers
+            return None
+
+    # ------------------------------------------------------------------ users
+
+    @initialize(n=st.integers(2, 3), refs=st.lists(st.booleans(), min_size=3, max_size=3))
+    def start_users(self, n: int, refs: list[bool]) -> None:
+        """/start for each user; some come through an earlier user's ref_ link."""
+        for i in range(n):
+            sim = SimUser(self.tg, f"P{i}", user_id=next(_tg_ids), lang_code="en")
+            referrer = self.users[-1] if self.users and refs[i] else None
+            if referrer is not None:
+                with connection():
+                    code = User.get_by_id(referrer.id).referral_code
+                self.run(sim.start(f"ref_{code}"))
+            else:
+                self.run(sim.start())
+            with connection():
+                row = User.get(User.tg_id == sim.id)
+            assert row.referrer_id == (referrer.id if referrer else None)
+            self.users.append(MUser(sim, row.id, START_BALANCE, referrer=referrer.id if referrer else None))
+
+    @rule(data=st.data())
+    def start_again_with_a_link(self, data: st.DataObject) -> None:
+        """A later /start ref_ link binds nothing and moves no money."""
+        m = data.draw(st.sampled_from(self.users))
+        other = data.draw(st.sampled_from(self.users))
+        with connection():
+            code = User.get_by_id(other.id).referral_code
+        before = self.snapshot()
+        self.run(m.sim.start(f"ref_{code}"))
+        assert self.snapshot() == before
+        assert "Balance" in " ".join(m.sim.buttons())
+
+    # ------------------------------------------------------------------ the wizard
+
+    @rule(data=st.data(), prompt=st.sampled_from(PROMPTS), picks=st.integers(0, 3), double=st.booleans())
+    def generate(self, data: st.DataObject, prompt: str, picks: int, double: bool) -> None:
+        """The whole wizard and Generate (tapped twice at once, sometimes)."""
+        m = self._walk(data, prompt, picks, go=False)
+        if m is not None and any(b.startswith(GENERATE) for b in m.sim.buttons()):
+            self._press_generate(m, double)
+
+    @rule(data=st.data(), prompt=st.sampled_from(PROMPTS), picks=st.integers(0, 3))
+    def walk_to_confirm(self, data: st.DataObject, prompt: str, picks: int) -> None:
+        """/generate → a model → the prompt → Skip → random settings → Next: the confirm screen
+        (where the user may stay while the admin changes things, or press Generate at once)."""
+        self._walk(data, prompt, picks, go=True)
+
+    def _walk(self, data: st.DataObject, prompt: str, picks: int, go: bool) -> MUser | None:
+        m = data.draw(st.sampled_from(self.users))
+        sim = m.sim
+        before = self.snapshot()
+        self.run(sim.send("/generate"))
+        models = [b for b in sim.buttons() if " · from " in b]
+        if not models:  # every model switched off
+            assert "Menu" in " ".join(sim.buttons())
+            return None
+        self.run(sim.press(data.draw(st.sampled_from(models), label="model")))
+        self.run(sim.send(prompt))
+        if "Skip ▶" not in sim.buttons():  # a kept prompt from an earlier draft: straight to confirm
+            assert any(b.startswith(GENERATE) or "Top up" in b for b in sim.buttons()) \
+                or "Edit" in " ".join(sim.buttons()), sim.panel.text
+        else:
+            self.run(sim.press("Skip ▶"))
+            for _ in range(picks):
+                rows = [b for b in sim.buttons() if ": " in b and not b.startswith("✅")]
+                if not rows:
+                    break
+                self.run(sim.press(data.draw(st.sampled_from(rows), label="setting")))
+                values = [b for b in sim.buttons() if b != "◀ Back"]
+                if not values:
+                    break
+                self.run(sim.press(data.draw(st.sampled_from(values), label="value")))
+            nxt = [b for b in sim.buttons() if b.startswith("✅ Next")]
+            if nxt:
+                self.run(sim.press(nxt[0]))
+        assert self.snapshot() == before  # walking the wizard moves no money
+        self._check_confirm_screen(m)
+        at = "confirm" if any(b.startswith(GENERATE) for b in sim.buttons()) else "short"
+        event(f"walk: {at if any('Top up' in b for b in sim.buttons()) or at == 'confirm' else 'elsewhere'}")
+        if go and at == "confirm" and data.draw(st.booleans(), label="generate now"):
+            self._press_generate(m, data.draw(st.booleans(), label="double"))
+        return m
+
+    def _check_confirm_screen(self, m: MUser) -> None:
+        buttons = m.sim.buttons()
+        go = [b for b in buttons if b.startswith(GENERATE)]
+        if go:
+            assert int(go[0][len(GENERATE):].replace(",", "")) <= m.available()
+        short = [b for b in buttons if b.startswith("💰 Top up (+")]
+        if short:
+            assert int(short[0].split("+")[1].rstrip(")").replace(",", "")) > 0
+
+    @rule(data=st.data(), double=st.booleans())
+    def press_generate(self, data: st.DataObject, double: bool) -> None:
+        """Generate on a confirm screen (tapped twice at once, sometimes): one job at the shown price,
+        or none when the model was switched off, the price changed, or the user cannot pay."""
+        ready = [m for m in self.users if any(b.startswith(GENERATE) for b in m.sim.buttons())]
+        if not ready:
+            return
+        self._press_generate(data.draw(st.sampled_from(ready)), double)
+
+    def _press_generate(self, m: MUser, double: bool) -> None:
+        sim = m.sim
+        label = next(b for b in sim.buttons() if b.startswith(GENERATE))
+        shown = int(label[len(GENERATE):].replace(",", ""))
+        confirm = sim.panel
+        model = drafts._model(drafts.get(m.id))
+        try:
+            today = drafts.quote(m.id).total
+        except Exception:  # noqa: BLE001
+            today = None
+        expect = int(model.enabled and today == shown and m.debt == 0 and m.available() >= shown
+                     and m.active() < 2)
+        before = self.snapshot()
+        if double:
+            async def twice():
+                await asyncio.gather(sim.press(label, message=confirm), sim.press(label, message=confirm))
+            self.run(twice())
+        else:
+            self.run(sim.press(label, message=confirm))
+        self.adopt(m, self.new_jobs(m), expect, shown)
+        event(f"generate: {'job' if expect else 'refused'}")
+        if not expect:
+            assert self.snapshot() == before
+
+    @rule(data=st.data(), how=st.sampled_from(["button", "command"]))
+    def cancel(self, data: st.DataObject, how: str) -> None:
+        """Cancel mid-wizard: nothing is submitted, no money moves, the main menu is back."""
+        m = data.draw(st.sampled_from(self.users))
+        before = self.snapshot()
+        if how == "button" and "✖ Cancel" in m.sim.buttons():
+            self.run(m.sim.press("✖ Cancel"))
+        else:
+            self.run(m.sim.send("/cancel"))
+        assert self.snapshot() == before
+        assert "Balance" in " ".join(m.sim.buttons())
+
+    @rule(data=st.data(), double=st.booleans())
+    def press_again(self, data: st.DataObject, double: bool) -> None:
+        """Again / Try again on a result: the same request held anew at the job's price; a changed
+        price shows the confirm screen instead; no money when the user cannot pay."""
+        offers = [(m, msg, b) for m in self.users for msg in m.sim.messages
+                  for b in msg.buttons if b in ("🔁 Again", "🔁 Try again")]
+        if not offers:
+            return
+        m, msg, label = data.draw(st.sampled_from(offers), label="again")
+        button = msg.button(label)
+        source = decode(button.data).args[0]
+        with connection():
+            job = Job.get_by_id(source)
+        today = self.price_now(job.model, {**job.settings_dict, "refs": len(job.refs)})
+        again_id = hashlib.sha256(f"{job.id}:again:m{msg.id}".encode()).hexdigest()[:32]
+        exists = any(j.id == again_id for j in m.jobs)
+        expect = int(today == job.cost and not exists and m.debt == 0 and m.available() >= job.cost
+                     and m.active() < 2)
+        before = self.snapshot()
+        if double:
+            async def twice():
+                await asyncio.gather(m.sim.press(label, message=msg), m.sim.press(label, message=msg))
+            self.run(twice())
+        else:
+            self.run(m.sim.press(label, message=msg))
+        found = self.new_jobs(m)
+        self.adopt(m, found, expect, job.cost)
+        event(f"again: {'job' if expect else 'refused'}")
+        if found:
+            assert found[0].id == again_id
+        if not expect:
+            assert self.snapshot() == before
+        if today is not None and today != job.cost:
+            assert any(b.startswith(GENERATE) or "Top up" in b for b in m.sim.buttons()), m.sim.panel.text
+
+    # ------------------------------------------------------------------ jobs
+
+    @rule(held=st.booleans())
+    def switch_queue(self, held: bool) -> None:
+        """Jobs run inline when they commit, or wait in a queue for ``run_worker``."""
+        self.held_mode = held
+        self.bot.tasks = self.held if held else self.inline
+
+    @rule()
+    def run_worker(self) -> None:
+        ids, self.held.ids = self.held.ids, []
+        for job_id in ids:
+            self.held.run(self.bot, job_id)
+            for m in self.users:
+                for j in m.jobs:
+                    if j.id == job_id and j.status == "queued":
+                        j.ran()
+
+    @rule()
+    def sweep_past_deadlines(self) -> None:
+        """The sweeper an hour later: every job still queued or running is failed and refunded."""
+        import datetime as dt
+
+        from bananapics.models import utcnow
+
+        jobs.sweep(now=utcnow() + dt.timedelta(hours=1))
+        for m in self.users:
+            for j in m.jobs:
+                if j.open:
+                    j.status = "failed"
+
+    @rule()
+    def deliver(self) -> None:
+        """The delivery loop sends results, failures and notices; nothing of ours stays pending."""
+        self.run(self._drain())
+        ids = [m.id for m in self.users]
+        with connection():
+            left = Outbox.select().where(Outbox.user.in_(ids) & Outbox.status.in_(["pending", "sending"])).count()
+            dead = Outbox.select().where(Outbox.user.in_(ids) & (Outbox.status == "dead")).count()
+        assert (left, dead) == (0, 0)
+
+    # ------------------------------------------------------------------ money in and out
+
+    @rule(data=st.data(), replays=st.integers(1, 3))
+    def top_up(self, data: st.DataObject, replays: int) -> None:
+        """/balance → Top up → a package → pay the invoice with Stars (the update delivered 1-3 times)."""
+        m = data.draw(st.sampled_from(self.users))
+        with connection():
+            packs = list(Package.select().where(Package.active).order_by(Package.sort, Package.stars))
+        pack = data.draw(st.sampled_from(packs[:3]), label="package")
+        sim = m.sim
+        self.run(sim.send("/balance"))
+        self.run(sim.press("Top up"))
+        self.run(sim.press(f"⭐ {pack.stars} →"))
+        invoice = sim.messages[-1]
+        assert invoice.media_kind == "invoice"
+        paid = self.run(sim.pay(invoice, replays=replays))
+        assert paid.ok, paid.error
+        tokens, bonus = pack.tokens, pack.bonus_tokens
+        after = m.available() + tokens + bonus
+        repaid = min(m.debt, after)
+        m.base += tokens + bonus - repaid
+        m.debt -= repaid
+        cashback = 0
+        if m.referrer is not None:
+            cashback = tokens * 10 // 100
+            self.by_id(m.referrer).base += cashback
+        self.charges.append(MCharge(paid.charge_id, m.id, tokens, bonus, cashback, m.referrer if cashback else None,
+                                    paid.message_id))
+        thanks = [msg for msg in sim.messages if msg.text.startswith(f"✅ +{tokens + bonus:,} tokens")]
+        assert thanks and thanks[-1].id > invoice.id, [msg.text for msg in sim.messages[-3:]]
+
+    @precondition(lambda self: self.charges)
+    @rule(data=st.data(), times=st.integers(1, 4))
+    def replay_payment(self, data: st.DataObject, times: int) -> None:
+        """Telegram delivers an old successful-payment update again: nothing moves, nothing is said."""
+        c = data.draw(st.sampled_from(self.charges))
+        m = self.by_id(c.payer)
+        before, said = self.snapshot(), len(m.sim.messages)
+
+        async def again():
+            self.tg.deliver_service(m.sim.record, self.tg.message(c.msg_id).msg, times=times)
+            await self.tg.settle()
+        self.run(again())
+        assert self.snapshot() == before and len(m.sim.messages) == said
+
+    @precondition(lambda self: self.charges)
+    @rule(data=st.data(), force=st.booleans())
+    def admin_refund(self, data: st.DataObject, force: bool) -> None:
+        """payments.refund by an admin: refused when spent (unless forced: the shortfall is a debt),
+        refused when refunded before; else the top-up, bonus and cashback go back once."""
+        c = data.draw(st.sampled_from(self.charges))
+        payer = self.by_id(c.payer)
+        need = c.tokens + c.bonus
+        before, calls = self.snapshot(), len(self.stars.refunds)
+        call = lambda: payments.refund(c.id, actor=ADMIN, reason="proptest", telegram=self.stars,  # noqa: E731
+                                       force=force)
+        if c.status == "refunded":
+            try:
+                call()
+            except AlreadyRefunded:
+                pass
+            else:
+                raise AssertionError("a second refund must be refused")
+            assert self.snapshot() == before and len(self.stars.refunds) == calls
+            return
+        if payer.available() < need and not force:
+            try:
+                call()
+            except RefundBlocked:
+                pass
+            else:
+                raise AssertionError("a refund of spent tokens must need force")
+            assert self.snapshot() == before and len(self.stars.refunds) == calls
+            return
+        done = call()
+        shortfall = max(0, need - payer.available())
+        assert (done.tokens, done.debt) == (need, shortfall)
+        assert self.stars.refunds[-1] == (payer.sim.id, c.id)
+        payer.base += shortfall - need
+        payer.debt += shortfall
+        if c.cashback:
+            referrer = self.by_id(c.referrer)
+            take = min(c.cashback, referrer.available())
+            assert done.clawed == take
+            referrer.base -= take
+        c.status = "refunded"
+
+    # ------------------------------------------------------------------ the admin
+
+    @rule(model=st.sampled_from(MODELS), price=st.sampled_from([1, 5, 10, 20, 30, 45]))
+    def admin_sets_price(self, model: str, price: int) -> None:
+        with atomic():
+            AiModel.update(base_price=price).where(AiModel.id == model).execute()
+
+    @rule(model=st.sampled_from(MODELS), enabled=st.booleans())
+    def admin_switches_model(self, model: str, enabled: bool) -> None:
+        with atomic():
+            AiModel.update(enabled=enabled).where(AiModel.id == model).execute()
+
+    # ------------------------------------------------------------------ after every step
+
+    @invariant()
+    def money_is_right(self) -> None:
+        event("step")
+        assert self.crashes.seen == []
+        if not self.users:
+            return
+        assert _breaches() == []
+        with connection():
+            negative = User.select().where((User.available < 0) | (User.held < 0) | (User.debt < 0)).count()
+            users_total = User.select().count() and sum(
+                int(a) + int(h) for a, h in User.select(User.available, User.held).tuples())
+            system_total = sum(ledger.system_balances().values())
+            rows = {u.id: u for u in User.select().where(User.id.in_([m.id for m in self.users]))}
+            for m in self.users:
+                db_jobs = {j.id: j for j in Job.select().where(Job.user == m.id)}
+                assert set(db_jobs) == {j.id for j in m.jobs}, "a job the model did not expect"
+                u = rows[m.id]
+                open_cost = sum(j.cost for j in db_jobs.values() if j.status not in TERMINAL)
+                assert u.held == open_cost  # held = Σ cost of the non-terminal jobs
+                assert (u.available, u.held, u.debt) == (m.available(), m.held(), m.debt), \
+                    (m.sim.first_name if hasattr(m.sim, "first_name") else m.id)
+                for j in m.jobs:
+                    row = db_jobs[j.id]
+                    assert row.status == j.status or (j.status == "queued" and row.status == "running"), \
+                        (j.id, row.status, j.status, j.prompt)
+                    kinds = [t.kind for t in Transfer.select(Transfer.kind).where(Transfer.ref == j.id)]
+                    assert kinds.count("hold") == (1 if j.cost else 0)
+                    hold = Hold.get_or_none(Hold.ref == j.id)
+                    outcomes = kinds.count("settle") + kinds.count("refund")
+                    if j.open:
+                        assert outcomes == 0 and (hold is None or hold.status == "open")
+                    elif j.cost:
+                        assert hold.status == "closed" and hold.settled + hold.refunded == j.cost
+                        assert kinds.count("settle") <= 1 and kinds.count("refund") <= 1 and outcomes >= 1
+                        assert hold.settled == j.settled()
+            for c in self.charges:
+                assert Transfer.select().where((Transfer.kind == "topup") & (Transfer.ref == c.id)).count() == 1
+                assert Payment.get(Payment.charge_id == c.id).status == c.status
+        assert negative == 0
+        assert users_total + system_total == 0
+
+
+SETTINGS = hsettings(
+    max_examples=20,
+    stateful_step_count=20,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
+                           HealthCheck.filter_too_much],
+)
+
+
+def test_bot_state_machine(database) -> None:
+    media = tempfile.mkdtemp(prefix="bananapics-prop-")
+    BotMachine.config = load_config(None, environ={
+        "BANANAPICS_USERS__START_BALANCE": str(START_BALANCE), "BANANAPICS_QUEUE__BACKEND": "immediate",
+        "BANANAPICS_PROVIDERS__FORCE_PROVIDER": "local", "BANANAPICS_STORAGE__PATH": media})
+    with connection():
+        BotMachine.catalog = [(m.id, m.base_price, m.enabled) for m in AiModel.select().order_by(AiModel.id)]
+    SEEN.clear()
+    run_state_machine_as_test(BotMachine, settings=SETTINGS)
+    assert _breaches() == []
+    print(dict(SEEN))
+
+
+# ------------------------------------------------------------------ regressions the machine found
+
+
+def test_cancel_and_generate_answer_when_the_admin_switched_every_model_off(database):
+    """Found by the machine: with every model off, /cancel and /generate of a user who already had
+    a draft crashed in ``drafts.reset`` (NoModels) and the user got no answer at all."""
+    from tests.helpers import scenario
+
+    async def body(tg, bot):
+        roomy(bot, tg)
+        ann = SimUser(tg, "Ann", lang_code="en")
+        await ann.start()
+        await ann.send("/generate")  # she has a draft now
+        with atomic():
+            AiModel.update(enabled=False).execute()
+        await ann.send("/cancel")
+        assert "Balance" in " ".join(ann.buttons())
+        await ann.send("/generate")
+        assert " · from " not in " ".join(ann.buttons()) and "Menu" in " ".join(ann.buttons())
+        assert _breaches() == []
+
+    scenario(database, body)
+
+
+def test_double_tapped_try_again_while_the_first_job_finishes_neither_deadlocks_nor_strands_money(database):
+    """Found by the machine (Postgres): both taps of a double-tapped Try again submit the same job id.
+    The second tap locked the user's row (``inflight``) before it looked for the job, while the
+    first tap's job, run right after its commit, had updated the job row and waited for that user
+    row: a deadlock. Either the handler crashed (no answer) or the failed job stayed running with its
+    tokens held."""
+    from tests.helpers import scenario
+
+    async def body(tg, bot):
+        roomy(bot, tg)
+        ann = SimUser(tg, "Ann", lang_code="en")
+        await ann.start()
+        await ann.send("/generate")
+        await ann.press(next(b for b in ann.buttons() if b.startswith("GPT Image ·")))
+        await ann.send("#fail:moderation a cat")
+        await ann.press("Skip ▶")
+        await ann.press(next(b for b in ann.buttons() if b.startswith("✅ Next")))
+        await ann.press(next(b for b in ann.buttons() if b.startswith(GENERATE)))
+        for _ in range(8):
+            await deliver_once(bot.client, bot.storage, bot.sender)
+            await tg.settle()
+            result = ann.panel
+            assert "🔁 Try again" in result.buttons
+            await asyncio.gather(ann.press("🔁 Try again", message=result), ann.press("🔁 Try again", message=result))
+            with connection():
+                user = User.get(User.tg_id == ann.id)
+                assert (user.available, user.held) == (START_BALANCE, 0)
+                assert Job.select().where(Job.status.not_in(list(TERMINAL))).count() == 0
+        assert _breaches() == []
+
+    scenario(database, body, BANANAPICS_USERS__START_BALANCE=str(START_BALANCE))
