@@ -38,9 +38,8 @@ from bananapics.bot.progress import outcome_buttons
 from bananapics.bot.ratelimit import SendLimiter
 from bananapics.bot.screens import excerpt
 from bananapics.images import describe, prepare_reference
-from bananapics.db import connection
-from bananapics.models import AiModel, Outbox
-from bananapics.services import jobs, outbox, tgfiles, users
+from bananapics.models import Outbox
+from bananapics.services import jobs, outbox, pricing, tgfiles, users
 from bananapics.services.tgfiles import FileRef
 from bananapics.storage import ObjectNotFound
 
@@ -121,8 +120,7 @@ def _sendable(storage: Any, key: str) -> bool:
 
 def _model_name(model_id: str) -> str:
     """What users call the model ("SeeDream 4"), not its id; the id if the model was deleted."""
-    with connection():
-        model = AiModel.by(AiModel.id, model_id)
+    model = pricing.find_model(model_id)
     return model.name if model is not None else model_id
 
 

@@ -16,10 +16,9 @@ from bananapics.bot import viewer, wizard
 from bananapics.bot.callbacks import Callback, CallbackError, StaleButton, encode
 from bananapics.bot.screens import Screen, _btn, _menu_row, _pager, excerpt
 from bananapics.errors import BananaError, NotFound
-from bananapics.db import connection
-from bananapics.models import AiModel, Job
+from bananapics.models import Job
 from bananapics.models.jobs import TERMINAL
-from bananapics.services import drafts, history, jobs
+from bananapics.services import drafts, history, jobs, pricing
 
 EXCERPT = 40
 
@@ -103,16 +102,10 @@ def confirm_delete(user_id: int, job: Job, page: int) -> Screen:
                          [_btn(lang, "btn-back", "hist", "open", job.id, page)]])
 
 
-def _model_of(job: Job) -> AiModel | None:
-    """The job's model, switched on or off; None when it was removed from the catalogue since."""
-    with connection():
-        return AiModel.by(AiModel.id, job.model)
-
-
 def regenerate(user_id: int, job: Job, storage) -> Screen:
     """The job's model, prompt, settings and photos in the draft, on the confirm screen (price shown)."""
     lang = viewer.lang(user_id)
-    model = _model_of(job)
+    model = pricing.find_model(job.model)
     if model is None or not model.enabled:
         name = model.name if model is not None else job.model
         return detail(user_id, job, storage, note=i18n.t(lang, "error-model-disabled", model=name))
@@ -129,7 +122,7 @@ def reuse(user_id: int, job: Job) -> Screen:
     """A new draft with the job's prompt (and model, if still on), at the references step."""
     lang = viewer.lang(user_id)
     drafts.reset(user_id, viewer.user(user_id))
-    model = _model_of(job)
+    model = pricing.find_model(job.model)
     if model is not None and model.enabled:
         drafts.choose_model(user_id, job.model, viewer.user(user_id))
     drafts.set_prompt(user_id, job.prompt)

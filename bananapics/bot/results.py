@@ -11,9 +11,9 @@ from bananapics import i18n
 from bananapics.bot import progress, viewer, wizard
 from bananapics.bot.callbacks import PRESSED_MESSAGE, Callback, StaleButton
 from bananapics.bot.screens import Screen, _btn, _menu_row
-from bananapics.db import atomic, connection
+from bananapics.db import atomic
 from bananapics.errors import BananaError, InsufficientTokens, NotFound
-from bananapics.models import AiModel, Job
+from bananapics.models import Job
 from bananapics.services import drafts, jobs, pricing
 
 
@@ -61,8 +61,7 @@ def repeat(user_id: int, job: Job, chat_id: int, bot: Any) -> Screen:
             [_btn(lang, "btn-topup-shortfall", "bal", "open", shortfall=shortfall)],
             [_btn(lang, "btn-edit-prompt", "res", "edit", job.id), _btn(lang, "btn-menu", "menu", "open")]])
     except BananaError as exc:  # too many running, the model switched off, settings no longer offered
-        with connection():
-            model = AiModel.by(AiModel.id, job.model)  # None: the model was removed since
+        model = pricing.find_model(job.model)  # None: the model was removed since
         return Screen(wizard.error_text(lang, exc, model=model), [
             [_btn(lang, "btn-edit-prompt", "res", "edit", job.id),
              _btn(lang, "btn-other-model", "res", "other", job.id)],

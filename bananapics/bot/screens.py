@@ -18,7 +18,7 @@ from telethon import Button
 from bananapics import i18n
 from bananapics.bot import viewer
 from bananapics.bot.callbacks import Callback, StaleButton, encode
-from bananapics.db import atomic, connection
+from bananapics.db import atomic
 from bananapics.errors import BananaError
 from bananapics.models import AiModel, User
 from bananapics.services import drafts, preferences, pricing, referrals
@@ -179,9 +179,7 @@ def set_default_model(user_id: int, model_id: str | None) -> tuple[Screen, str]:
     except BananaError as exc:
         from bananapics.bot.wizard import error_text
 
-        with connection():
-            model = AiModel.by(AiModel.id, model_id) if model_id else None
-        return default_models(user_id), error_text(viewer.lang(user_id), exc, model=model)
+        return default_models(user_id), error_text(viewer.lang(user_id), exc, model=pricing.find_model(model_id))
     viewer.VIEWER.set(user)
     lang = user.language
     name = next((m.name for m in drafts.enabled_models() if m.id == model_id), None) if model_id else None

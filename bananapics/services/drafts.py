@@ -40,12 +40,14 @@ def enabled_models() -> list[AiModel]:
 def start_model(user: User | None) -> AiModel | None:
     """The model a new draft starts with: the user's default (Settings) while it is switched on,
     else the admin's default."""
-    if user is not None and user.pref_model:
-        with connection():
-            model = AiModel.by(AiModel.id, user.pref_model)
-        if model is not None and model.enabled:
-            return model
-    return default_model()
+    model = pricing.find_model(user.pref_model) if user is not None else None
+    return model if model is not None and model.enabled else default_model()
+
+
+def _user_row(user_id: int) -> User | None:
+    """The user's row, for callers that did not pass theirs (their defaults from Settings)."""
+    with connection():
+        return User.by(User.id, user_id)
 
 
 def get(user_id: int) -> Draft:
@@ -61,8 +63,7 @@ def _get(user_id: int, user: User | None = None) -> tuple[Draft, bool]:
     if draft is not None:
         return draft, False
     with atomic():
-        if user is None:
-            user = User.by(User.id, user_id)
+        user = user or _user_row(user_id)
         model = start_model(user)
         settings = json.dumps(preferences.draft_defaults(user, model)) if model else "{}"
         created = next(iter(Draft.insert(user=user_id, model=model.id if model else None, settings=settings)
@@ -85,12 +86,11 @@ def _save(user_id: int, **fields: Any) -> Draft:
 
 def chosen_model(draft: Draft) -> AiModel | None:
     """The model the draft names, enabled or not (None when it names none, or a deleted one)."""
-    with connection():
-        return AiModel.by(AiModel.id, draft.model) if draft.model else None
+    return pricing.find_model(draft.model)
 
 
 def _model(draft: Draft) -> AiModel:
-    model = AiModel.by(AiModel.id, draft.model) if draft.model else None
+    model = pricing.find_model(draft.model)
     if model is None or not model.enabled:
         fallback = default_model()
         if fallback is None:
@@ -119,8 +119,7 @@ def choose_model(user_id: int, model_id: str, user: User | None = None) -> Draft
     refs = draft.refs[: model.max_refs]
     kept = {k: v for k, v in draft.settings_dict.items() if k != "refs"}
     if user is None and kept.get("aspect_ratio") is None:
-        with connection():
-            user = User.by(User.id, user_id)
+        user = _user_row(user_id)
     settings = _fit_settings(model, {**preferences.draft_defaults(user, model), **kept})
     step = "prompt" if not draft.prompt else "confirm"
     return _save(user_id, model=model.id, settings=json.dumps(settings), ref_keys=json.dumps(refs), step=step)
@@ -240,10 +239,9 @@ def from_template(user_id: int, template: Any, lang: str, user: User | None = No
     (else the draft's model), the settings that model supports (the user's default ratio where the
     template sets none); photos already added stay. ``user``: the caller's row of the user, if any."""
     draft = get(user_id)
-    with connection():
-        model = AiModel.get_or_none(AiModel.id == template.model) if template.model else None
-        if user is None and template.settings_dict.get("aspect_ratio") is None:
-            user = User.by(User.id, user_id)
+    model = pricing.find_model(template.model)
+    if user is None and template.settings_dict.get("aspect_ratio") is None:
+        user = _user_row(user_id)
     if model is None or not model.enabled:
         model = _model(draft)
     refs = draft.refs[: model.max_refs]
@@ -286,9 +284,7 @@ def reset(user_id: int, user: User | None = None) -> Draft:
     """A new draft: on the user's default model (Settings) when they chose one, else on the model
     chosen last; with their default aspect ratio when that model offers it. ``user``: the caller's
     row of the user, if it has one (else it is read)."""
-    if user is None:
-        with connection():
-            user = User.by(User.id, user_id)
+    user = user or _user_row(user_id)
     draft, created = _get(user_id, user)
     if created:
         return draft
@@ -296,7 +292,8 @@ def reset(user_id: int, user: User | None = None) -> Draft:
     try:
         model = preferred if preferred is not None else _model(draft)
     except NoModels:  # the admin switched every model off: still a clean draft (/cancel, /generate answer)
-        return _save(user_id, prompt=None, template_id=None, ref_keys="[]", settings="{}", step="model",
-                     confirm_id=None)
-    return _save(user_id, model=model.id, prompt=None, template_id=None, ref_keys="[]",
-                 settings=json.dumps(preferences.draft_defaults(user, model)), step="model", confirm_id=None)
+        model = None
+    fresh = {"prompt": None, "template_id": None, "ref_keys": "[]", "settings": "{}", "step": "model", "confirm_id": None}
+    if model is not None:
+        fresh.update(model=model.id, settings=json.dumps(preferences.draft_defaults(user, model)))
+    return _save(user_id, **fresh)

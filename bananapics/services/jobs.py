@@ -74,8 +74,7 @@ def clean_prompt(prompt: str | None) -> str:
 
 def enabled_model(model_id: str) -> AiModel:
     """The model, if it exists and is switched on; else a typed error naming which."""
-    with connection():
-        model = AiModel.by(AiModel.id, model_id)
+    model = pricing.find_model(model_id)
     if model is None:
         raise NotFound(f"unknown model {model_id!r}", title="model_unknown")
     if not model.enabled:

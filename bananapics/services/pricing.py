@@ -38,9 +38,16 @@ class Quote:
         return f"({parts}) × {self.count} = {self.total}" if self.count > 1 else f"{parts} = {self.total}"
 
 
-def load_model(model_id: str) -> AiModel:
+def find_model(model_id: str | None) -> AiModel | None:
+    """The catalogue row of a model, switched on or off; None for no id or one removed since."""
+    if not model_id:
+        return None
     with connection():
-        model = AiModel.get_or_none(AiModel.id == model_id)
+        return AiModel.by(AiModel.id, model_id)
+
+
+def load_model(model_id: str) -> AiModel:
+    model = find_model(model_id)
     if model is None:
         raise NotFound(f"unknown model {model_id!r}")
     return model
