@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 from collections.abc import Callable
 from typing import Any
 
-import peewee as pw
 from telethon import TelegramClient, errors, events, functions, types
 
 from bananapics import i18n
@@ -33,7 +32,7 @@ from bananapics.config import Config
 from bananapics.errors import BananaError
 from bananapics.db import atomic, connection
 from bananapics.models import Panel, User, utcnow
-from bananapics.services import drafts, jobs, outbox, referrals, settings, users
+from bananapics.services import drafts, outbox, referrals, settings, users
 
 log = logging.getLogger(__name__)
 
@@ -108,16 +107,11 @@ class Bot:
             pass
 
     def submit(self, user_id: int, chat_id: int):
-        """Confirm the user's draft; the job id is enqueued once the transaction commits."""
-        confirm_id = drafts.get(user_id).confirm_id
-        try:
-            with atomic():
-                job = drafts.confirm(user_id, chat_id=chat_id)
-                self.tasks.enqueue_after_commit(job.id)
-        except pw.IntegrityError:  # the other tap of a double tap committed this confirm first (Postgres)
-            if confirm_id is None:
-                raise
-            return jobs.get(confirm_id)
+        """Confirm the user's draft; the job id is enqueued once the transaction commits. The other tap
+        of a double tap waits in ``jobs.submit`` (it locks the user's row first) and gets the same job."""
+        with atomic():
+            job = drafts.confirm(user_id, chat_id=chat_id)
+            self.tasks.enqueue_after_commit(job.id)
         return job
 
     # ------------------------------------------------------------------ plumbing

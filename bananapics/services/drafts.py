@@ -13,7 +13,6 @@ import json
 import uuid
 from typing import Any
 
-import peewee as pw
 
 from bananapics.db import atomic, connection, is_postgres
 from bananapics.errors import InvalidInput, NotFound
@@ -269,15 +268,12 @@ def repeat(user_id: int, job_id: str, *, chat_id: int | None, pressed: int | Non
             seq = str(Job.select().where(Job.user == user_id).count())
     again_id = hashlib.sha256(f"{job.id}:again:{seq}".encode()).hexdigest()[:32]
     settings = {k: v for k, v in job.settings_dict.items() if k != "refs"}
-    try:
-        with atomic():
-            again = jobs.submit(user_id, job.model, job.prompt, settings, ref_keys=job.refs, chat_id=chat_id,
-                                job_id=again_id, timing=timing)
-            # a repeat of a template's job is one more use of it, as its confirm through the wizard is
-            templates.record_use(templates.of_job(job.id), user_id, again.id)
-        return again
-    except pw.IntegrityError:  # the other tap of a double tap committed first (Postgres)
-        return jobs.get(again_id)
+    with atomic():  # the other tap of a double tap waits in submit for this one, then gets the job back
+        again = jobs.submit(user_id, job.model, job.prompt, settings, ref_keys=job.refs, chat_id=chat_id,
+                            job_id=again_id, timing=timing)
+        # a repeat of a template's job is one more use of it, as its confirm through the wizard is
+        templates.record_use(templates.of_job(job.id), user_id, again.id)
+    return again
 
 
 def reset(user_id: int, user: User | None = None) -> Draft:
