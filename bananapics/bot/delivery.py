@@ -78,11 +78,13 @@ def _albums(keys: list[str], caption: str, *, as_document: bool) -> list[Part]:
     return [Part(caption if n == 0 else "", chunk, as_document) for n, chunk in enumerate(chunks)]
 
 
-def row_parts(row: Outbox, storage: Any = None) -> list[Part]:
-    """The messages one outbox row becomes, in order (runs in a thread: it reads the database).
-    With ``storage``, the closing text of a result counts only the images that can still be sent
-    (Telegram has them, or storage does) and says how many could not be."""
+def row_parts(row: Outbox, storage: Any = None) -> list[Part] | None:
+    """The messages one outbox row becomes, in order; None while its user has blocked the bot (runs
+    in a thread: it reads the database). With ``storage``, the closing text of a result counts only
+    the images that can still be sent (Telegram has them, or storage does) and says how many could not."""
     user = users.get_by_id(row.user_id)
+    if user.blocked_bot:
+        return None
     if row.kind in PARTS:
         return PARTS[row.kind](row, user)
     lang = user.language
@@ -252,10 +254,10 @@ async def _adopt_panel(client: TelegramClient, row: Outbox, message: Any) -> Non
 async def _deliver_row(client: TelegramClient, storage: Any, limiter: SendLimiter, row: Outbox) -> str:
     """Send what is left of one row: "sent", "flood", "blocked", "retry" or "duplicate"."""
     try:
-        if await asyncio.to_thread(_blocked_bot, row.user_id):
+        parts = await asyncio.to_thread(row_parts, row, storage)
+        if parts is None:
             await asyncio.to_thread(outbox.give_up, row.id, "blocked_bot")
             return "blocked"
-        parts = await asyncio.to_thread(row_parts, row, storage)
         for n, part in enumerate(parts):
             if n < row.parts_sent:
                 continue  # Telegram has it already (a FloodWait or a crash stopped us after it)
@@ -278,10 +280,6 @@ async def _deliver_row(client: TelegramClient, storage: Any, limiter: SendLimite
         await asyncio.to_thread(outbox.retry, row.id, f"{type(exc).__name__}: {exc}")
         return "retry"
     return "sent" if await asyncio.to_thread(outbox.mark_sent, row.id) else "duplicate"
-
-
-def _blocked_bot(user_id: int) -> bool:
-    return users.get_by_id(user_id).blocked_bot
 
 
 async def _deliver_chat(client: TelegramClient, storage: Any, limiter: SendLimiter, rows: list[Outbox]) -> int:
