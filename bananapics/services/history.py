@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 from bananapics.db import atomic, connection
 from bananapics.errors import InvalidInput, NotFound
-from bananapics.models import AiModel, Draft, Hold, Job, Outbox, TgFile, utcnow
+from bananapics.models import AiModel, Draft, Hold, Job, Outbox, utcnow
 from bananapics.models.jobs import TERMINAL
-from bananapics.services import jobs, outbox
+from bananapics.services import jobs, outbox, tgfiles
 
 PAGE_SIZE = 5
 DELIVERED = ("succeeded", "partial")
@@ -102,8 +102,7 @@ def delete(user_id: int, job_id: str, storage) -> int:
         if draft is not None:
             kept.update(draft.refs)
         gone = [key for key in job.refs if key not in kept] + list(job.results)
-        if gone:
-            TgFile.delete().where(TgFile.storage_key.in_(gone)).execute()
+        tgfiles.forget_keys(gone)
     deleted = 0
     for key in gone:  # after the commit: a file deleted for a row that rolled back could not come back
         if storage.exists(key):

@@ -51,3 +51,10 @@ def forget(storage_key: str, kind: str) -> None:
     with atomic():
         TgFile.delete().where((TgFile.storage_key == storage_key) & (TgFile.kind == kind)).execute()
 
+
+def forget_keys(storage_keys: list[str]) -> None:
+    """Every reference (photo and file) of these images: they are deleted from storage."""
+    if storage_keys:
+        with atomic():
+            TgFile.delete().where(TgFile.storage_key.in_(storage_keys)).execute()
+

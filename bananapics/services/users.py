@@ -28,7 +28,11 @@ MAX_TG_ID = 2**53  # Telegram ids fit in 52 bits
 @dataclass(frozen=True)
 class Registration:
     user: User
-    created: bool
+
+    @property
+    def created(self) -> bool:
+        """This call created the user (the row says so itself: ``User.registered_now``)."""
+        return self.user.registered_now
 
 
 def pick_language(language_code: str | None, default: str = "uz") -> str:
@@ -81,7 +85,6 @@ def register(tg_id: int, *, username: str | None = None, first_name: str = "", l
     first_name, last_name = _clean(first_name, 128), _clean(last_name, 128)
     with connection():
         user = User.by(User.tg_id, tg_id)
-        created = False
         if user is None:
             role = "admin" if tg_id in set(bootstrap_admins) else "user"
             try:
@@ -95,14 +98,14 @@ def register(tg_id: int, *, username: str | None = None, first_name: str = "", l
                         granted = ledger.grant(user.id, start_balance, f"welcome:{user.id}", reason="welcome balance")
                         if not granted.replayed:
                             user.available += granted.amount  # the row as it is now, without reading it back
-                created = user.registered_now = True
+                user.registered_now = True
             except pw.IntegrityError:  # created concurrently by another update
                 user = User.get(User.tg_id == tg_id)
         elif (user.username, user.first_name, user.last_name) != (username, first_name, last_name):
             User.update(username=username, first_name=first_name, last_name=last_name, updated_at=utcnow()) \
                 .where(User.id == user.id).execute()
             user.username, user.first_name, user.last_name = username, first_name, last_name
-    return Registration(user, created)
+    return Registration(user)
 
 
 def add(tg_id: int, *, username: str | None = None, role: str = "user", actor: Actor) -> User:
