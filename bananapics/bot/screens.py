@@ -126,7 +126,7 @@ def settings_screen(user_id: int) -> Screen:
     if mine is not None:
         model = mine.name
     else:
-        fallback = next((m for m in enabled if m.is_default), enabled[0] if enabled else None)
+        fallback = drafts.admins_default(enabled)
         model = i18n.t(lang, "settings-model-recommended", model=fallback.name if fallback else "—")
     ratio = _pref_ratio(user, enabled) or i18n.t(lang, "settings-ratio-auto")
     text = i18n.t(lang, "settings-title", language=i18n.language_names()[lang], model=model, ratio=ratio)
@@ -152,7 +152,7 @@ def default_models(user_id: int) -> Screen:
     lang = user.language
     enabled = drafts.enabled_models()
     mine = user.pref_model if any(m.id == user.pref_model for m in enabled) else None
-    admins = next((m for m in enabled if m.is_default), enabled[0] if enabled else None)
+    admins = drafts.admins_default(enabled)
     rows = [[Button.inline(_mark(lang, i18n.t(lang, "settings-model-follow", model=admins.name if admins else "—"),
                                  mine is None), encode("set", "automodel"))]]
     rows += [[Button.inline(_mark(lang, m.name, m.id == mine), encode("set", "model", m.id))] for m in enabled]

@@ -51,8 +51,7 @@ def models(user_id: int, note: str | None = None) -> Screen:
     available = drafts.enabled_models()
     if not available:
         return Screen(i18n.t(lang, "gen-no-models"), [_menu_row(lang)])
-    mine = viewer.user(user_id).pref_model  # the user's default (Settings) while it is on, else the admin's
-    marked = mine if any(m.id == mine for m in available) else next((m.id for m in available if m.is_default), None)
+    marked = drafts.users_default(viewer.user(user_id), available).id  # theirs (Settings) while on, else the admin's
     rows = [[Button.inline(i18n.t(lang, "btn-model-default" if m.id == marked else "btn-model", name=m.name,
                                   price=pricing.starting_price(m)), encode("gen", "model", m.id))]
             for m in available]

@@ -26,9 +26,19 @@ class NoModels(InvalidInput):
     """Every model is switched off: no wizard screen can be drawn (the bot shows "no models")."""
 
 
-def default_model() -> AiModel | None:
-    models = enabled_models()
+def admins_default(models: list[AiModel]) -> AiModel | None:
+    """Among enabled ``models``: the one the admin made the default, else the first."""
     return next((m for m in models if m.is_default), models[0] if models else None)
+
+
+def users_default(user: User | None, models: list[AiModel]) -> AiModel | None:
+    """Among enabled ``models``: the user's default (Settings) while it is on, else the admin's."""
+    mine = next((m for m in models if user is not None and m.id == user.pref_model), None)
+    return mine or admins_default(models)
+
+
+def default_model() -> AiModel | None:
+    return admins_default(enabled_models())
 
 
 def enabled_models() -> list[AiModel]:
@@ -39,8 +49,7 @@ def enabled_models() -> list[AiModel]:
 def start_model(user: User | None) -> AiModel | None:
     """The model a new draft starts with: the user's default (Settings) while it is switched on,
     else the admin's default."""
-    model = pricing.find_model(user.pref_model) if user is not None else None
-    return model if model is not None and model.enabled else default_model()
+    return users_default(user, enabled_models())
 
 
 def _user_row(user_id: int) -> User | None:
