@@ -442,6 +442,12 @@ def build_bot(config: Config, client: TelegramClient, tasks: Any = None) -> Bot:
         chat_id = event.chat_id
         asynchronous: list[Any] = []  # a coroutine router (it may send messages): awaited after the hop
 
+        def refused(user: User, exc: Exception) -> tuple[screens.Screen, str | None, bool]:
+            """(screen, toast, stale) when the router could not serve the press."""
+            if isinstance(exc, drafts.NoModels):  # the admin switched every model off mid-wizard
+                return wizard.models(user.id), None, False
+            return screens.main_menu(user.id), i18n.t(user.language, "toast-outdated"), True
+
         def work(user: User) -> tuple[screens.Screen | None, str | None, bool]:
             """(screen, toast, stale) for the press, in the guard's thread hop."""
             try:
@@ -453,10 +459,8 @@ def build_bot(config: Config, client: TelegramClient, tasks: Any = None) -> Bot:
                     asynchronous.append((router, cb))
                     return None, None, False
                 return (*router(user.id, cb, chat_id), False)
-            except drafts.NoModels:  # the admin switched every model off mid-wizard
-                return wizard.models(user.id), None, False
-            except StaleButton:
-                return screens.main_menu(user.id), i18n.t(user.language, "toast-outdated"), True
+            except (drafts.NoModels, StaleButton) as exc:
+                return refused(user, exc)
 
         served = await bot.serve(event, work)
         if served is None:
@@ -466,11 +470,8 @@ def build_bot(config: Config, client: TelegramClient, tasks: Any = None) -> Bot:
             router, cb = asynchronous[0]
             try:
                 screen, toast = await router(user.id, cb, chat_id)
-            except drafts.NoModels:
-                screen, toast = await asyncio.to_thread(wizard.models, user.id), None
-            except StaleButton:
-                screen, toast, stale = await asyncio.to_thread(screens.main_menu, user.id), \
-                    i18n.t(user.language, "toast-outdated"), True
+            except (drafts.NoModels, StaleButton) as exc:
+                screen, toast, stale = await asyncio.to_thread(refused, user, exc)
         await event.answer((toast or "")[:TOAST_MAX])
         await bot.show(user, chat_id, screen, edit_message=event.message_id)
         if screen.followup is not None and not stale:
