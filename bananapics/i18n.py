@@ -96,7 +96,6 @@ class Translator:
             entry.id.name: entry for entry in resource.body if isinstance(entry, fast.Message)
         }
         self._placeholders: dict[str, frozenset[str]] = {}
-        self._fixed: dict[str, tuple[str, list[Exception]]] = {}  # messages without placeholders
         self._recent: dict[tuple, tuple[str, list[Exception]]] = {}  # (key, args) formatted lately
         self._lock = threading.Lock()  # the bundle compiles messages lazily into a shared dict
 
@@ -120,14 +119,9 @@ class Translator:
 
     def format(self, key: str, args: Mapping[str, Any] | None = None) -> tuple[str, list[Exception]]:
         """Format one message; returns the text and the errors Fluent reported (never raises)."""
-        if not args and not self.placeholders(key):  # button labels, titles: formatted once
-            fixed = self._fixed.get(key)
-            if fixed is None:
-                fixed = self._fixed[key] = self._format(key, {})
-            return fixed[0], list(fixed[1])
-        try:  # the same message with the same values ("from 10 tokens" on every model list): Fluent
-            # and Babel's number formatting cost ~15 µs a call, a lookup ~1 µs
-            memo_key = (key, tuple(sorted(args.items())))
+        try:  # the same message with the same values (button labels; "from 10 tokens" on every model
+            # list): Fluent and Babel's number formatting cost ~15 µs a call, a lookup ~1 µs
+            memo_key = (key, tuple(sorted((args or {}).items())))
             hash(memo_key)
         except TypeError:  # an unhashable value: format it every time
             return self._format(key, args)
