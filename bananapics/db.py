@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 from urllib.parse import parse_qs, unquote, urlsplit, urlunsplit
 
 import peewee as pw
@@ -139,10 +140,40 @@ def atomic() -> Iterator[None]:
     """A transaction (a savepoint when nested) on a borrowed connection.
 
     Every service write goes through this, so a pooled connection is always returned and a
-    top-level SQLite transaction is always ``BEGIN IMMEDIATE``.
+    top-level SQLite transaction is always ``BEGIN IMMEDIATE``. When the outermost one ends
+    (committed or rolled back) it runs what :func:`after_transaction` queued.
     """
-    with proxy.connection_context(), proxy.atomic():
-        yield
+    outermost = not proxy.in_transaction()
+    try:
+        with proxy.connection_context(), proxy.atomic():
+            yield
+    finally:
+        if outermost:
+            _run_after_transaction()
+
+
+_after = threading.local()
+
+
+def after_transaction(fn: Callable[[], None]) -> None:
+    """Run ``fn`` once this thread's outermost :func:`atomic` block ends, whether it commits or
+    rolls back (the admin log's ``denied`` rows, which must outlive the caller's rollback)."""
+    pending = getattr(_after, "pending", None)
+    if pending is None:
+        pending = _after.pending = []
+    pending.append(fn)
+
+
+def _run_after_transaction() -> None:
+    pending = getattr(_after, "pending", None)
+    if not pending:
+        return
+    _after.pending = None
+    for fn in pending:
+        try:
+            fn()
+        except Exception:  # pragma: no cover - a database gone between the two writes
+            log.exception("a post-transaction write failed")
 
 
 @contextlib.contextmanager

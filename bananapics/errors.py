@@ -16,6 +16,8 @@ decides what happens next (retry, refund, tell the user). The tree::
     ├── AlreadyRefunded        the charge was refunded before
     ├── RefundBlocked          the user spent the tokens: a refund needs force (and leaves a debt)
     ├── PaymentMismatch        a Stars charge that matches no invoice of the payer
+    ├── FeatureOff             an admin switched the feature off (templates, referrals, top-ups)
+    ├── Maintenance            maintenance mode: only admins and support are served
     └── TelegramError          Telegram refused a call or could not be reached
         └── ChargeAlreadyRefunded   Telegram says CHARGE_ALREADY_REFUNDED
 """
@@ -97,6 +99,27 @@ class RefundBlocked(BananaError):
 
 class PaymentMismatch(BananaError):
     code = "payment_mismatch"
+
+
+class FeatureOff(BananaError):
+    """``feature`` is the toggle's name (``templates``, ``referrals``, ``topups``); the title is
+    ``feature_off`` so front ends show one "switched off" text."""
+
+    code = "feature_off"
+
+    def __init__(self, feature: str) -> None:
+        super().__init__(f"{feature} is switched off right now", title="feature_off")
+        self.feature = feature
+
+
+class Maintenance(BananaError):
+    """``text`` is the admin's maintenance message in the user's language."""
+
+    code = "maintenance"
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text, title="maintenance")
+        self.text = text
 
 
 class TelegramError(BananaError):

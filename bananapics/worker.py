@@ -15,9 +15,10 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from bananapics import __version__
 from bananapics.providers.base import GenerationRequest, ImageIn, Provider, ProviderError
 from bananapics.images import EXT_BY_MIME
-from bananapics.services import jobs
+from bananapics.services import jobs, system
 from bananapics.storage import ObjectNotFound, job_output_key
 from bananapics.services.jobs import Timing
 
@@ -88,3 +89,47 @@ def run_job(job_id: str, rt: Runtime) -> Outcome:
     finished = jobs.succeed(job_id, keys)
     rt.at("after_finish", job_id)
     return Outcome(finished.status)
+
+
+class Heartbeat:
+    """This process's heartbeat row (``host:pid``), written every ``system.HEARTBEAT_EVERY_S``
+    by a daemon thread; one per process however many consumers or threads it runs."""
+
+    _lock = threading.Lock()
+    _current: "Heartbeat | None" = None
+
+    def __init__(self, worker_id: str, every_s: float) -> None:
+        self.worker_id, self.every_s = worker_id, every_s
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="heartbeat", daemon=True)
+
+    @classmethod
+    def ensure_started(cls, every_s: float = system.HEARTBEAT_EVERY_S) -> "Heartbeat":
+        with cls._lock:
+            if cls._current is None:
+                cls._current = cls(f"{socket.gethostname()}:{os.getpid()}", every_s)
+                cls._current.beat()
+                cls._current.thread.start()
+            return cls._current
+
+    @classmethod
+    def shutdown(cls) -> None:
+        """Stop beating and remove the row (a killed process just goes stale)."""
+        with cls._lock:
+            current, cls._current = cls._current, None
+        if current is not None:
+            current.stop.set()
+            try:
+                system.forget_worker(current.worker_id)
+            except Exception as exc:  # the database is gone at shutdown: the row goes stale instead
+                log.warning("heartbeat: could not remove %s: %s", current.worker_id, exc)
+
+    def beat(self) -> None:
+        try:
+            system.beat(self.worker_id, __version__)
+        except Exception as exc:  # a database hiccup must not stop the worker; the next beat retries
+            log.warning("heartbeat: %s", exc)
+
+    def _run(self) -> None:
+        while not self.stop.wait(self.every_s):
+            self.beat()

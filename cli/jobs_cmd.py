@@ -8,11 +8,11 @@ from typing import Annotated
 
 import typer
 
-from bananapics.cli.common import JsonOpt, config, database, out, print_json, table
+from bananapics.cli.common import AsOpt, JsonOpt, config, database, operator, out, print_json, table
 from bananapics.errors import InvalidInput
 from bananapics.models import Job
 from bananapics.models.jobs import ACTIVE, TERMINAL
-from bananapics.services import jobs, users
+from bananapics.services import jobs, lists
 
 app = typer.Typer(help="Generation jobs.", no_args_is_help=True)
 STATUSES = ACTIVE + TERMINAL
@@ -37,8 +37,7 @@ def list_(status: Annotated[str | None, typer.Option(help=f"{', '.join(STATUSES)
     if status is not None and status not in STATUSES:  # a typo would list nothing and look like "no jobs"
         raise typer.BadParameter(f"{status!r} is not one of {', '.join(STATUSES)}", param_hint="'--status'")
     database()
-    user_id = users.get(user).id if user is not None else None
-    rows = jobs.list_jobs(status=status, user_id=user_id, limit=limit)
+    rows = lists.jobs(actor=operator(None), status=status, user=user, limit=limit).items
     if as_json:
         print_json([job_dict(j) for j in rows])
         return
@@ -60,12 +59,12 @@ def show(job_id: str, as_json: JsonOpt = False) -> None:
 
 
 @app.command()
-def retry(job_id: str) -> None:
+def retry(job_id: str, as_: AsOpt = None) -> None:
     """Put a stuck job back in the queue now (a finished job cannot be retried)."""
     from bananapics.wiring import build_tasks
 
     database()
-    job = jobs.requeue(job_id)
+    job = jobs.requeue(job_id, actor=operator(as_))
     build_tasks(config()).enqueue(job.id)
     out.print(f"job {job.id} re-queued")
 

@@ -8,8 +8,8 @@ import typer
 
 from bananapics.cli.common import AsOpt, JsonOpt, database, fail, operator, out, print_json, table
 from bananapics.errors import InvalidInput
-from bananapics.models import Transfer, User
-from bananapics.services import ledger, users
+from bananapics.models import Transfer
+from bananapics.services import ledger, lists, users
 from bananapics.services.verify import verify as run_verify
 
 app = typer.Typer(help="The token ledger.", no_args_is_help=True)
@@ -29,22 +29,14 @@ def transfer_dict(t: Transfer, tg_ids: dict[int, int]) -> dict:
     }
 
 
-def _tg_ids(transfers: list[Transfer]) -> dict[int, int]:
-    ids = {t.debit_user_id for t in transfers} | {t.credit_user_id for t in transfers}
-    ids.discard(None)
-    if not ids:
-        return {}
-    return {u.id: u.tg_id for u in User.select(User.id, User.tg_id).where(User.id.in_(list(ids)))}
-
-
 @app.command()
 def show(tg_id: Annotated[int, typer.Argument(help="Telegram user id.")],
          limit: Annotated[int, typer.Option(min=1, max=1000)] = 50, as_json: JsonOpt = False) -> None:
     """A user's balance and transfers, newest first."""
     database()
     user = users.get(tg_id)
-    transfers = ledger.statement(user.id, limit=limit)
-    tg_ids = _tg_ids(transfers)  # one query for every user the transfers touch
+    transfers = lists.transfers(actor=operator(None), user=tg_id, limit=limit).items
+    tg_ids = lists.tg_ids_of(transfers)  # one query for every user the transfers touch
     rows = [transfer_dict(t, tg_ids) for t in transfers]
     if as_json:
         print_json(rows)

@@ -15,9 +15,9 @@ import typer
 
 from bananapics import botapi
 from bananapics.cli.common import AsOpt, JsonOpt, config, database, fail, operator, out, print_json, table
-from bananapics.cli.ledger_cmd import _tg_ids, transfer_dict
+from bananapics.cli.ledger_cmd import transfer_dict
 from bananapics.models import Payment
-from bananapics.services import ledger, payments, reconcile as reconcile_service, users
+from bananapics.services import ledger, lists, payments, reconcile as reconcile_service, users
 from bananapics.services.stars import StarsApi
 
 app = typer.Typer(help="Telegram Stars payments: list, show, refund, reconcile.", no_args_is_help=True)
@@ -53,9 +53,8 @@ def list_(user: Annotated[int | None, typer.Option("--user", help="Only this Tel
           limit: Annotated[int, typer.Option(min=1, max=10000)] = 50, as_json: JsonOpt = False) -> None:
     """Newest payments first."""
     database()
-    if user is not None:
-        users.get(user)  # an unknown user is "not found" (exit 1), as everywhere else, not "no payments"
-    rows = [payment_dict(p, tg_id) for p, tg_id in payments.recent(tg_id=user, limit=limit)]
+    # an unknown user is "not found" (exit 1), as everywhere else, not "no payments"
+    rows = [payment_dict(p, p.user.tg_id) for p in lists.payments(actor=operator(None), user=user, limit=limit).items]
     if as_json:
         print_json(rows)
         return
@@ -72,7 +71,7 @@ def show(charge_id: Annotated[str, typer.Argument(help="Telegram charge id.")], 
     database()
     payment = payments.get(charge_id)
     transfers = ledger.transfers_for_ref(charge_id)
-    tg_ids = _tg_ids(transfers)  # one query for every user the transfers touch
+    tg_ids = lists.tg_ids_of(transfers)  # one query for every user the transfers touch
     data = payment_dict(payment, users.get_by_id(payment.user_id).tg_id)
     data["transfers"] = [transfer_dict(t, tg_ids) for t in transfers]
     if as_json:

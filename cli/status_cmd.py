@@ -8,10 +8,9 @@ import typer
 
 from bananapics import __version__
 from bananapics import db as dbm
-from bananapics.cli.common import JsonOpt, config, database, out, print_json, table
-from bananapics.models import AiModel, Hold, Package, User
+from bananapics.cli.common import JsonOpt, config, database, operator, out, print_json, table
 from bananapics.errors import BananaError
-from bananapics.services import audit, ledger
+from bananapics.services import audit, lists, system
 from bananapics.tasks.queue import make_huey, ping
 
 
@@ -40,15 +39,7 @@ def collect() -> dict:
         "storage": {"backend": cfg.storage.backend},
     }
     if not pending:
-        with dbm.connection():
-            data["counts"] = {
-                "users": User.select().count(),
-                "banned": User.select().where(User.banned == True).count(),  # noqa: E712
-                "open_holds": Hold.select().where(Hold.status == "open").count(),
-                "models_enabled": AiModel.select().where(AiModel.enabled == True).count(),  # noqa: E712
-                "packages_active": Package.select().where(Package.active == True).count(),  # noqa: E712
-            }
-        data["system_accounts"] = ledger.system_balances()
+        data.update(system.totals(actor=operator(None)))
     return data
 
 
@@ -79,9 +70,10 @@ def audit_log(target: Annotated[str | None, typer.Option(help="Only this target,
               limit: Annotated[int, typer.Option(min=1, max=1000)] = 50, as_json: JsonOpt = False) -> None:
     """The admin action log, newest first."""
     database()
-    rows = audit.recent(limit=limit, target=target)
+    rows = [audit.as_dict(a) for a in lists.admin_log(actor=operator(None), target=target, limit=limit).items]
     if as_json:
         print_json(rows)
         return
     table(None, ["when", "actor", "action", "target", "before", "after", "reason"],
-          [[r["created_at"], r["actor"], r["action"], r["target"], r["before"], r["after"], r["reason"]] for r in rows])
+          [[r["created_at"], r["actor"], r["action"] + (" (denied)" if r["outcome"] == "denied" else ""), r["target"],
+            r["before"], r["after"], r["reason"]] for r in rows])

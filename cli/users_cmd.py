@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from bananapics.cli.common import AsOpt, JsonOpt, database, operator, out, print_json, table
-from bananapics.services import users
+from bananapics.services import lists, users
 
 app = typer.Typer(help="Users: lookup, search, bans and roles.", no_args_is_help=True)
 
@@ -45,7 +45,7 @@ def search(query: Annotated[str, typer.Argument(help="Telegram id, @username pre
            limit: Annotated[int, typer.Option(min=1, max=200)] = 20, as_json: JsonOpt = False) -> None:
     """Find users by Telegram id, @username prefix or any part of their names."""
     database()
-    found = users.search(query, limit=limit)
+    found = lists.users(actor=operator(None), search=query, limit=limit).items
     if as_json:
         print_json([users.as_dict(u) for u in found])
         return

@@ -8,15 +8,17 @@ from bananapics.models.catalog import AiModel
 from bananapics.models.jobs import Job, ModelSlot, Outbox
 from bananapics.models.ledger import Hold, SystemAccount, Transfer
 from bananapics.models.settings import Setting
+from bananapics.models.system import WorkerHeartbeat
 from bananapics.models.templates import Template, TemplateCategory, TemplateUse
 from bananapics.models.users import User
 
 ALL_MODELS = [User, SystemAccount, Transfer, Hold, Setting, AdminAction, AiModel, Package, InvoiceIntent, Payment,
-              Job, ModelSlot, Outbox, Draft, Panel, TemplateCategory, Template, TemplateUse, TgFile]
+              Job, ModelSlot, Outbox, Draft, Panel, TemplateCategory, Template, TemplateUse, TgFile,
+              WorkerHeartbeat]
 
 __all__ = [
     "ALL_MODELS", "AdminAction", "AiModel", "BaseModel", "Draft", "Hold", "InvoiceIntent", "Job", "ModelSlot",
     "Outbox", "Package", "Panel",
-    "Payment", "Setting", "SystemAccount", "Template", "TemplateCategory", "TemplateUse", "TgFile", "Transfer", "User", "db",
+    "Payment", "Setting", "SystemAccount", "Template", "TemplateCategory", "TemplateUse", "TgFile", "Transfer", "User", "WorkerHeartbeat", "db",
     "utcnow",
 ]

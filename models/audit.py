@@ -15,6 +15,7 @@ class AdminAction(BaseModel):
     before = pw.TextField(null=True)  # JSON
     after = pw.TextField(null=True)  # JSON
     reason = pw.TextField(null=True)
+    outcome = pw.CharField(max_length=8, default="ok")  # ok | denied (0012)
     created_at = pw.DateTimeField(default=utcnow, index=True)
 
     class Meta:

@@ -18,7 +18,7 @@ from bananapics.errors import TelegramError
 from bananapics.models import db
 from bananapics.services import jobs, reconcile
 from bananapics.services.stars import StarsApi
-from bananapics.worker import Runtime, run_job
+from bananapics.worker import Heartbeat, Runtime, run_job
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +109,15 @@ def register(huey: Huey, runtime: Callable[[], Runtime], *, sweep_minutes: int =
         removed = purge_old_media(runtime().storage, retention_days)
         if removed:
             log.info("retention: deleted %d stored images older than %d days", removed, retention_days)
+
+    # Every consumer (``bananapics worker``, ``run all``) writes this process's heartbeat row.
+    @huey.on_startup(name="bananapics.heartbeat")
+    def start_heartbeat() -> None:
+        Heartbeat.ensure_started()
+
+    @huey.on_shutdown(name="bananapics.heartbeat")
+    def stop_heartbeat() -> None:
+        Heartbeat.shutdown()
 
     periodic_reconcile = None
     if stars_api is not None and reconcile_minutes > 0:

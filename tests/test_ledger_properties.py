@@ -118,7 +118,7 @@ class LedgerMachine(RuleBasedStateMachine):
                 transfers=Transfer.select().count(),
                 holds=Hold.select().count(),
                 payments=Payment.select().count(),
-                actions=AdminAction.select().count(),
+                actions=AdminAction.select().where(AdminAction.outcome == "ok").count(),
                 system=ledger.system_balances(),
             )
 
@@ -154,7 +154,7 @@ class LedgerMachine(RuleBasedStateMachine):
                 Transfer.select().count() - self.base.transfers,
                 Hold.select().count() - self.base.holds,
                 Payment.select().count() - self.base.payments,
-                AdminAction.select().count() - self.base.actions,
+                AdminAction.select().where(AdminAction.outcome == "ok").count() - self.base.actions,
             )
             system = ledger.system_balances()
         system = {name: system.get(name, 0) - self.base.system.get(name, 0) for name in SYSTEM_ACCOUNTS}
@@ -172,8 +172,12 @@ class LedgerMachine(RuleBasedStateMachine):
     def expect_error(self, error: type[Exception], call, title: str | None = None) -> Exception:
         """``call`` must raise ``error`` and leave the database and the model exactly as they were."""
         db_before, model_before = self.db_state(), self.model_state()
+        denials = AdminAction.select().where(AdminAction.outcome == "denied").count
+        denied_before = denials()
         with pytest.raises(error) as info:
             call()
+        # a refused admin call leaves exactly one trace: its ``denied`` admin-log row
+        assert denials() - denied_before == (1 if error is PermissionDenied else 0)
         if title is not None:
             assert info.value.title == title
         assert self.db_state() == db_before, f"{error.__name__} changed the database"

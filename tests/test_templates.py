@@ -236,7 +236,8 @@ def test_admin_crud_with_audit_and_role_check(database):
             templates.toggle(1, actor=actor)
         with pytest.raises(PermissionDenied):
             templates.delete(1, actor=actor, reason="x")
-    assert Template.select().count() == 12 and AdminAction.select().count() == 0
+    assert Template.select().count() == 12  # nothing changed but one denial row per refused call
+    assert [a.outcome for a in AdminAction.select()] == ["denied"] * 6
 
     with pytest.raises(InvalidInput):  # GPT Image has no resolution setting
         templates.create(actor=ADMIN, category="art", titles=TITLES, prompts=PROMPTS, model="gpt-image",
@@ -245,7 +246,7 @@ def test_admin_crud_with_audit_and_role_check(database):
         templates.create(actor=ADMIN, category="art", titles={"en": "Only English"}, prompts=PROMPTS)
     with pytest.raises(InvalidInput):
         templates.create(actor=ADMIN, category="nope", titles=TITLES, prompts=PROMPTS)
-    assert Template.select().count() == 12 and AdminAction.select().count() == 0
+    assert Template.select().count() == 12 and AdminAction.select().count() == 6  # the six denials
 
     made = templates.create(actor=ADMIN, category="art", titles=TITLES, prompts=PROMPTS, model="seedream-4",
                             settings={"aspect_ratio": "16:9"}, sort=5, reason="winter set")
@@ -261,7 +262,7 @@ def test_admin_crud_with_audit_and_role_check(database):
     TemplateUse.create(template=made.id, user=new_user().id, job_id="f" * 32)
     templates.delete(made.id, actor=ADMIN, reason="duplicate")
     assert Template.get_or_none(Template.id == made.id) is None and TemplateUse.select().count() == 0
-    log = [(a.action, a.target, a.actor) for a in AdminAction.select().order_by(AdminAction.id)]
+    log = [(a.action, a.target, a.actor) for a in AdminAction.select().where(AdminAction.outcome == "ok").order_by(AdminAction.id)]
     target = f"template:{made.id}"
     assert log == [(action, target, "cli:ops") for action in
                    ("templates.create", "templates.update", "templates.toggle", "templates.pin", "templates.delete")]

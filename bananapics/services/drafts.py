@@ -17,7 +17,7 @@ from typing import Any
 from bananapics.db import atomic, connection, is_postgres
 from bananapics.errors import InvalidInput, NotFound
 from bananapics.models import AiModel, Draft, Job, User, utcnow
-from bananapics.services import jobs, preferences, pricing, templates
+from bananapics.services import jobs, preferences, pricing, templates, toggles
 
 STEPS = ("model", "prompt", "refs", "settings", "confirm")
 
@@ -245,7 +245,9 @@ def from_job(user_id: int, job: Job, *, keep_refs: bool = True) -> Draft:
 def from_template(user_id: int, template: Any, lang: str, user: User | None = None) -> Draft:
     """Fill the draft from a template: its prompt in the user's language, its model when enabled
     (else the draft's model), the settings that model supports (the user's default ratio where the
-    template sets none); photos already added stay. ``user``: the caller's row of the user, if any."""
+    template sets none); photos already added stay. ``user``: the caller's row of the user, if any.
+    FeatureOff while an admin has templates switched off."""
+    toggles.require("templates")
     draft = get(user_id)
     model = pricing.find_model(template.model)
     if user is None and template.settings_dict.get("aspect_ratio") is None:

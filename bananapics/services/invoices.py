@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from bananapics.db import atomic, connection
 from bananapics.errors import NotFound, UserBanned
 from bananapics.models import InvoiceIntent, Package, User, utcnow
-from bananapics.services import settings
+from bananapics.services import settings, toggles
 
 CURRENCY = "XTR"
 PAYLOAD_PREFIX = "bp1_"
@@ -49,7 +49,10 @@ def new_payload() -> str:
 
 
 def create_intent(user_id: int, package_id: int, *, now: dt.datetime | None = None) -> InvoiceIntent:
-    """Freeze a package's price for this user for ``payments.invoice_ttl_minutes``."""
+    """Freeze a package's price for this user for ``payments.invoice_ttl_minutes``. Refused
+    (FeatureOff) while an admin has top-ups switched off; an invoice sent before keeps its terms
+    and still credits when paid."""
+    toggles.require("topups")
     now = now or utcnow()
     ttl = int(settings.get("payments.invoice_ttl_minutes"))
     with atomic():

@@ -32,7 +32,8 @@ from bananapics.db import proxy as db_proxy
 from bananapics.errors import BananaError, InDebt, InvalidInput, NotFound, UserBanned
 from bananapics.models import AiModel, Job, Outbox, User, utcnow
 from bananapics.models.jobs import ACTIVE, TERMINAL
-from bananapics.services import invoices, ledger, outbox, pricing, settings
+from bananapics.services import audit, invoices, ledger, outbox, pricing, settings
+from bananapics.services.audit import Actor
 
 PROMPT_MAX = 2000
 # Format characters a prompt keeps: newline and tab, and the zero-width (non-)joiner that emoji
@@ -342,8 +343,10 @@ def retry_later(job_id: str, delay_s: float, kind: str, detail: str) -> Job | No
     return get(job_id)
 
 
-def requeue(job_id: str) -> Job:
-    """Operator retry of a stuck queued/running job (resets the lease; attempts stay)."""
+def requeue(job_id: str, *, actor: Actor, reason: str | None = None) -> Job:
+    """Operator retry of a stuck queued/running job (resets the lease; attempts stay); admin-logged.
+    The caller enqueues the id after commit."""
+    audit.authorize(actor, "jobs.retry", f"job:{job_id}")
     now = utcnow()
     with atomic():
         job = Job.get_or_none(Job.id == job_id)
@@ -358,7 +361,25 @@ def requeue(job_id: str) -> Job:
                 _release_slot(job.model, True)
         else:
             Job.update(not_before=None, updated_at=now).where(Job.id == job_id).execute()
+        audit.record(actor, "jobs.retry", f"job:{job_id}", before={"status": job.status},
+                     after={"status": "queued"}, reason=reason)
     return get(job_id)
+
+
+def cancel_queued(job_id: str, kind: str, detail: str) -> Job | None:
+    """Refund a job that has not started (still queued) and tell the user why (``kind`` picks the
+    words); None when it is no longer queued (a worker took it, or it ended). The status change
+    and the ledger refund happen once, so a replay changes nothing. Call inside the caller's
+    transaction when it must commit with something else (an admin switching a model off)."""
+    with atomic():
+        moved = _terminal(job_id, "failed", ("queued",), error_kind=kind, error_detail=detail[:2000])
+        if moved is None:
+            return None
+        job, _ = moved
+        outcome = ledger.refund(job_id) if job.cost else None
+        _outbox(job, "job_failed", {"reason": kind, "refunded": outcome.refunded if outcome else 0,
+                                    "model": job.model})
+    return job
 
 
 def sweep(timing: Timing = Timing(), now: dt.datetime | None = None) -> SweepReport:
@@ -397,17 +418,6 @@ def sweep(timing: Timing = Timing(), now: dt.datetime | None = None) -> SweepRep
             )
         report.intents_expired = invoices.expire_intents(now)
     return report
-
-
-def list_jobs(status: str | None = None, user_id: int | None = None, limit: int = 50) -> list[Job]:
-    with connection():
-        # the user's Telegram id comes in the same query: listings print it for every job
-        query = Job.select(Job, User).join(User).order_by(Job.created_at.desc()).limit(limit)
-        if status:
-            query = query.where(Job.status == status)
-        if user_id is not None:
-            query = query.where(Job.user == user_id)
-        return list(query)
 
 
 def queue_position(job: Job) -> int:

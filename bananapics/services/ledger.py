@@ -453,10 +453,10 @@ def repay_debt(user_id: int, ref: str, *, actor: str = "system") -> TransferResu
 def adjust(user_id: int, amount: int, *, reason: str, actor: Actor, key: str | None = None) -> TransferResult:
     """An admin correction: positive adds tokens, negative removes them (never below zero).
 
-    Needs a reason and the admin role; the admin log row commits with the transfer. ``key`` makes
+    Needs a reason and the ``ledger.adjust`` permission (admin); the admin log row commits with the transfer. ``key`` makes
     a retried command a no-op (a fresh one is generated when omitted).
     """
-    actor.require("admin", "adjusting a balance")
+    audit.authorize(actor, "ledger.adjust", f"user#{user_id}")
     if not reason or not reason.strip():
         raise InvalidInput("an adjustment needs a reason")
     if isinstance(amount, bool) or not isinstance(amount, int) or amount == 0:
@@ -499,18 +499,6 @@ def transfers_for_ref(ref: str) -> list[Transfer]:
     """Every transfer one event caused (a charge id: top-up, bonus, cashback, refund…), in order."""
     with connection():
         return list(Transfer.select().where(Transfer.ref == ref).order_by(Transfer.id))
-
-
-def statement(user_id: int, limit: int = 50) -> list[Transfer]:
-    """The user's transfers, newest first (both sides)."""
-    with connection():
-        query = (
-            Transfer.select()
-            .where((Transfer.debit_user == user_id) | (Transfer.credit_user == user_id))
-            .order_by(Transfer.id.desc())
-            .limit(limit)
-        )
-        return list(query)
 
 
 def system_balances() -> dict[str, int]:

@@ -198,7 +198,7 @@ def _as_refund(payment: Payment, **flags: bool) -> Refund:
 def mark_refunded(charge_id: str, *, actor: Actor, reason: str) -> bool:
     """Reverse a paid charge in the ledger once, without asking Telegram and never into debt
     (InsufficientTokens when the payer spent the tokens); False when it was already refunded."""
-    actor.require("support", "refunding payments")
+    audit.authorize(actor, "payments.refund", f"charge:{charge_id}")
     with atomic():
         done = _reverse(charge_id, by=actor.name, reason=reason, allow_debt=False)
         if done is None:
@@ -218,7 +218,9 @@ def refund(charge_id: str, *, actor: Actor, reason: str, telegram: StarsApi, for
     update not seen yet) the ledger is brought in line all the same. Any other Telegram error
     changes nothing.
     """
-    actor.require("admin" if force else "support", "a forced refund" if force else "refunding payments")
+    audit.authorize(actor, "payments.refund", f"charge:{charge_id}")
+    if force:
+        audit.authorize(actor, "payments.refund_force", f"charge:{charge_id}")
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput("a refund needs a reason")
@@ -290,13 +292,3 @@ def for_user(user_id: int, limit: int = 20, offset: int = 0) -> list[Payment]:
 def count_for_user(user_id: int) -> int:
     with connection():
         return Payment.select().where(Payment.user == user_id).count()
-
-
-def recent(*, tg_id: int | None = None, limit: int = 50) -> list[tuple[Payment, int]]:
-    """Newest payments (of one Telegram user), each with the payer's Telegram id."""
-    with connection():
-        query = (Payment.select(Payment, User.tg_id).join(User)
-                 .order_by(Payment.created_at.desc(), Payment.id.desc()).limit(limit))
-        if tg_id is not None:
-            query = query.where(User.tg_id == tg_id)
-        return [(p, p.user.tg_id) for p in query]

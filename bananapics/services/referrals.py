@@ -6,7 +6,9 @@ Rules (all checked here, not in the bot):
   after their first top-up (a guarded UPDATE on ``referrer_id IS NULL AND first_topup_at IS NULL``);
 * cashback is ``⌊tokens × percent / 100⌋`` of the friend's top-up, paid on every top-up or only the
   first (``referral.mode``), in the same transaction as the top-up (see ``services.payments``);
-* percent and mode are admin settings.
+* percent and mode are admin settings;
+* while an admin has referrals switched off (``features.referrals``) no new binding is made and
+  top-ups pay no cashback.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import peewee as pw
 from bananapics.db import atomic, connection
 from bananapics.errors import NotFound, ReferralRejected
 from bananapics.models import Transfer, User, utcnow
-from bananapics.services import settings
+from bananapics.services import audit, settings, toggles
 from bananapics.services.audit import Actor
 
 MAX_CHAIN = 1000
@@ -43,10 +45,13 @@ class Stats:
 
 
 def rules() -> Rules:
-    return Rules(percent=int(settings.get("referral.percent")), mode=str(settings.get("referral.mode")))
+    """The cashback rule now; while referrals are switched off (``features.referrals``) it pays 0."""
+    percent = int(settings.get("referral.percent")) if toggles.is_on("referrals") else 0
+    return Rules(percent=percent, mode=str(settings.get("referral.mode")))
 
 
 def set_rules(*, percent: int | None = None, mode: str | None = None, actor: Actor, reason: str | None = None) -> Rules:
+    audit.authorize(actor, "settings.set", "setting:referral")
     with atomic():
         if percent is not None:
             settings.set_value("referral.percent", percent, actor=actor, reason=reason)
@@ -56,7 +61,9 @@ def set_rules(*, percent: int | None = None, mode: str | None = None, actor: Act
 
 
 def attach(user_id: int, code: str) -> User:
-    """Bind ``user_id`` to the owner of ``code``; raises ReferralRejected with a reason code."""
+    """Bind ``user_id`` to the owner of ``code``; raises ReferralRejected with a reason code, or
+    FeatureOff while referrals are switched off."""
+    toggles.require("referrals")
     code = (code or "").strip().lower()
     with atomic():
         user = User.get_or_none(User.id == user_id)

@@ -32,6 +32,10 @@ def _range(lo: int, hi: int) -> Callable[[Any], str | None]:
     return lambda v: None if lo <= v <= hi else f"must be between {lo} and {hi}"
 
 
+def _length(most: int) -> Callable[[Any], str | None]:
+    return lambda v: None if len(v) <= most else f"must be at most {most} characters"
+
+
 def _choice(*options: str) -> Callable[[Any], str | None]:
     return lambda v: None if v in options else f"must be one of {', '.join(options)}"
 
@@ -49,6 +53,16 @@ REGISTRY: dict[str, Spec] = {
                                          _range(1, 7 * 24 * 60)),
     "jobs.max_attempts": Spec("int", 3, "tries per job before it is refunded", _range(1, 10)),
     "trending.days": Spec("int", 7, "trending ranks templates by their uses in this many last days", _range(1, 365)),
+    # Feature toggles and maintenance mode (services.toggles, services.maintenance): settings rows, so
+    # a switch reaches every bot and worker process at its next read.
+    "features.templates": Spec("bool", True, "users may browse and use prompt templates"),
+    "features.referrals": Spec("bool", True, "invite links bind new users and top-ups pay referral cashback"),
+    "features.topups": Spec("bool", True, "users may buy tokens (invoices already sent still credit)"),
+    "maintenance.enabled": Spec("bool", False, "maintenance mode: users get the maintenance message, "
+                                               "admins and support pass"),
+    "maintenance.message_uz": Spec("str", "", "maintenance message in Uzbek (empty: the built-in text)", _length(1000)),
+    "maintenance.message_ru": Spec("str", "", "maintenance message in Russian (empty: the built-in text)", _length(1000)),
+    "maintenance.message_en": Spec("str", "", "maintenance message in English (empty: the built-in text)", _length(1000)),
 }
 
 _PARSERS: dict[str, Callable[[str], Any]] = {
@@ -118,9 +132,18 @@ def all_settings() -> dict[str, Any]:
     return {key: values.get(key, spec.default) for key, spec in sorted(REGISTRY.items())}
 
 
+TOGGLE_PREFIXES = ("features.", "maintenance.")
+
+
+def permission_for(key: str) -> str:
+    """Feature toggles and maintenance mode are ``toggles.set``; every other key ``settings.set``."""
+    return "toggles.set" if key.startswith(TOGGLE_PREFIXES) else "settings.set"
+
+
 def set_value(key: str, value: Any, *, actor: Actor, reason: str | None = None) -> Any:
     """Change one setting (admin only); logged with before/after in the same transaction."""
-    actor.require("admin", f"changing {key}")
+    permission = permission_for(key)
+    audit.authorize(actor, permission, f"setting:{key}")
     spec = _spec(key)
     value = coerce(key, value)
     with atomic():
@@ -131,7 +154,7 @@ def set_value(key: str, value: Any, *, actor: Actor, reason: str | None = None) 
         else:
             (Setting.update(value=json.dumps(value), version=Setting.version + 1, updated_at=utcnow(),
                             updated_by=actor.name).where(Setting.key == key).execute())
-        audit.record(actor, "settings.set", f"setting:{key}", before={key: before}, after={key: value}, reason=reason)
+        audit.record(actor, permission, f"setting:{key}", before={key: before}, after={key: value}, reason=reason)
     return value
 
 

@@ -236,7 +236,7 @@ def snapshot(template: Template) -> dict[str, Any]:
 def create(*, actor: Actor, category: str, titles: dict[str, str], prompts: dict[str, str],
            model: str | None = None, settings: dict[str, Any] | None = None, preview_key: str | None = None,
            sort: int = 0, pinned: bool = False, active: bool = True, reason: str | None = None) -> Template:
-    actor.require("admin", "creating templates")
+    audit.authorize(actor, "templates.edit", "template:new")
     with atomic():
         values = _clean({"category": category, "titles": titles, "prompts": prompts, "model": model,
                          "settings": settings, "preview_key": preview_key, "sort": sort, "pinned": pinned,
@@ -269,20 +269,20 @@ def _change(template_id: int, actor: Actor, action: str, reason: str | None, **f
 def update(template_id: int, *, actor: Actor, reason: str | None = None, **fields: Any) -> Template:
     """Change any of: titles, prompts (both per language), category, model, settings, preview_key,
     sort, active, pinned."""
-    actor.require("admin", "editing templates")
+    audit.authorize(actor, "templates.edit", f"template:{template_id}")
     return _change(template_id, actor, "templates.update", reason, **fields)
 
 
 def toggle(template_id: int, *, actor: Actor, reason: str | None = None) -> Template:
     """Show or hide a template."""
-    actor.require("admin", "showing or hiding templates")
+    audit.authorize(actor, "templates.edit", f"template:{template_id}")
     with atomic():
         return _change(template_id, actor, "templates.toggle", reason, active=not get(template_id, active_only=False).active)
 
 
 def pin(template_id: int, *, actor: Actor, pinned: bool | None = None, reason: str | None = None) -> Template:
     """Pin (always first in trending) or unpin; ``pinned=None`` flips."""
-    actor.require("admin", "pinning templates")
+    audit.authorize(actor, "templates.edit", f"template:{template_id}")
     with atomic():
         flag = (not get(template_id, active_only=False).pinned) if pinned is None else pinned
         return _change(template_id, actor, "templates.pin", reason, pinned=flag)
@@ -290,7 +290,7 @@ def pin(template_id: int, *, actor: Actor, pinned: bool | None = None, reason: s
 
 def delete(template_id: int, *, actor: Actor, reason: str) -> None:
     """Delete a template and its use counts (hiding keeps them: prefer :func:`toggle`)."""
-    actor.require("admin", "deleting templates")
+    audit.authorize(actor, "templates.edit", f"template:{template_id}")
     if not reason or not reason.strip():
         raise InvalidInput("deleting a template needs a reason")
     with atomic():
@@ -307,7 +307,7 @@ def store_preview(storage, template_id: int, data: bytes, *, actor: Actor) -> Te
     """Validate and re-encode a preview image, store it and point the template at it."""
     from bananapics.images import thumbnail
 
-    actor.require("admin", "editing templates")
+    audit.authorize(actor, "templates.edit", f"template:{template_id}")
     get(template_id, active_only=False)
     image = thumbnail(data, side=1280)
     key = f"{PREVIEW_PREFIX}{template_id}-{hashlib.sha256(image.data).hexdigest()[:16]}.{image.ext}"
@@ -318,7 +318,7 @@ def store_preview(storage, template_id: int, data: bytes, *, actor: Actor) -> Te
 def save_category(slug: str, *, names: dict[str, str], sort: int = 0, actor: Actor,
                   reason: str | None = None) -> TemplateCategory:
     """Create or rename a category (``slug`` is its permanent id: a-z, 0-9, - and _)."""
-    actor.require("admin", "editing template categories")
+    audit.authorize(actor, "templates.edit", f"category:{slug}")
     if not slug or len(slug) > 32 or not set(slug) <= SLUG_CHARS or not slug[0].isalnum():
         raise InvalidInput("a category id is 1-32 characters: a-z, 0-9, - and _")
     clean = _per_language(names, "category name", lambda v, w: _text(v, w, CATEGORY_NAME_MAX))

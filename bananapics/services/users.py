@@ -110,7 +110,7 @@ def register(tg_id: int, *, username: str | None = None, first_name: str = "", l
 
 def add(tg_id: int, *, username: str | None = None, role: str = "user", actor: Actor) -> User:
     """An operator creates a user by Telegram id (before they ever wrote to the bot)."""
-    actor.require("admin", "adding users")
+    audit.authorize(actor, "users.add", f"user:{tg_id}")
     check_tg_id(tg_id)
     if role not in ROLES:
         raise InvalidInput(f"unknown role {role!r}; choose {', '.join(ROLES)}")
@@ -139,24 +139,22 @@ def get_by_id(user_id: int) -> User:
     return user
 
 
-def search(query: str, limit: int = 20) -> list[User]:
-    """Admin search: a number matches the Telegram id, ``@name`` a username prefix, text any name part."""
+def search_condition(query: str) -> pw.Expression:
+    """The admin search as a condition on users: a number matches the Telegram id, ``@name`` a
+    username prefix, text any name part (``services.lists.users`` pages through it)."""
     text = (query or "").strip()
     if not text:
         raise InvalidInput("search needs some text, a @username or a Telegram id")
-    limit = max(1, min(limit, 200))
-    with connection():
-        base = User.select().order_by(User.id.desc()).limit(limit)
-        digits = text.lstrip("-")
-        if digits.isascii() and digits.isdigit():  # "²" passes isdigit() but not int()
-            tg_id = int(text)
-            return list(base.where(User.tg_id == tg_id)) if -2**63 <= tg_id < 2**63 else []
-        needle = _escape_like(text.lower())
-        if needle.startswith("@"):  # prefix: a btree (text_pattern_ops) index serves it
-            return list(base.where(_like("lower(username)", needle[1:] + "%")))
-        # substring over username and names: a trigram GIN index serves it on Postgres
-        haystack = "lower(coalesce(username, '') || ' ' || first_name || ' ' || last_name)"
-        return list(base.where(_like(haystack, "%" + needle + "%")))
+    digits = text.lstrip("-")
+    if digits.isascii() and digits.isdigit():  # "²" passes isdigit() but not int()
+        tg_id = int(text)
+        return (User.tg_id == tg_id) if -2**63 <= tg_id < 2**63 else pw.SQL("1 = 0")
+    needle = _escape_like(text.lower())
+    if needle.startswith("@"):  # prefix: a btree (text_pattern_ops) index serves it
+        return _like("lower(username)", needle[1:] + "%")
+    # substring over username and names: a trigram GIN index serves it on Postgres
+    haystack = "lower(coalesce(username, '') || ' ' || first_name || ' ' || last_name)"
+    return _like(haystack, "%" + needle + "%")
 
 
 def _escape_like(text: str) -> str:
@@ -187,19 +185,19 @@ def _need_reason(reason: str | None, what: str) -> str:
 
 
 def ban(tg_id: int, *, reason: str, actor: Actor) -> User:
-    actor.require("admin", "banning users")
+    audit.authorize(actor, "users.ban", f"user:{tg_id}")
     reason = _need_reason(reason, "a ban")
     return _admin_change(tg_id, actor, "users.ban", {"banned": True, "ban_reason": reason}, reason)
 
 
 def unban(tg_id: int, *, reason: str, actor: Actor) -> User:
-    actor.require("admin", "unbanning users")
+    audit.authorize(actor, "users.ban", f"user:{tg_id}")
     reason = _need_reason(reason, "an unban")
     return _admin_change(tg_id, actor, "users.unban", {"banned": False, "ban_reason": None}, reason)
 
 
 def set_role(tg_id: int, role: str, *, actor: Actor, reason: str | None = None) -> User:
-    actor.require("admin", "changing roles")
+    audit.authorize(actor, "users.role", f"user:{tg_id}")
     if role not in ROLES:
         raise InvalidInput(f"unknown role {role!r}; choose {', '.join(ROLES)}")
     return _admin_change(tg_id, actor, "users.role", {"role": role}, reason)
