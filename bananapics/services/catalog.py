@@ -14,7 +14,6 @@ as the sweeper's), and its user is told through the outbox (``job_failed``, reas
 
 from __future__ import annotations
 
-import copy
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -117,7 +116,7 @@ def set_default(model_id: str, *, actor: Actor, reason: str | None = None) -> Ai
 def _apply(model: AiModel, *, base_price: Any = None, extras: dict[str, Any] | None = None,
            max_refs: Any = None, max_count: Any = None) -> AiModel:
     """A copy of ``model`` with the changes applied, every value validated."""
-    changed = copy.copy(model)
+    changed = AiModel(**dict(model.__data__))  # a copy: the row read stays as it was
     pricing_rules = json.loads(model.pricing or "{}")
     limits = model.limits_dict
     if base_price is not None:
