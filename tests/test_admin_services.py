@@ -312,6 +312,21 @@ def test_heartbeat_row_per_process(database):
     assert WorkerHeartbeat.select().count() == 0
 
 
+def test_every_consumer_starts_the_heartbeat(database, tmp_path):
+    from huey import MemoryHuey
+
+    from bananapics.tasks.generation import register
+
+    huey = MemoryHuey("hb", immediate=False)
+    register(huey, lambda: runtime(tmp_path))
+    huey._startup["bananapics.heartbeat"]()  # what each consumer worker runs when it starts
+    try:
+        assert WorkerHeartbeat.select().count() == 1
+    finally:
+        huey._shutdown["bananapics.heartbeat"]()
+    assert WorkerHeartbeat.select().count() == 0
+
+
 # ---------------------------------------------------------------- keyset pagination
 
 def _all_pages(fetch, limit: int, between=None) -> list:

@@ -72,6 +72,20 @@ def test_users_lifecycle(cli):
     assert [r["action"] for r in js(out)] == ["users.role", "users.unban", "users.ban", "users.add"]
 
 
+def test_audit_shows_refused_calls(cli):
+    from bananapics.errors import PermissionDenied
+    from bananapics.services import users
+    from bananapics.services.audit import Actor
+
+    cli("users", "add", "777")
+    with pytest.raises(PermissionDenied):
+        users.ban(777, reason="spam", actor=Actor("tg:5", "user"))
+    code, out, _ = cli("audit", "--json")
+    assert code == 0 and [(r["action"], r["outcome"]) for r in js(out)] == [("users.ban", "denied"), ("users.add", "ok")]
+    code, out, _ = cli("audit")
+    assert code == 0 and "users.ban (denied)" in out and "tg:5" in out
+
+
 def test_ledger_adjust_show_verify(cli):
     cli("users", "add", "555")
     code, out, err = cli("ledger", "adjust", "555", "100", "--reason", "welcome", "--key", "k1", "--json")

@@ -21,7 +21,7 @@ from typer.testing import CliRunner
 
 from bananapics.cli.main import app
 from bananapics.config import Config, load_config
-from bananapics.models import AiModel, Job, Outbox, Transfer, utcnow
+from bananapics.models import AdminAction, AiModel, Job, Outbox, Transfer, utcnow
 from bananapics.models import db as proxy
 from bananapics.services import jobs, ledger
 from bananapics.wiring import build_runtime, build_tasks, timing
@@ -302,9 +302,11 @@ def test_cli_jobs_retry_and_sweep(cli, tmp_path):
     use_local_provider()
     user = new_user(100)
     job = jobs.submit(user.id, "nano-banana", "stuck", chat_id=4)
-    code, out, err = cli("jobs", "retry", job.id)
+    code, out, err = cli("jobs", "retry", job.id, "--as", "alice")
     assert code == 0, err
     assert jobs.get(job.id).status == "succeeded"  # immediate queue ran it
+    retried = AdminAction.get(AdminAction.action == "jobs.retry")  # the retry is admin-logged
+    assert (retried.actor, retried.target, retried.outcome) == ("cli:alice", f"job:{job.id}", "ok")
     assert cli("jobs", "retry", job.id)[0] == 1
     code, out, _ = cli("jobs", "sweep", "--json")
     assert code == 0 and json.loads(out)["requeued"] == []

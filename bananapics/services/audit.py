@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bananapics.db import after_transaction, is_postgres
-from bananapics.errors import InvalidInput, PermissionDenied
+from bananapics.errors import InvalidInput, NotFound, PermissionDenied
 from bananapics.models import AdminAction, User, db
 
 log = logging.getLogger(__name__)
@@ -75,7 +75,7 @@ class Actor:
         with db.connection_context():
             row = User.select(User.tg_id, User.role).where(User.id == user_id).first()
         if row is None:
-            raise InvalidInput(f"user #{user_id} not found")
+            raise NotFound(f"user #{user_id} not found")
         return cls(name=f"tg:{row.tg_id}", role=row.role, user_id=user_id)
 
     @classmethod
