@@ -53,7 +53,6 @@ PERMISSIONS: dict[str, frozenset[str]] = {
 
 CHANNELS = ("cli", "tui")
 DENIED = "denied"
-OK = "ok"
 
 
 @dataclass(frozen=True)
@@ -116,8 +115,9 @@ def authorize(actor: Actor, permission: str, target: str = "") -> None:
 
 
 def _record_denial(actor: Actor, permission: str, target: str, role: str) -> None:
-    """Write the ``denied`` row in its own transaction: inside a caller's transaction it goes
-    through another connection (a short thread), so the caller's rollback cannot take it away."""
+    """Write the ``denied`` row in its own transaction, so a caller's rollback cannot take it away:
+    inside a caller's transaction it goes through another connection (Postgres: a short thread)
+    or right after that transaction ends (SQLite)."""
     values = dict(actor=actor.name[:96], action=permission[:48], target=target[:255], outcome=DENIED,
                   before=_dump({"role": role}))
 
