@@ -9,6 +9,7 @@ import io
 import pytest
 from PIL import Image
 
+from bananapics import i18n
 from bananapics.errors import FeatureOff, InvalidInput, Maintenance, NotFound
 from bananapics.models import AdminAction, AiModel, Job, Outbox, Package, Payment, Setting, Transfer, WorkerHeartbeat, db, utcnow
 from bananapics.providers.base import ImageOut
@@ -195,6 +196,7 @@ def test_topups_off_refuses_new_invoices_but_one_sent_before_still_credits(datab
     with pytest.raises(FeatureOff) as off:
         invoices.create_intent(ann.id, package.id)
     assert off.value.feature == "topups" and off.value.title == "feature_off"
+    assert i18n.t("ru", i18n.error_key(off.value)) == "Эта функция сейчас отключена."  # what a front end shows
     assert invoices.precheckout(ann.tg_id, sent.payload, "XTR", sent.stars).ok
     assert payments.credit_charge(ann.tg_id, sent.payload, "ch-late", currency="XTR", amount=sent.stars).tokens == 100
     toggles.set_feature("topups", True, actor=ADMIN)
@@ -379,3 +381,25 @@ def test_bad_page_arguments_are_one_clear_error(database):
     with pytest.raises(NotFound):
         lists.payments(actor=ADMIN, user=999)
     assert settings.get("features.topups") is True
+
+
+def test_a_user_whose_queued_job_is_refunded_is_told_in_their_language(database):
+    from bananapics.bot.delivery import deliver_once
+    from bananapics.simtg import SimUser
+    from tests.helpers import scenario
+
+    async def body(tg, bot):
+        ann = SimUser(tg, "Ann", lang_code="en")
+        await ann.start()
+        user = users.get(ann.id)
+        job = jobs.submit(user.id, "nano-banana", "two ripe bananas", chat_id=ann.id)  # not enqueued: waiting
+        catalog.set_enabled("nano-banana", False, refund_queued=True, actor=ADMIN)
+        tg.clock.advance(5)
+        assert await deliver_once(bot.client, bot.storage, bot.sender) == 1
+        await tg.settle()
+        assert "switched off before your request started" in ann.last.text
+        assert users.get(ann.id).available == 50 and jobs.get(job.id).status == "failed"
+        assert await deliver_once(bot.client, bot.storage, bot.sender) == 0  # told once
+        assert_ledger_clean()
+
+    scenario(database, body)
