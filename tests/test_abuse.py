@@ -82,7 +82,8 @@ def test_a_huge_png_sent_as_a_file_gets_a_clear_answer_in_the_users_language(dat
         await ann.send("/generate")
         await ann.press(ann.buttons()[0])
         await ann.send_document(canvas_png, "canvas.png", "image/png")
-        assert i18n.t(lang, "error-image-too-many-pixels", side=MAX_DECODE_SIDE) in ann.panel.text
+        assert i18n.t(lang, "error-image-too-many-pixels", side=str(MAX_DECODE_SIDE)) in ann.panel.text
+        assert f"{MAX_DECODE_SIDE}×{MAX_DECODE_SIDE}" in ann.panel.text
         assert drafts.get(users.get(ann.id).id).refs == []
 
     scenario(database, body)

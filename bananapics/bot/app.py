@@ -258,8 +258,8 @@ class Bot:
         log.warning("%s for chat %s: Telegram asked to wait %s s (%s)", what, chat_id, seconds, type(exc).__name__)
 
     async def say(self, chat_id: int, text: str) -> None:
-        """A one-line answer outside the panel ("too many requests", "banned"), paced like a panel but
-        never dropped; a FloodWait drops it (logged once)."""
+        """A one-line answer outside the panel ("too many requests", "banned"): paced like a panel, not
+        coalesced with panels; a FloodWait drops it (logged once)."""
         await self.sender.acquire(chat_id)
         try:
             await self.client.send_message(chat_id, text)
@@ -444,10 +444,17 @@ def build_bot(config: Config, client: TelegramClient, tasks: Any = None) -> Bot:
     for area in (history, templates, account, payments):
         area.register(bot)
 
-    @client.on(events.NewMessage(pattern=START, func=lambda e: not references.has_media(e)))  # a caption: on_media
+    @client.on(events.NewMessage(pattern=START))
     async def on_start(event: Any) -> None:
         payload = event.pattern_match.group(1) or ""
-        await bot.reply(event, lambda user: start_screen(bot, user, payload))
+        if not references.has_media(event):
+            await bot.reply(event, lambda user: start_screen(bot, user, payload))
+            return
+        # A photo captioned "/start": the photo handler (which ran first) answered it; only a user
+        # never greeted gets the welcome too. An existing user gets one answer, not two.
+        served = await bot.serve(event, lambda user: None if user.welcomed else start_screen(bot, user, payload))
+        if served is not None and served.result is not None:
+            await bot.show(served.user, event.chat_id, served.result)
 
     @client.on(events.NewMessage(pattern=r"^/generate(?:@\w+)?\s*$"))
     async def on_generate(event: Any) -> None:
@@ -576,7 +583,8 @@ START = re.compile(r"^/start(?:@\w+)?(?:\s+(\S{1,64}))?\s*$")
 
 def _is_start(event: Any) -> bool:
     """A ``/start`` message, greeted by ``on_start`` in its own update. Not a photo captioned
-    "/start": the photo handler registers it first, and /start then greets the row it finds."""
+    "/start": the photo handler registers it first, and /start then greets the row it finds (only
+    if it was never greeted)."""
     return (isinstance(event, events.NewMessage.Event) and not references.has_media(event)
             and START.match(event.raw_text or "") is not None)
 

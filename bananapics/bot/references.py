@@ -98,7 +98,7 @@ async def _take(bot: Any, user: Any, chat_id: int, messages: list[Any], caption:
 def _refusal(lang: str, exc: BananaError) -> str:
     """Why an image was not kept, in the user's words."""
     if exc.title == "image_too_many_pixels":
-        return i18n.t(lang, "error-image-too-many-pixels", side=MAX_DECODE_SIDE)
+        return i18n.t(lang, "error-image-too-many-pixels", side=str(MAX_DECODE_SIDE))  # "4096", not "4,096"
     return wizard.error_text(lang, exc)
 
 
