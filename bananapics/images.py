@@ -8,13 +8,21 @@ otherwise (``reliability.md`` §5):
   ``not_an_image``;
 * the pixel count declared in the header is checked before the pixels are decoded, and Pillow's own
   decompression-bomb guard (``Image.MAX_IMAGE_PIXELS``) stays on; both give ``image_too_large``;
-* the EXIF orientation is applied, then every piece of metadata (EXIF/GPS, XMP, comments, text
-  chunks, ICC profile after conversion to sRGB) is dropped by re-encoding from bare pixels;
-* the long side is downscaled to ``max_side``; the result is PNG when it has real transparency,
+* nothing is ever decoded whole above ``MAX_DECODE_PIXELS`` (4096×4096, the largest image any of the
+  models works at): a JPEG is decoded at a reduced DCT scale (``Image.draft``) just above the size
+  kept, so a 50 MP photo costs a fraction of its pixels; PNG and WEBP cannot be decoded partially, so
+  one whose header declares more is refused (``image_too_many_pixels``) before any pixel is read. A
+  small file can declare a huge canvas (a 208 KB PNG of 7000×7000 RGBA decodes to 196 MB), so this,
+  not the byte size, is what bounds memory;
+* the long side is downscaled to ``max_side`` (``reduce`` by an integer factor, then LANCZOS) before
+  any conversion, so conversions work on the small image; then the EXIF orientation is applied and
+  every piece of metadata (EXIF/GPS, XMP, comments, text chunks, ICC profile after conversion to
+  sRGB) is dropped by re-encoding from bare pixels; the result is PNG when it has real transparency,
   otherwise JPEG.
 
-Errors are :class:`~bananapics.errors.InvalidInput` with ``title`` ``image_too_large`` or
-``not_an_image``; the front ends translate the title into the user's language.
+Errors are :class:`~bananapics.errors.InvalidInput` with ``title`` ``image_too_large``,
+``image_too_many_pixels`` or ``not_an_image``; the front ends translate the title into the user's
+language.
 """
 
 from __future__ import annotations
@@ -23,13 +31,17 @@ import io
 import struct
 from dataclasses import dataclass
 
-from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageCms, UnidentifiedImageError
 
 from bananapics.errors import InvalidInput
 
 MB = 1024 * 1024
 MAX_BYTES = 10 * MB
-MAX_PIXELS = 50_000_000  # 50 MP: above any phone camera in use, below Pillow's bomb warning (≈89 MP)
+MAX_PIXELS = 50_000_000  # 50 MP declared: above any phone camera in use, below Pillow's bomb warning (≈89 MP)
+# What is decoded whole: 4096×4096, the largest image the models work at (Seedream: total pixels up to
+# 4096×4096; references are kept at MAX_SIDE). A JPEG is drafted below it; a PNG/WEBP above it is refused.
+MAX_DECODE_SIDE = 4096
+MAX_DECODE_PIXELS = MAX_DECODE_SIDE * MAX_DECODE_SIDE
 MAX_SIDE = 2048
 THUMB_SIDE = 512
 JPEG_QUALITY = 90
@@ -57,6 +69,11 @@ class PreparedImage:
 
 def _too_large(msg: str) -> InvalidInput:
     return InvalidInput(msg, title="image_too_large")
+
+
+def _too_many_pixels(width: int, height: int) -> InvalidInput:
+    return InvalidInput(f"image is {width}x{height} pixels; above {MAX_DECODE_SIDE}x{MAX_DECODE_SIDE} only JPEG "
+                        "photos are accepted", title="image_too_many_pixels")
 
 
 def _not_an_image(msg: str = "not a JPEG, PNG or WEBP image") -> InvalidInput:
@@ -88,11 +105,22 @@ def _open(data: bytes, max_pixels: int) -> Image.Image:
     return img
 
 
-def _decode(img: Image.Image, max_side: int) -> Image.Image:
-    """Decode the pixels (JPEG at a reduced DCT scale when that is enough for ``max_side``)."""
+def _fit(size: tuple[int, int], side: int) -> tuple[int, int]:
+    """``size`` scaled down (never up) so its long side is at most ``side``, aspect kept."""
+    width, height = size
+    scale = min(1.0, side / max(width, height))
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def _decode(img: Image.Image, max_side: int, max_decode: int) -> Image.Image:
+    """Decode the pixels, never more than ``max_decode`` of them: a JPEG at the smallest DCT scale
+    that still covers the kept size (``draft`` keeps both sides at least that large); anything that
+    would still be above the cap is refused from the header, before a pixel is read."""
     try:
         if img.format == "JPEG":
-            img.draft("RGB" if img.mode not in ("L", "CMYK") else img.mode, (max_side, max_side))
+            img.draft("RGB" if img.mode not in ("L", "CMYK") else img.mode, _fit(img.size, max_side))
+        if img.width * img.height > max_decode:
+            raise _too_many_pixels(*img.size)
         img.load()
     except _BOMB_ERRORS:
         raise _too_large("image dimensions are too large") from None
@@ -127,14 +155,37 @@ def _to_srgb(img: Image.Image, mode: str) -> Image.Image:
     return img if img.mode == mode else img.convert(mode)
 
 
-def _normalize(img: Image.Image, max_side: int) -> tuple[Image.Image, bool]:
-    """Orient, downscale and convert to RGB/L (opaque) or RGBA (transparent); no metadata kept."""
+_ORIENT = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180, 4: Image.Transpose.FLIP_TOP_BOTTOM,
+           5: Image.Transpose.TRANSPOSE, 6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE,
+           8: Image.Transpose.ROTATE_90}
+
+
+def _orientation(img: Image.Image) -> Image.Transpose | None:
+    """The EXIF orientation's transpose (read from the header, applied after downscaling)."""
     try:
-        img = ImageOps.exif_transpose(img)
+        return _ORIENT.get(img.getexif().get(0x0112))
     except _DECODE_ERRORS:
-        pass  # unreadable EXIF: keep the pixels as stored
-    if img.mode.startswith("I") or img.mode == "F":  # 16/32-bit grey → 8-bit
+        return None  # unreadable EXIF: keep the pixels as stored
+
+
+def _shrink(img: Image.Image, max_side: int) -> Image.Image:
+    """Downscale to ``max_side`` first, so every later conversion works on the small image:
+    ``thumbnail`` reduces by an integer factor (a box filter, cheap) and finishes with LANCZOS."""
+    if img.mode in ("P", "PA", "1"):  # palette and 1-bit: resampling needs real colours
+        img = img.convert("RGBA" if img.mode == "PA" or "transparency" in img.info else "RGB")
+    elif img.mode.startswith("I") or img.mode == "F":  # 16/32-bit grey → 8-bit
         img = img.convert("I").point(lambda v: v * (1 / 256)).convert("L")
+    if max(img.size) > max_side:
+        img.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
+    return img
+
+
+def _normalize(img: Image.Image, max_side: int) -> tuple[Image.Image, bool]:
+    """Downscale, orient and convert to RGB/L (opaque) or RGBA (transparent); no metadata kept."""
+    turn = _orientation(img)
+    img = _shrink(img, max_side)
+    if turn is not None:
+        img = img.transpose(turn)
     alpha = _has_transparency(img)
     if alpha:
         img = _to_srgb(img, "RGBA")
@@ -142,8 +193,6 @@ def _normalize(img: Image.Image, max_side: int) -> tuple[Image.Image, bool]:
         img = img.convert("L")
     else:
         img = _to_srgb(img, "RGB")
-    if max(img.size) > max_side:
-        img.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
     img.info = {}  # no EXIF, GPS, XMP, ICC, comments or text chunks reach the encoder
     return img, alpha
 
@@ -160,17 +209,20 @@ def _encode(img: Image.Image, alpha: bool, quality: int) -> PreparedImage:
 
 
 def prepare_reference(data: bytes, *, max_bytes: int = MAX_BYTES, max_pixels: int = MAX_PIXELS,
-                      max_side: int = MAX_SIDE, quality: int = JPEG_QUALITY) -> PreparedImage:
+                      max_side: int = MAX_SIDE, quality: int = JPEG_QUALITY,
+                      max_decode: int = MAX_DECODE_PIXELS) -> PreparedImage:
     """Validate an uploaded image and re-encode it without metadata.
 
     Raises ``InvalidInput`` titled ``image_too_large`` (bytes over ``max_bytes``, checked before any
-    decoding; or more than ``max_pixels`` declared in the header) or ``not_an_image`` (not JPEG/PNG/WEBP,
-    damaged or truncated). The result's long side is at most ``max_side``.
+    decoding; or more than ``max_pixels`` declared in the header), ``image_too_many_pixels`` (more
+    than ``max_decode`` pixels would have to be decoded whole: a PNG or WEBP above 4096×4096) or
+    ``not_an_image`` (not JPEG/PNG/WEBP, damaged or truncated). The result's long side is at most
+    ``max_side``.
     """
     _check_bytes(data, max_bytes)
     img = _open(bytes(data), max_pixels)
     try:
-        img = _decode(img, max_side)
+        img = _decode(img, max_side, max_decode)
         img, alpha = _normalize(img, max_side)
         return _encode(img, alpha, quality)
     except _BOMB_ERRORS:

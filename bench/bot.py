@@ -230,6 +230,7 @@ async def handlers(engine: str, config, n_updates: int, by_step: bool = False) -
     client = SimClient(telegram=tg)
     bot = build_bot(config, client)
     bot.limiter = UserLimiter(rate_per_min=1e9, burst=1e9)  # measure the handlers, not "slow down"
+    bot.sender = SendLimiter(global_per_s=10**6, per_chat_per_s=1e6, per_chat_burst=10**6)  # nor the pacing
     await client.start(bot_token=tg.bot_token)
     await bot.start(delivery_loop=False)
     replay: list[tuple[int, str, object]] = []

@@ -32,8 +32,8 @@ def scenario(database, body, *, limits: Limits | None = None, **env):
     """Run ``body(tg, bot)`` against a bot built on a simulated Telegram (offline provider,
     jobs run inline when their transaction commits; the test drives the delivery loop).
 
-    ``limits`` turns the simulated Telegram's limits on (rate limits included); the bot's send
-    limiter then runs on the same manual clock (``tg.clock``), so pacing needs no real sleep."""
+    ``limits`` turns the simulated Telegram's limits on (rate limits included). The bot's send
+    limiter always runs on the simulator's manual clock (``tg.clock``), so pacing needs no real sleep."""
     media = tempfile.mkdtemp(prefix="bananapics-media-")
     config = load_config(None, environ={
         "BANANAPICS_USERS__START_BALANCE": "50", "BANANAPICS_QUEUE__BACKEND": "immediate",
@@ -43,8 +43,7 @@ def scenario(database, body, *, limits: Limits | None = None, **env):
         tg = FakeTelegram(clock=ManualClock(), limits=limits or Limits(rate_limits=False))
         client = SimClient(telegram=tg)
         bot = build_bot(config, client)
-        if limits is not None:
-            bot.sender = SendLimiter(clock=tg.clock)
+        bot.sender = SendLimiter(clock=tg.clock)
         await client.start(bot_token=tg.bot_token)
         await bot.start(delivery_loop=False)
         try:

@@ -24,7 +24,7 @@ from bananapics.db import atomic
 from bananapics.models import AiModel, Draft, Job
 from bananapics.services import drafts, ledger, settings, users
 from bananapics.services.audit import Actor
-from bananapics.simtg import SimClient, SimUser
+from bananapics.simtg import ManualClock, SimClient, SimUser
 from tests.fakes.fixtures import gemini_fake, openai_fake  # noqa: F401 - pytest fixtures
 from tests.helpers import assert_ledger_clean, scenario, to_confirm
 
@@ -670,7 +670,7 @@ def test_stale_and_forged_wizard_buttons_change_nothing(database):
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_rate_limits_are_admin_settings_told_once_and_apply_without_restart(database):
     async def body(tg, bot):
-        clock = tg.clock
+        clock = ManualClock()  # the limiter's own time: the bot's send pacing moves tg.clock on its own
         bot.limiter = UserLimiter(rate_per_min=60, burst=20, clock=clock)
         bot.limits_refresh_s = 0
         settings.set_value("limits.user_actions_per_min", 60, actor=OPS)

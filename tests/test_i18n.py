@@ -38,7 +38,7 @@ STRINGS = {
     "model": "Nano Banana Pro", "name": "Alexandra Konstantinova", "options": "2K · 16:9 · ×2",
     "prompt": "a red fox in the snow, cinematic light, 35 mm, shallow depth of field, golden hour…",
     "provider": "gemini", "ratio": "16:9", "reason": "duplicate payment reported by the user",
-    "role": "Support", "status": "✅", "target": "user:123456789", "title": "Cyberpunk city at night",
+    "role": "Support", "side": "4096", "status": "✅", "target": "user:123456789", "title": "Cyberpunk city at night",
     "user": "@ann (123456789)", "username": "alexandra_k", "value": "16:9",
 }
 PLURAL_SAMPLES = (0, 1, 2, 3, 5, 11, 21, 22, 25, 101, 1000, 1_000_000)

@@ -13,6 +13,7 @@ import contextlib
 import functools
 import inspect
 import io
+import itertools
 import logging
 import math
 import re
@@ -27,7 +28,8 @@ from telethon import TelegramClient, errors, events, functions, types
 from bananapics import i18n
 from bananapics.bot import account, delivery, history, payments, references, screens, templates, viewer, wizard
 from bananapics.bot.callbacks import PRESSED_MESSAGE, Callback, StaleButton, decode
-from bananapics.bot.ratelimit import SendLimiter, UserLimiter
+from bananapics.bot.imagework import ImageWork
+from bananapics.bot.ratelimit import KeyedLocks, SendLimiter, UserLimiter
 from bananapics.config import Config
 from bananapics.errors import BananaError
 from bananapics.db import atomic, connection
@@ -53,6 +55,7 @@ class Bot:
     storage: Any = None
     limiter: UserLimiter = field(default_factory=lambda: UserLimiter(*_REGISTRY_LIMITS))
     sender: SendLimiter = field(default_factory=SendLimiter)
+    images: ImageWork = field(default_factory=ImageWork)  # image decoding: its own pool, one per user
     delivery_task: asyncio.Task | None = None
     # coroutine functions ``loop(bot)`` started with the delivery loop (e.g. the chat-action pump)
     loops: list[Callable[[Any], Any]] = field(default_factory=list)
@@ -62,6 +65,10 @@ class Bot:
     _limits: tuple[int, int] = field(default_factory=lambda: _REGISTRY_LIMITS)
     _limits_read_at: float = -math.inf
     _slowed: set[int] = field(default_factory=set)  # users told "too many requests" (told once)
+    # chat id → the newest panel waiting for its turn to be sent (older ones give way: a burst is one panel)
+    _wanted: dict[int, int] = field(default_factory=dict)
+    _tickets: Any = field(default_factory=itertools.count)
+    _sending: KeyedLocks = field(default_factory=KeyedLocks)  # chat id → one new panel sent at a time
     delivery_stop: asyncio.Event = field(default_factory=asyncio.Event)
     # callback screen prefix ("gen", "bal"…) → router(user_id, cb, chat_id) -> (Screen, toast|None),
     # run in a thread (or awaited, when the router is a coroutine function: it may then send
@@ -137,7 +144,10 @@ class Bot:
         allowed = self.limiter.allow(event.sender_id)
         callback = isinstance(event, events.CallbackQuery.Event)
         if not allowed and event.sender_id in self._slowed and not callback:
-            return None  # already told: flooding costs no database work and sends nothing
+            # already told: flooding sends nothing and costs one indexed read (writing again means the
+            # user no longer blocks the bot: a mark left from meanwhile is cleared, delivery resumes)
+            await asyncio.to_thread(users.clear_blocked_bot_mark, event.sender_id)
+            return None
         sender = await event.get_sender()
         register = functools.partial(
             users.register, event.sender_id, username=getattr(sender, "username", None),
@@ -165,7 +175,7 @@ class Bot:
             if callback:
                 await event.answer(i18n.t(user.language, "banned"), alert=True)
             else:
-                await event.respond(i18n.t(user.language, "banned"))
+                await self.say(event.chat_id, i18n.t(user.language, "banned"))
             return None
         if not allowed:
             if callback:
@@ -173,7 +183,7 @@ class Bot:
             else:  # one polite message per burst, not one per message
                 self._told_slow(user.tg_id)
                 wait = max(1, math.ceil(self.limiter.retry_after(user.tg_id)))
-                await event.respond(i18n.t(user.language, "rate-limited", seconds=wait))
+                await self.say(event.chat_id, i18n.t(user.language, "rate-limited", seconds=wait))
             return None
         self._slowed.discard(user.tg_id)
         return Served(user, result)
@@ -209,15 +219,52 @@ class Bot:
         A screen with a photo makes the panel a photo message (a text panel can be edited into one).
         Telegram cannot take the photo off a message again, so a text screen replaces a photo panel:
         a new panel is sent and the photo one deleted.
+
+        New panels are paced by the per-chat send limiter (Telegram allows about one message a second
+        per chat after a short burst); a panel still waiting for its turn when a newer one for the same
+        chat is asked for is dropped, so a burst of updates ends in one panel, the newest. A FloodWait
+        Telegram answers anyway pauses sending and the panel is tried once more after the wait
+        (logged once, never a traceback).
         """
         photo = await self._photo(screen)
         try:
-            await self._show(user, chat_id, screen, photo, edit_message)
+            await self._show_paced(user, chat_id, screen, photo, edit_message)
         except (errors.FileReferenceExpiredError, errors.MediaEmptyError):
             if screen.photo not in self.photos:
                 raise
             self.photos.pop(screen.photo)  # Telegram forgot the photo sent before: upload it again
-            await self._show(user, chat_id, screen, await self._photo(screen), edit_message)
+            await self._show_paced(user, chat_id, screen, await self._photo(screen), edit_message)
+
+    async def _show_paced(self, user: User, chat_id: int, screen: screens.Screen, photo: Any,
+                          edit_message: int | None) -> None:
+        try:
+            await self._show(user, chat_id, screen, photo, edit_message)
+        except (errors.FloodWaitError, errors.SlowModeWaitError) as exc:
+            self._flooded(chat_id, exc, "panel")
+            await self.sender.clock.sleep(self.sender.paused_for(chat_id))
+            try:
+                await self._show(user, chat_id, screen, photo, edit_message)
+            except (errors.FloodWaitError, errors.SlowModeWaitError) as again:
+                self._flooded(chat_id, again, "panel dropped")
+
+    def _flooded(self, chat_id: int, exc: Exception, what: str) -> None:
+        """Telegram said wait: no more sends until then (to this chat for a slow mode; to anyone for a
+        FloodWait, which Telethon remembers per request type, not per chat). One log line."""
+        seconds = getattr(exc, "seconds", 1) or 1
+        if isinstance(exc, errors.SlowModeWaitError):
+            self.sender.pause_chat(chat_id, seconds)
+        else:
+            self.sender.pause_all(seconds)
+        log.warning("%s for chat %s: Telegram asked to wait %s s (%s)", what, chat_id, seconds, type(exc).__name__)
+
+    async def say(self, chat_id: int, text: str) -> None:
+        """A one-line answer outside the panel ("too many requests", "banned"): paced like a panel, not
+        coalesced with panels; a FloodWait drops it (logged once)."""
+        await self.sender.acquire(chat_id)
+        try:
+            await self.client.send_message(chat_id, text)
+        except (errors.FloodWaitError, errors.SlowModeWaitError) as exc:
+            self._flooded(chat_id, exc, "answer dropped")
 
     async def _show(self, user: User, chat_id: int, screen: screens.Screen, photo: Any,
                     edit_message: int | None) -> None:
@@ -235,14 +282,34 @@ class Bot:
                 return
             except (errors.MessageIdInvalidError, errors.MessageAuthorRequiredError):
                 pass  # the panel is gone: send a new one
-        if photo is not None:
-            message = await self.client.send_file(chat_id, photo, caption=screen.text, buttons=screen.buttons,
-                                                  formatting_entities=entities(screen))
-            self._cache_photo(screen.photo, message)
-        else:
-            message = await self.client.send_message(chat_id, screen.text, buttons=screen.buttons,
-                                                     formatting_entities=entities(screen))
-        await self._take_over(user.id, chat_id, message.id, photo is not None, current, delete_old=replace)
+        await self._send_panel(user, chat_id, screen, photo, replace)
+
+    async def _send_panel(self, user: User, chat_id: int, screen: screens.Screen, photo: Any, replace: bool) -> None:
+        """Send a new panel when the chat's turn comes (the per-chat limit); one at a time per chat,
+        so each takes over from the one before it. A panel still waiting when a newer one for the same
+        chat is asked for is dropped: the newer one is sent instead."""
+        ticket = next(self._tickets)
+        self._wanted[chat_id] = ticket
+
+        def wanted() -> bool:
+            return self._wanted.get(chat_id) == ticket
+
+        try:
+            async with self._sending.hold(chat_id):
+                if not await self.sender.acquire(chat_id, wanted=wanted):
+                    return  # a newer panel for this chat is on its way
+                current, _ = await self._panel(user.id)
+                if photo is not None:
+                    message = await self.client.send_file(chat_id, photo, caption=screen.text, buttons=screen.buttons,
+                                                          formatting_entities=entities(screen))
+                    self._cache_photo(screen.photo, message)
+                else:
+                    message = await self.client.send_message(chat_id, screen.text, buttons=screen.buttons,
+                                                             formatting_entities=entities(screen))
+                await self._take_over(user.id, chat_id, message.id, photo is not None, current, delete_old=replace)
+        finally:
+            if wanted():
+                del self._wanted[chat_id]
 
     async def adopt_panel(self, user_id: int, chat_id: int, message_id: int) -> None:
         """A message sent outside a handler (a job's result) becomes the user's panel."""
@@ -380,7 +447,14 @@ def build_bot(config: Config, client: TelegramClient, tasks: Any = None) -> Bot:
     @client.on(events.NewMessage(pattern=START))
     async def on_start(event: Any) -> None:
         payload = event.pattern_match.group(1) or ""
-        await bot.reply(event, lambda user: start_screen(bot, user, payload))
+        if not references.has_media(event):
+            await bot.reply(event, lambda user: start_screen(bot, user, payload))
+            return
+        # A photo captioned "/start": the photo handler (which ran first) answered it; only a user
+        # never greeted gets the welcome too. An existing user gets one answer, not two.
+        served = await bot.serve(event, lambda user: None if user.welcomed else start_screen(bot, user, payload))
+        if served is not None and served.result is not None:
+            await bot.show(served.user, event.chat_id, served.result)
 
     @client.on(events.NewMessage(pattern=r"^/generate(?:@\w+)?\s*$"))
     async def on_generate(event: Any) -> None:
@@ -509,7 +583,8 @@ START = re.compile(r"^/start(?:@\w+)?(?:\s+(\S{1,64}))?\s*$")
 
 def _is_start(event: Any) -> bool:
     """A ``/start`` message, greeted by ``on_start`` in its own update. Not a photo captioned
-    "/start": the photo handler registers it first, and /start then greets the row it finds."""
+    "/start": the photo handler registers it first, and /start then greets the row it finds (only
+    if it was never greeted)."""
     return (isinstance(event, events.NewMessage.Event) and not references.has_media(event)
             and START.match(event.raw_text or "") is not None)
 

@@ -37,7 +37,7 @@ from bananapics import i18n
 from bananapics.bot.progress import outcome_buttons
 from bananapics.bot.ratelimit import SendLimiter
 from bananapics.bot.screens import excerpt
-from bananapics.images import describe, prepare_reference
+from bananapics.images import MAX_PIXELS, describe, prepare_reference
 from bananapics.models import Outbox
 from bananapics.services import jobs, outbox, pricing, tgfiles, users
 from bananapics.services.tgfiles import FileRef
@@ -139,7 +139,8 @@ def _photo_bytes(data: bytes) -> bytes:
         return data
     if mime in ("image/jpeg", "image/png") and len(data) <= PHOTO_MAX_BYTES and max(width, height) <= PHOTO_SIDE:
         return data
-    return prepare_reference(data, max_bytes=8 * PHOTO_MAX_BYTES, max_side=PHOTO_SIDE).data
+    # a provider output (up to 4K), not an upload: the header cap alone bounds it
+    return prepare_reference(data, max_bytes=8 * PHOTO_MAX_BYTES, max_side=PHOTO_SIDE, max_decode=2 * MAX_PIXELS).data
 
 
 def _input_media(kind: str, ref: FileRef) -> Any:

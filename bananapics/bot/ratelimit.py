@@ -11,20 +11,22 @@ returns the current time in seconds and whose ``async sleep(seconds)`` waits. Th
   answer "slow down" instead of acting.
 * :class:`SendLimiter` - outbound pacing below Telegram's limits (reliability.md §4.1: ~30 msg/s
   overall, ~1 msg/s per chat with short bursts): ``await acquire(chat_id)`` before every send
-  request; ``pause_chat`` / ``pause_all`` after a ``FloodWaitError`` / ``SlowModeWaitError``
-  (telethon.md §3).
+  request (a send that is no longer ``wanted`` when its turn comes gives way: the bot coalesces a
+  burst of panels into the newest); ``pause_chat`` / ``pause_all`` after a ``FloodWaitError`` /
+  ``SlowModeWaitError`` (telethon.md §3).
 """
 
 from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import math
 import time
 from dataclasses import dataclass, field
-from typing import Hashable, Optional, Protocol
+from typing import AsyncIterator, Callable, Hashable, Optional, Protocol
 
-__all__ = ["Clock", "MonotonicClock", "TokenBucket", "UserLimiter", "SendLimiter"]
+__all__ = ["Clock", "KeyedLocks", "MonotonicClock", "TokenBucket", "UserLimiter", "SendLimiter"]
 
 # Float slack when comparing token counts (the clock may be epoch seconds, ulp ~2e-7).
 _EPS = 1e-9
@@ -154,6 +156,28 @@ class UserLimiter:
             bucket.configure(self.rate_per_min / 60.0, self.burst)
 
 
+class KeyedLocks:
+    """One asyncio lock per key (a user, a chat), FIFO, forgotten when nobody holds or waits for it."""
+
+    def __init__(self) -> None:
+        self._locks: dict[Hashable, list] = {}  # key → [lock, holders + waiters]
+
+    @contextlib.asynccontextmanager
+    async def hold(self, key: Hashable) -> AsyncIterator[None]:
+        entry = self._locks.setdefault(key, [asyncio.Lock(), 0])
+        entry[1] += 1
+        try:
+            async with entry[0]:
+                yield
+        finally:
+            entry[1] -= 1
+            if entry[1] == 0:
+                del self._locks[key]
+
+    def __len__(self) -> int:
+        return len(self._locks)
+
+
 @dataclass
 class _ChatState:
     bucket: TokenBucket
@@ -223,8 +247,13 @@ class SendLimiter:
 
     # ------------------------------------------------------------------ API
 
-    async def acquire(self, chat_id: Hashable, messages: int = 1) -> None:
-        """Wait until one send request (``messages`` messages) to ``chat_id`` is allowed, then record it."""
+    async def acquire(self, chat_id: Hashable, messages: int = 1, *,
+                      wanted: Optional[Callable[[], bool]] = None) -> bool:
+        """Wait until one send request (``messages`` messages) to ``chat_id`` is allowed, then record it.
+
+        ``wanted`` is asked each time this request's turn comes (and after each wait): when it says
+        False the send is no longer needed (a newer panel for the chat superseded it), nothing is
+        charged and False is returned; True means the send may go now."""
         if not 1 <= messages <= self.global_per_s:
             raise ValueError(f"messages must be in 1..{self.global_per_s}")
         state = self._chat(chat_id)
@@ -232,6 +261,8 @@ class SendLimiter:
         try:
             async with state.lock:
                 while True:
+                    if wanted is not None and not wanted():
+                        return False
                     now = self.clock()
                     wait = max(
                         self._paused_until - now,
@@ -242,7 +273,7 @@ class SendLimiter:
                     if wait <= 0:
                         state.bucket.try_take(1)
                         self._window.extend([now] * messages)
-                        return
+                        return True
                     await self.clock.sleep(wait + _SAFETY)
         finally:
             state.users -= 1

@@ -2,14 +2,18 @@
 media group as separate messages with one ``grouped_id``; Telethon's ``events.Album`` collects them).
 
 At most the model's maximum is kept — the rest of an album is not even downloaded — and the user is
-told how many were kept. Files over 10 MB are refused before downloading. Stickers, voice, video,
-GIFs and other files get a clear "that's not an image" and change nothing. A caption becomes the
-prompt.
+told how many were kept. Files over 10 MB are refused before downloading; a PNG or WEBP over
+4096×4096 pixels is refused from its header (``bananapics.images``). Stickers, voice, video, GIFs and
+other files get a clear "that's not an image" and change nothing. A caption becomes the prompt.
+
+Downloading and decoding run on the bot's image pool (``bot.images``, :mod:`bananapics.bot.imagework`),
+one image per user at a time, never on the executor the other handlers (pre-checkout) share.
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Any
 
 from telethon import events, types
@@ -18,7 +22,7 @@ from bananapics import i18n
 from bananapics.bot import wizard
 from bananapics.bot.screens import Screen
 from bananapics.errors import BananaError
-from bananapics.images import MAX_BYTES
+from bananapics.images import MAX_BYTES, MAX_DECODE_SIDE
 from bananapics.services import drafts
 from bananapics.storage import store_reference
 
@@ -51,7 +55,12 @@ async def take(bot: Any, user: Any, chat_id: int, messages: list[Any], caption: 
         await bot.show(user, chat_id, await asyncio.to_thread(wizard.models, user.id))
 
 
+_BARE_COMMAND = re.compile(r"^/[A-Za-z0-9_]{1,32}(?:@\w+)?\s*$")
+
+
 async def _take(bot: Any, user: Any, chat_id: int, messages: list[Any], caption: str) -> None:
+    if _BARE_COMMAND.match(caption):  # a photo captioned "/start": the photo counts, the caption is no prompt
+        caption = ""
     lang = user.language
     notes: list[str] = []
     images = [m for m in messages if is_image(m)]
@@ -66,10 +75,11 @@ async def _take(bot: Any, user: Any, chat_id: int, messages: list[Any], caption:
         keys = []
         for message in fitting[:room]:
             try:
-                data = await message.download_media(bytes)
-                keys.append(await asyncio.to_thread(store_reference, bot.storage, user.id, data))
+                async with bot.images.turn(user.id):  # one image of this user in memory at a time
+                    data = await message.download_media(bytes)
+                    keys.append(await bot.images.run(store_reference, bot.storage, user.id, data))
             except BananaError as exc:
-                note = wizard.error_text(lang, exc)
+                note = _refusal(lang, exc)
                 if note not in notes:
                     notes.append(note)
         _, added = await asyncio.to_thread(drafts.add_refs_upto, user.id, keys)
@@ -83,6 +93,13 @@ async def _take(bot: Any, user: Any, chat_id: int, messages: list[Any], caption:
     else:  # nothing usable: the same step again, with the reason
         screen = await asyncio.to_thread(wizard.resume, user.id, note)
     await bot.show(user, chat_id, screen)
+
+
+def _refusal(lang: str, exc: BananaError) -> str:
+    """Why an image was not kept, in the user's words."""
+    if exc.title == "image_too_many_pixels":
+        return i18n.t(lang, "error-image-too-many-pixels", side=str(MAX_DECODE_SIDE))  # "4096", not "4,096"
+    return wizard.error_text(lang, exc)
 
 
 def _kept_note(user_id: int, lang: str, added: int, sent: int) -> str | None:

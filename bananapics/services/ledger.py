@@ -119,13 +119,22 @@ def _replay(kind: str, ref: str, amount: int, debit: Account, credit: Account) -
     if (result.amount, result.debit, result.credit) != (amount, debit, credit):
         raise IdempotencyConflict(
             f"key {kind}:{ref} was already used for {result.amount} tokens "
-            f"{_label(result.debit)} → {_label(result.credit)}"
+            f"{_named(result.debit)} → {_named(result.credit)}"
         )
     return result
 
 
 def _label(account: Account) -> str:
     return f"user#{account.user_id}:{account.name}" if account.user_id is not None else f"sys:{account.name}"
+
+
+def _named(account: Account) -> str:
+    """An account as an operator knows it: a user by Telegram id (the internal row id means nothing
+    outside the database; the CLI takes Telegram ids)."""
+    if account.user_id is None:
+        return f"sys:{account.name}"
+    row = User.select(User.tg_id).where(User.id == account.user_id).first()
+    return f"user {row.tg_id}:{account.name}" if row is not None else _label(account)
 
 
 def _available(user_id: int) -> int:

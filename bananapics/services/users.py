@@ -226,6 +226,16 @@ def as_dict(user: User) -> dict:
     }
 
 
+def clear_blocked_bot_mark(tg_id: int) -> None:
+    """The user wrote to the bot, so they do not block it: clear a "blocked the bot" mark if there is
+    one. A read first: the common case (no mark) writes nothing, so a flood of messages costs no
+    write transactions."""
+    with connection():
+        marked = User.select(User.id).where((User.tg_id == tg_id) & User.blocked_bot).exists()
+    if marked:
+        set_blocked_bot(tg_id, False)
+
+
 def set_blocked_bot(tg_id: int, blocked: bool) -> None:
     """Telegram says the user stopped (or restarted) the bot; delivery skips blocked users. A user
     who comes back gets what delivery dropped meanwhile (``outbox.revive_blocked``)."""

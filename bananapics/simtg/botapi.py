@@ -27,7 +27,9 @@ from urllib.parse import parse_qsl
 
 import httpx
 
-from .server import FakeTelegram, PaymentRecord, TgError
+from .errors import TgError
+from .records import PaymentRecord
+from .server import FakeTelegram
 
 
 def transport(telegram: FakeTelegram) -> httpx.MockTransport:

@@ -39,7 +39,9 @@ from telethon.extensions import BinaryReader
 from telethon.network.mtprotosender import MTProtoSender
 from telethon.tl import types
 
-from .server import FakeTelegram, NotSimulatedError, TgError, serialize_result
+from .errors import NotSimulatedError, TgError
+from .server import FakeTelegram
+from .wire import serialize_result
 
 _client_ids = itertools.count(1)
 

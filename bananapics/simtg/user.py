@@ -22,9 +22,10 @@ from typing import Any, Callable, Iterable, Optional, Union
 
 from telethon.tl import types
 
-from .server import (
-    FakeTelegram, InvoiceRecord, PaymentRecord, StoredMessage, TgError, UserRecord, _PILImage,
-)
+from .errors import TgError
+from .files import _PILImage
+from .records import InvoiceRecord, PaymentRecord, StoredMessage, UserRecord
+from .server import FakeTelegram
 
 _DEEP_LINK_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 

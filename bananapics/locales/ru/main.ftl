@@ -96,6 +96,7 @@ btn-refs-done = ✅ Готово ({ $count })
 btn-refs-clear = 🗑 Очистить
 error-not-an-image = Это не изображение. Отправьте фото или файл JPEG, PNG или WebP.
 error-image-too-large = Изображение слишком большое (лимит { $max_mb } МБ). Отправьте поменьше.
+error-image-too-many-pixels = В этом изображении слишком много пикселей: PNG или WEBP — не больше { $side }×{ $side }. Отправьте его как фото, как файл JPEG или уменьшите.
 
 ## 4. настройки
 

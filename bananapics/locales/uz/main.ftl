@@ -85,6 +85,7 @@ btn-refs-done = ✅ Tayyor ({ $count })
 btn-refs-clear = 🗑 Tozalash
 error-not-an-image = Bu rasm emas. Foto yoki JPEG, PNG, WebP fayl yuboring.
 error-image-too-large = Rasm juda katta (chegara { $max_mb } MB). Kichikroq rasm yuboring.
+error-image-too-many-pixels = Bu rasmda piksellar juda ko‘p: PNG yoki WEBP ko‘pi bilan { $side }×{ $side } bo‘lishi mumkin. Uni rasm sifatida, JPEG fayl qilib yuboring yoki kichraytiring.
 
 ## 4. sozlamalar
 
