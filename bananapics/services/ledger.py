@@ -32,6 +32,8 @@ from bananapics.services.audit import Actor
 MAX_AMOUNT = 10**12
 # amount·K stays far inside BIGINT (and SQLite's 64-bit integers) for any share of up to 1000 parts
 MAX_SHARE_DENOMINATOR = 1000
+# What lends tokens against a user's debt: a refund's shortfall on the payer and on the referrer.
+DEBT_KINDS = ("debt", "cashback_debt")
 
 
 @dataclass(frozen=True)
@@ -386,11 +388,15 @@ def grant(user_id: int, amount: int, ref: str, *, reason: str, actor: str = "sys
 
 
 def reverse_topup(charge_id: str, *, actor: str = "system", reason: str | None = None) -> list[TransferResult]:
-    """Undo a Stars top-up (refund): take back its tokens and bonus, claw back the cashback.
+    """Undo a Stars top-up (refund): take back its tokens and bonus, and the whole cashback it paid.
 
-    The payer must still have the tokens (InsufficientTokens otherwise; the payments policy decides
-    what then). The referrer's cashback is clawed back up to what they still have available; any
-    shortfall is written in the transfer's reason. Idempotent per charge id.
+    The payer must still have the tokens (InsufficientTokens otherwise; the payments policy lends
+    the shortfall first with :func:`borrow`). The referrer gives back the cashback from what they
+    have available; whatever they no longer have (spent, or held by a running job) is lent to them
+    first (kind ``cashback_debt``, sys ``debt`` → referrer) and becomes their debt, exactly like the
+    payer's. So the ``cashback_reversal`` always equals the cashback, and ``ledger verify`` checks
+    that the part taken from ``available`` plus the referrer's new debt adds up to it. Idempotent
+    per charge id; call it inside the refund's transaction.
     """
     with atomic():
         original = Transfer.get_or_none((Transfer.kind == "topup") & (Transfer.ref == charge_id))
@@ -403,27 +409,38 @@ def reverse_topup(charge_id: str, *, actor: str = "system", reason: str | None =
             done.append(transfer("bonus_reversal", charge_id, bonus.amount, payer, sys("bonus"), actor=actor, reason=reason))
         paid = Transfer.get_or_none((Transfer.kind == "cashback") & (Transfer.ref == charge_id))
         if paid is not None:
-            previous = Transfer.get_or_none((Transfer.kind == "cashback_reversal") & (Transfer.ref == charge_id))
-            if previous is not None:
-                done.append(_result(previous, replayed=True))
-            else:
-                referrer = Account(paid.credit_user_id, "available")
-                take = min(paid.amount, _available(paid.credit_user_id))
-                note = reason or ""
-                if take < paid.amount:
-                    note = f"{note} (clawback short by {paid.amount - take})".strip()
-                if take:
-                    done.append(transfer("cashback_reversal", charge_id, take, referrer, sys("referral"),
-                                         actor=actor, reason=note or None))
+            done.extend(_claw_back(paid, charge_id, actor=actor, reason=reason))
     return done
 
 
-def borrow(user_id: int, amount: int, ref: str, *, actor: str = "system", reason: str | None = None) -> TransferResult:
+def _claw_back(paid: Transfer, charge_id: str, *, actor: str, reason: str | None) -> list[TransferResult]:
+    """Take the cashback ``paid`` back from its referrer, lending them what they no longer have."""
+    previous = [Transfer.get_or_none((Transfer.kind == kind) & (Transfer.ref == charge_id))
+                for kind in ("cashback_debt", "cashback_reversal")]
+    if previous[1] is not None:  # a replay: the first result, debt included
+        return [_result(row, replayed=True) for row in previous if row is not None]
+    referrer = paid.credit_user_id
+    query = User.select(User.available).where(User.id == referrer)
+    row = (query.for_update() if is_postgres() else query).first()  # the shortfall is read on a locked row
+    shortfall = max(0, paid.amount - row.available)
+    done = []
+    if shortfall:
+        done.append(borrow(referrer, shortfall, charge_id, kind="cashback_debt", actor=actor,
+                           reason=f"cashback of a refunded top-up already spent ({reason or 'refund'})"))
+    done.append(transfer("cashback_reversal", charge_id, paid.amount, Account(referrer, "available"),
+                         sys("referral"), actor=actor, reason=reason))
+    return done
+
+
+def borrow(user_id: int, amount: int, ref: str, *, kind: str = "debt", actor: str = "system",
+           reason: str | None = None) -> TransferResult:
     """Lend the user ``amount`` tokens (sys ``debt`` → available) and record that they owe them
-    (``users.debt``), once per ref. Only a refund that must take back more than the user has
-    does this: the shortfall becomes a debt."""
+    (``users.debt``), once per (kind, ref). Only a refund that must take back more than the user has
+    does this: the payer's shortfall (kind ``debt``) or the referrer's (``cashback_debt``)."""
+    if kind not in DEBT_KINDS:
+        raise InvalidInput(f"{kind!r} is not a kind of debt")
     with atomic():
-        result = transfer("debt", ref, amount, sys("debt"), Account(user_id, "available"), actor=actor, reason=reason)
+        result = transfer(kind, ref, amount, sys("debt"), Account(user_id, "available"), actor=actor, reason=reason)
         if not result.replayed:
             User.update(debt=User.debt + amount, updated_at=utcnow()).where(User.id == user_id).execute()
     return result

@@ -17,7 +17,7 @@ import peewee as pw
 
 from bananapics.db import atomic, connection
 from bananapics.errors import NotFound, ReferralRejected
-from bananapics.models import Transfer, User, utcnow
+from bananapics.models import Payment, Transfer, User, utcnow
 from bananapics.services import settings
 from bananapics.services.audit import Actor
 
@@ -97,14 +97,12 @@ def stats(user_id: int) -> Stats:
         if user is None:
             raise NotFound(f"user #{user_id} not found")
         friends = User.select().where(User.referrer == user_id).count()
+        # Only cashback that still stands: a refunded top-up's cashback was reversed in full
+        # (clawed back, or left as the referrer's debt), so it is not earned.
         earned = (
             Transfer.select(pw.fn.COALESCE(pw.fn.SUM(Transfer.amount), 0))
-            .where((Transfer.kind == "cashback") & (Transfer.credit_user == user_id))
+            .join(Payment, on=(Payment.charge_id == Transfer.ref))
+            .where((Transfer.kind == "cashback") & (Transfer.credit_user == user_id) & (Payment.status != "refunded"))
             .scalar()
         )
-        clawed = (
-            Transfer.select(pw.fn.COALESCE(pw.fn.SUM(Transfer.amount), 0))
-            .where((Transfer.kind == "cashback_reversal") & (Transfer.debit_user == user_id))
-            .scalar()
-        )
-    return Stats(user.referral_code, friends, int(earned) - int(clawed))
+    return Stats(user.referral_code, friends, int(earned))

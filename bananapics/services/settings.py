@@ -48,6 +48,8 @@ REGISTRY: dict[str, Spec] = {
     "payments.invoice_ttl_minutes": Spec("int", 60, "a top-up invoice can be paid this many minutes after it was sent",
                                          _range(1, 7 * 24 * 60)),
     "jobs.max_attempts": Spec("int", 3, "tries per job before it is refunded", _range(1, 10)),
+    "admin.support_refund_limit": Spec("int", 500, "Stars per payment a support operator may refund; larger "
+                                                   "payments (and forced refunds) need an admin", _range(0, 100_000)),
     "trending.days": Spec("int", 7, "trending ranks templates by their uses in this many last days", _range(1, 365)),
 }
 

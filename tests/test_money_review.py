@@ -1,0 +1,250 @@
+"""Regression tests for the money review (issue 13 "Money", issue 10 support limit), on both engines:
+a refund takes back the whole cashback (the referrer's shortfall becomes their debt), every operator
+refund is logged, checks happen inside the transaction that acts on them, retries never spin,
+reconcile reports what it cannot do, support refunds stay within a limit."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from bananapics.db import atomic
+from bananapics.errors import InDebt, InvalidInput, PermissionDenied, RefundBlocked
+from bananapics.models import AdminAction, Outbox, Payment, Transfer
+from bananapics.services import jobs, ledger, payments, referrals, settings, users
+from bananapics.services.audit import Actor
+from bananapics.services.reconcile import reconcile
+from bananapics.services.verify import verify
+from tests.helpers import assert_ledger_clean, new_user
+from tests.test_payments_service import FakeStars, bought, tx
+
+ADMIN = Actor("cli:boss", "admin")
+SUPPORT = Actor("cli:helper", "support")
+
+
+def referred_purchase(stars: int = 250):
+    """Ann invites Bob; Bob buys a package (250 ⭐: 500 tokens + 50 bonus; Ann gets 10 % = 50)."""
+    ann, bob = new_user(), new_user()
+    referrals.attach(bob.id, ann.referral_code)
+    return ann, bob, bought(bob, stars)
+
+
+def spend(user_id: int, amount: int, ref: str, *, settle: bool = True) -> None:
+    ledger.hold(user_id, amount, ref)
+    if settle:
+        ledger.settle(ref)
+
+
+# ---------------------------------------------------------------- 13.1 referrer keeps refunded cashback
+
+def reconciled(charge: str) -> None:
+    """Reconcile finds the charge refunded in Telegram's Stars history."""
+    payment = Payment.get(Payment.charge_id == charge)
+    payer = users.get_by_id(payment.user_id)
+    report = reconcile(FakeStars([tx(charge, payer, payment.stars, "x"),
+                                  tx(charge, payer, payment.stars, None, refund=True, minute=1)]))
+    assert report.reversed == [charge] and not report.mismatches
+
+
+REFUND_PATHS = {
+    "support": lambda charge: payments.refund(charge, actor=SUPPORT, reason="asked", telegram=FakeStars()),
+    "telegram": lambda charge: payments.refunded_by_telegram(charge),
+    "reconcile": reconciled,
+}
+
+
+@pytest.mark.parametrize("path", sorted(REFUND_PATHS))
+def test_refund_takes_the_whole_cashback_back_and_the_spent_part_becomes_the_referrers_debt(database, path):
+    ann, bob, credit = referred_purchase()
+    assert credit.cashback == 50 and ledger.balance(ann.id) == (50, 0)
+    spend(ann.id, 40, "ann-spent")  # generated with 40 of the cashback
+    spend(ann.id, 8, "ann-running", settle=False)  # and 8 more are held by a running job
+    REFUND_PATHS[path](credit.charge_id)
+    assert ledger.balance(bob.id) == (0, 0) and ledger.debt(bob.id) == 0  # Bob still had everything
+    assert ledger.balance(ann.id) == (0, 8) and ledger.debt(ann.id) == 48  # 2 clawed back, 48 owed
+    debt = Transfer.get((Transfer.kind == "cashback_debt") & (Transfer.ref == credit.charge_id))
+    claw = Transfer.get((Transfer.kind == "cashback_reversal") & (Transfer.ref == credit.charge_id))
+    assert (debt.amount, debt.credit_user_id, claw.amount, claw.debit_user_id) == (48, ann.id, 50, ann.id)
+    assert referrals.stats(ann.id).earned == 0
+    with pytest.raises(InDebt):  # blocks generation until repaid, exactly like a payer's debt
+        jobs.submit(ann.id, "gpt-image", "a cat")
+    told = Outbox.get((Outbox.user == ann.id) & (Outbox.kind == payments.NOTICE_CASHBACK_REVERSED))
+    assert (told.data["tokens"], told.data["debt"]) == (50, 48)
+    assert users.as_dict(users.get_by_id(ann.id))["debt"] == 48
+    assert payments.refunded_by_telegram(credit.charge_id) is None  # a replay moves nothing more
+    assert ledger.debt(ann.id) == 48
+    assert_ledger_clean()
+    ledger.refund("ann-running")  # the job fails: its 8 tokens come back, the debt stays until a top-up
+    with atomic():
+        repaid = payments.credit(ann.id, "ann-topup", stars=50, tokens=100)
+    assert repaid.repaid == 48 and ledger.debt(ann.id) == 0 and ledger.balance(ann.id) == (60, 0)
+    assert_ledger_clean()
+
+
+def test_support_refund_reports_the_referrers_debt(database):
+    ann, bob, credit = referred_purchase()
+    spend(ann.id, 45, "ann-spent")
+    done = payments.refund(credit.charge_id, actor=SUPPORT, reason="duplicate", telegram=FakeStars())
+    assert (done.tokens, done.debt, done.clawed, done.referrer_debt) == (550, 0, 5, 45)
+    assert_ledger_clean()
+
+
+def test_verify_catches_cashback_a_refund_forgave(database):
+    """The old refund clawed back only what the referrer had left; verify now says so."""
+    ann, bob, credit = referred_purchase()
+    spend(ann.id, 45, "ann-spent")
+    with atomic():  # the refund as the old code wrote it: 5 of 50 clawed back, 45 forgiven
+        Payment.update(status="refunded", refunded_by="telegram").where(Payment.charge_id == credit.charge_id).execute()
+        ledger.transfer("stars_refund", credit.charge_id, 500, ledger.Account(bob.id, "available"), ledger.sys("stars_in"))
+        ledger.transfer("bonus_reversal", credit.charge_id, 50, ledger.Account(bob.id, "available"), ledger.sys("bonus"))
+        ledger.transfer("cashback_reversal", credit.charge_id, 5, ledger.Account(ann.id, "available"),
+                        ledger.sys("referral"))
+    assert [(b.check, b.detail) for b in verify()] == [
+        ("clawback_plus_debt_is_cashback",
+         f"charge {credit.charge_id}: its refund reverses 50 cashback, but 5 was clawed back and 0 left as the "
+         "referrer's debt")]
+    assert referrals.stats(ann.id).earned == 0  # a refunded charge's cashback is never "earned"
+
+
+def test_verify_catches_a_referrer_debt_no_refund_explains(database):
+    ann, bob, credit = referred_purchase()
+    ledger.borrow(ann.id, 7, credit.charge_id, kind="cashback_debt")  # the charge is not refunded
+    assert {b.check for b in verify()} == {"cashback_debt_has_refund"}
+
+
+def test_users_show_json_has_the_debt(database, database_url, tmp_path, monkeypatch):
+    from tests.test_cli import runner
+    from bananapics.cli.main import app
+    from bananapics.models import db as proxy
+
+    ann, bob, credit = referred_purchase()
+    spend(ann.id, 50, "ann-spent")
+    payments.refunded_by_telegram(credit.charge_id)
+    monkeypatch.chdir(tmp_path)
+    env = {"BANANAPICS_DATABASE__URL": database_url, "BANANAPICS_OPERATOR__NAME": "tester"}
+    shown = runner.invoke(app, ["users", "show", str(ann.tg_id), "--json"], env=env)
+    table = runner.invoke(app, ["users", "show", str(ann.tg_id)], env=env)
+    proxy.initialize(database)
+    assert shown.exit_code == 0 and json.loads(shown.stdout)["debt"] == 50
+    assert table.exit_code == 0 and any(line.replace("│", " ").split()[:2] == ["debt", "50"] for line in table.stdout.splitlines())
+
+
+def test_referrer_is_told_in_their_language_through_the_outbox(database):
+    from tests.test_payments_bot import balance_of, buy, deliver, scenario
+    from bananapics.simtg import SimUser
+
+    async def body(tg, bot):
+        ann = SimUser(tg, "Ann", lang_code="en")
+        await ann.start()
+        bob = SimUser(tg, "Bob", lang_code="en")
+        await bob.start(f"ref_{users.get(ann.id).referral_code}")
+        await deliver(tg, bot)  # Ann hears that Bob joined
+        paid = await bob.pay(await buy(bob))  # 100 tokens; Ann gets 10
+        spend(users.get(ann.id).id, 55, "ann-spent")  # Ann keeps 5 of her 60
+        await bob.refund_externally(paid.charge_id)
+        assert balance_of(ann) == (0, 0, 5)
+        assert await deliver(tg, bot) == 2  # Bob's refund notice and Ann's
+        assert ann.last.text == (
+            "↩️ A top-up by a friend you invited was refunded, so its cashback of 10 tokens was taken back. "
+            "Balance: 0\n⚠️ 5 tokens of them were already spent and are now a debt. Your next top-up repays it; "
+            "generation is paused until then.")
+
+    scenario(database, body)
+    assert_ledger_clean()
+
+
+# ---------------------------------------------------------------- 13.2 every operator refund is logged
+
+class UpdateFirst(FakeStars):
+    """Telegram refunds, and its refund update reaches the bot (which reverses the ledger) before
+    the operator's refund gets back from the call."""
+
+    def refund_charge(self, user_tg_id: int, charge_id: str) -> None:
+        super().refund_charge(user_tg_id, charge_id)
+        assert payments.refunded_by_telegram(charge_id) is not None
+
+
+def test_operator_refund_is_logged_when_telegrams_update_reversed_it_first(database):
+    ann = new_user()
+    credit = bought(ann)
+    done = payments.refund(credit.charge_id, actor=SUPPORT, reason="asked by user", telegram=UpdateFirst())
+    assert done.replayed and done.tokens == 100 and ledger.balance(ann.id) == (0, 0)
+    payment = Payment.get(Payment.charge_id == credit.charge_id)
+    assert (payment.refunded_by, payment.refund_reason) == ("cli:helper", "asked by user")
+    log = AdminAction.get(AdminAction.action == "payments.refund")
+    assert (log.actor, log.target, log.reason) == ("cli:helper", f"charge:{credit.charge_id}", "asked by user")
+    assert json.loads(log.after)["ledger_reversed_by"] == "telegram"
+    assert Outbox.select().where(Outbox.kind == payments.NOTICE_REFUNDED).count() == 1  # the payer is told once
+    assert_ledger_clean()
+
+
+# ---------------------------------------------------------------- 13.5 checks inside the transaction
+
+class SpendsMeanwhile(FakeStars):
+    """The payer starts a generation while Telegram is refunding."""
+
+    def __init__(self, user_id: int, amount: int):
+        super().__init__()
+        self.user_id, self.amount = user_id, amount
+
+    def refund_charge(self, user_tg_id: int, charge_id: str) -> None:
+        super().refund_charge(user_tg_id, charge_id)
+        spend(self.user_id, self.amount, "spent-meanwhile")
+
+
+def test_unforced_refund_of_spent_tokens_is_refused_before_telegram_is_asked(database):
+    ann = new_user()
+    credit = bought(ann)  # 100 tokens
+    spend(ann.id, 30, "spent-before")
+    api = FakeStars()
+    with pytest.raises(RefundBlocked):
+        payments.refund(credit.charge_id, actor=SUPPORT, reason="asked", telegram=api)
+    assert api.refunds == [] and ledger.balance(ann.id) == (70, 0) and ledger.debt(ann.id) == 0
+    assert Payment.get(Payment.charge_id == credit.charge_id).status == "paid"
+    assert AdminAction.select().count() == 0
+    assert_ledger_clean()
+
+
+def test_tokens_spent_while_telegram_refunds_become_a_debt_the_log_explains(database):
+    """Telegram has already returned the Stars: the ledger follows, and says the debt was not forced."""
+    ann = new_user()
+    credit = bought(ann)  # 100 tokens
+    api = SpendsMeanwhile(ann.id, 30)
+    done = payments.refund(credit.charge_id, actor=SUPPORT, reason="asked", telegram=api)
+    assert api.refunds == [(ann.tg_id, credit.charge_id)]
+    assert (done.tokens, done.debt) == (100, 30) and ledger.debt(ann.id) == 30 and ledger.balance(ann.id) == (0, 0)
+    after = json.loads(AdminAction.get(AdminAction.action == "payments.refund").after)
+    assert (after["forced"], after["debt_added"], after["spent_during_refund"]) == (False, 30, True)
+    told = Outbox.get((Outbox.user == ann.id) & (Outbox.kind == payments.NOTICE_REFUNDED))
+    assert told.data["debt"] == 30
+    assert_ledger_clean()
+
+
+# ---------------------------------------------------------------- issue 10: support refund limit
+
+def test_support_refunds_up_to_the_limit_and_only_admins_above_it(database):
+    ann = new_user()
+    small, big = bought(ann, 50), bought(ann, 250)
+    settings.set_value("admin.support_refund_limit", 100, actor=ADMIN, reason="policy")
+    api = FakeStars()
+    with pytest.raises(PermissionDenied, match="support may refund up to 100"):
+        payments.refund(big.charge_id, actor=SUPPORT, reason="asked", telegram=api)
+    assert api.refunds == [] and Payment.get(Payment.charge_id == big.charge_id).status == "paid"
+    assert payments.refund(small.charge_id, actor=SUPPORT, reason="asked", telegram=api).stars == 50
+    assert payments.refund(big.charge_id, actor=ADMIN, reason="asked", telegram=api).stars == 250
+    assert len(api.refunds) == 2
+    with pytest.raises(InvalidInput):
+        settings.set_value("admin.support_refund_limit", -1, actor=ADMIN)
+    assert_ledger_clean()
+
+
+def test_mark_refunded_without_telegram_is_admin_only(database):
+    ann = new_user()
+    credit = bought(ann)
+    with pytest.raises(PermissionDenied):
+        payments.mark_refunded(credit.charge_id, actor=SUPPORT, reason="asked")
+    assert Payment.get(Payment.charge_id == credit.charge_id).status == "paid" and ledger.balance(ann.id) == (100, 0)
+    assert AdminAction.select().where(AdminAction.action == "payments.refund").count() == 0
+    assert payments.mark_refunded(credit.charge_id, actor=ADMIN, reason="refunded by hand")
+    assert_ledger_clean()
