@@ -13,6 +13,7 @@ decides what happens next (retry, refund, tell the user). The tree::
     ├── IdempotencyConflict    a key replayed with different content
     ├── ReferralRejected       a referral code that may not be attached (self, cycle, too late …)
     ├── InDebt                 a refund left the user owing tokens: no generation until repaid
+    ├── PriceChanged           the request costs other than the price the user confirmed
     ├── AlreadyRefunded        the charge was refunded before
     ├── RefundBlocked          the user spent the tokens: a refund needs force (and leaves a debt)
     ├── PaymentMismatch        a Stars charge that matches no invoice of the payer
@@ -80,6 +81,15 @@ class InDebt(BananaError):
     def __init__(self, debt: int) -> None:
         super().__init__(f"a refunded payment left a debt of {debt} tokens: top up to repay it first", title="in_debt")
         self.debt = debt
+
+
+class PriceChanged(BananaError):
+    code = "price_changed"
+
+    def __init__(self, shown: int, price: int) -> None:
+        super().__init__(f"the price changed: {price} tokens, not the {shown} confirmed", title="price_changed")
+        self.shown = shown
+        self.price = price
 
 
 class AlreadyRefunded(BananaError):

@@ -248,3 +248,51 @@ def test_mark_refunded_without_telegram_is_admin_only(database):
     assert AdminAction.select().where(AdminAction.action == "payments.refund").count() == 0
     assert payments.mark_refunded(credit.charge_id, actor=ADMIN, reason="refunded by hand")
     assert_ledger_clean()
+
+
+def test_a_photo_arriving_after_the_price_check_does_not_charge_more_than_the_button_showed(database, monkeypatch):
+    from bananapics.models import Job
+    from bananapics.services import drafts
+    from bananapics.simtg import SimUser
+    from tests.helpers import scenario, to_confirm
+
+    quote = drafts.quote
+
+    def photo_meanwhile(user_id):
+        """The Generate press checks the price; then a photo lands (Nano Banana: +1 per reference)."""
+        checked = quote(user_id)
+        drafts.add_refs(user_id, ["refs/late-photo.jpg"])
+        return checked
+
+    async def body(tg, bot):
+        bot.limiter.update(rate_per_min=60_000, burst=10_000)
+        ann = SimUser(tg, "Ann", lang_code="en")
+        await ann.start()
+        await to_confirm(ann, "Nano Banana", "a cat")
+        me = users.get(ann.id).id
+        monkeypatch.setattr(drafts, "quote", photo_meanwhile)
+        await ann.press("Generate — 15")
+        assert Job.select().where(Job.user == me).count() == 0 and ledger.balance(me) == (50, 0)
+        assert "The price has changed" in ann.panel.text and "✅ Generate — 16" in ann.buttons()
+        monkeypatch.setattr(drafts, "quote", quote)
+
+    scenario(database, body)
+    assert_ledger_clean()
+
+
+def test_confirm_checks_the_price_against_the_locked_draft(database):
+    from bananapics.errors import PriceChanged
+    from bananapics.models import Job
+    from bananapics.services import drafts
+
+    ann = new_user(100)
+    drafts.choose_model(ann.id, "nano-banana")
+    drafts.set_prompt(ann.id, "a cat")
+    drafts.go(ann.id, "confirm")
+    shown = drafts.quote(ann.id).total
+    drafts.add_refs(ann.id, ["refs/a.jpg"])
+    with pytest.raises(PriceChanged):
+        drafts.confirm(ann.id, chat_id=None, expected_cost=shown)
+    assert Job.select().where(Job.user == ann.id).count() == 0 and ledger.balance(ann.id) == (100, 0)
+    assert drafts.confirm(ann.id, chat_id=None, expected_cost=shown + 1).cost == shown + 1
+    assert_ledger_clean()

@@ -29,7 +29,7 @@ from typing import Any
 
 from bananapics.db import atomic, connection, is_postgres
 from bananapics.db import proxy as db_proxy
-from bananapics.errors import BananaError, InDebt, InvalidInput, NotFound, UserBanned
+from bananapics.errors import BananaError, InDebt, InvalidInput, NotFound, PriceChanged, UserBanned
 from bananapics.models import AiModel, Job, Outbox, User, utcnow
 from bananapics.models.jobs import ACTIVE, TERMINAL
 from bananapics.services import invoices, ledger, outbox, pricing, settings
@@ -84,11 +84,13 @@ def enabled_model(model_id: str) -> AiModel:
 
 def submit(user_id: int, model_id: str, prompt: str, job_settings: dict[str, Any] | None = None, *,
            ref_keys: list[str] | None = None, chat_id: int | None = None, source: str = "bot",
-           job_id: str | None = None, free: bool = False, timing: Timing = Timing()) -> Job:
+           job_id: str | None = None, free: bool = False, expected_cost: int | None = None,
+           timing: Timing = Timing()) -> Job:
     """Validate, price and hold in one transaction; returns the queued job (enqueue it after commit).
 
     ``job_id`` makes a double-tapped confirm a no-op: the same id returns the existing job.
-    ``free`` (operator test runs) records cost 0 and holds nothing.
+    ``free`` (operator test runs) records cost 0 and holds nothing. ``expected_cost``: the price
+    the user confirmed; a request that costs anything else now raises PriceChanged and holds nothing.
     """
     text = clean_prompt(prompt)
     ref_keys = list(ref_keys or [])
@@ -115,6 +117,8 @@ def submit(user_id: int, model_id: str, prompt: str, job_settings: dict[str, Any
         model = enabled_model(model_id)
         quote = pricing.cost(model, wanted)
         cost = 0 if free else quote.total
+        if expected_cost is not None and cost != expected_cost:
+            raise PriceChanged(expected_cost, cost)
         cap = int(settings.get("limits.user_parallel_jobs"))
         took = (
             User.update(inflight=User.inflight + 1)
