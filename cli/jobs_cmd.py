@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from bananapics.cli.common import JsonOpt, config, database, out, print_json, table
+from bananapics.cli.common import AsOpt, JsonOpt, config, database, operator, out, print_json, table
 from bananapics.errors import InvalidInput
 from bananapics.models import Job
 from bananapics.models.jobs import ACTIVE, TERMINAL
@@ -60,12 +60,17 @@ def show(job_id: str, as_json: JsonOpt = False) -> None:
 
 
 @app.command()
-def retry(job_id: str) -> None:
+def retry(job_id: str,
+          extra_attempt: Annotated[bool, typer.Option("--extra-attempt", help="Grant one more attempt to a job "
+                                                      "that has used them all (admin; logged).")] = False,
+          reason: Annotated[str | None, typer.Option("--reason", "-r", help="Why (kept in the admin log).")] = None,
+          as_: AsOpt = None) -> None:
     """Put a stuck job back in the queue now (a finished job cannot be retried)."""
     from bananapics.wiring import build_tasks
 
+    actor = operator(as_)
     database()
-    job = jobs.requeue(job_id)
+    job = jobs.requeue(job_id, extra_attempt=extra_attempt, actor=actor, reason=reason)
     build_tasks(config()).enqueue(job.id)
     out.print(f"job {job.id} re-queued")
 

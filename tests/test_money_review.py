@@ -296,3 +296,33 @@ def test_confirm_checks_the_price_against_the_locked_draft(database):
     assert Job.select().where(Job.user == ann.id).count() == 0 and ledger.balance(ann.id) == (100, 0)
     assert drafts.confirm(ann.id, chat_id=None, expected_cost=shown + 1).cost == shown + 1
     assert_ledger_clean()
+
+
+# ---------------------------------------------------------------- 13.4 a retry never spins
+
+from tests.test_cli import cli  # noqa: E402,F401 - the CLI fixture
+
+
+def test_retry_of_a_job_out_of_attempts_is_refused_or_grants_exactly_one(cli):
+    from bananapics.models import Job
+    from bananapics.services import settings as app_settings
+
+    app_settings.set_value("jobs.max_attempts", 1, actor=ADMIN)
+    ann = new_user(100)
+    job = jobs.submit(ann.id, "seedream-4", "a lighthouse")
+    assert jobs.claim(job.id, "w1") is not None  # its one attempt; the worker died with it
+    code, _, err = cli("jobs", "retry", job.id)
+    assert code == 1 and "has used all 1 of its attempts" in err and "--extra-attempt" in err
+    row = Job.get_by_id(job.id)
+    assert (row.status, row.attempts, row.max_attempts) == ("running", 1, 1)
+    assert AdminAction.select().where(AdminAction.action == "jobs.extra_attempt").count() == 0
+    code, out, err = cli("jobs", "retry", job.id, "--extra-attempt", "--reason", "provider is back")
+    assert code == 0, err
+    row = Job.get_by_id(job.id)
+    assert (row.status, row.attempts, row.max_attempts) == ("queued", 1, 2)
+    log = AdminAction.get(AdminAction.action == "jobs.extra_attempt")
+    assert (log.target, log.reason) == (f"job:{job.id}", "provider is back")
+    assert jobs.claim(job.id, "w2").attempts == 2  # the granted attempt is a real one
+    with pytest.raises(PermissionDenied):
+        jobs.requeue(job.id, extra_attempt=True, actor=SUPPORT)
+    assert_ledger_clean()

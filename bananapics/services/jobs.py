@@ -32,7 +32,8 @@ from bananapics.db import proxy as db_proxy
 from bananapics.errors import BananaError, InDebt, InvalidInput, NotFound, PriceChanged, UserBanned
 from bananapics.models import AiModel, Job, Outbox, User, utcnow
 from bananapics.models.jobs import ACTIVE, TERMINAL
-from bananapics.services import invoices, ledger, outbox, pricing, settings
+from bananapics.services import audit, invoices, ledger, outbox, pricing, settings
+from bananapics.services.audit import Actor
 
 PROMPT_MAX = 2000
 # Format characters a prompt keeps: newline and tab, and the zero-width (non-)joiner that emoji
@@ -346,8 +347,14 @@ def retry_later(job_id: str, delay_s: float, kind: str, detail: str) -> Job | No
     return get(job_id)
 
 
-def requeue(job_id: str) -> Job:
-    """Operator retry of a stuck queued/running job (resets the lease; attempts stay)."""
+def requeue(job_id: str, *, extra_attempt: bool = False, actor: Actor | None = None,
+            reason: str | None = None) -> Job:
+    """Operator retry of a stuck queued/running job (resets the lease; attempts stay).
+
+    A job that has used all its attempts cannot be claimed again: re-queued as it is, the worker and
+    the sweeper would re-enqueue it forever until its deadline refunds it. So it is refused, unless
+    ``extra_attempt`` (admin, logged): then it gets exactly one more attempt.
+    """
     now = utcnow()
     with atomic():
         job = Job.get_or_none(Job.id == job_id)
@@ -355,6 +362,18 @@ def requeue(job_id: str) -> Job:
             raise NotFound(f"job {job_id} not found")
         if job.status in TERMINAL:
             raise InvalidInput(f"job {job_id} is already {job.status}")
+        if job.attempts >= job.max_attempts:
+            if not extra_attempt:
+                raise InvalidInput(
+                    f"job {job_id} has used all {job.max_attempts} of its attempts: retry it with --extra-attempt "
+                    "to grant one more, or leave it to the sweeper, which refunds it at its deadline")
+            if actor is None:
+                raise InvalidInput("granting an extra attempt needs an actor")
+            actor.require("admin", "granting a job an extra attempt")
+            (Job.update(max_attempts=job.attempts + 1, updated_at=now)
+             .where((Job.id == job_id) & (Job.attempts == job.attempts)).execute())
+            audit.record(actor, "jobs.extra_attempt", f"job:{job_id}", before={"max_attempts": job.max_attempts},
+                         after={"max_attempts": job.attempts + 1}, reason=reason)
         if job.status == "running":
             moved = (Job.update(status="queued", lease_until=None, not_before=None, updated_at=now)
                      .where((Job.id == job_id) & (Job.status == "running")).execute())
