@@ -10,6 +10,7 @@ decides what happens next (retry, refund, tell the user). The tree::
     ├── PermissionDenied       the actor's role does not allow the action
     ├── UserBanned             the user is banned
     ├── InsufficientTokens     available balance below the amount (carries both numbers)
+    │   └── CashbackLocked     enough tokens, but part of them is fresh referral cashback
     ├── IdempotencyConflict    a key replayed with different content
     ├── ReferralRejected       a referral code that may not be attached (self, cycle, too late …)
     ├── InDebt                 a refund left the user owing tokens: no generation until repaid
@@ -65,6 +66,19 @@ class InsufficientTokens(BananaError):
         super().__init__(f"insufficient tokens: {available} available, {needed} needed")
         self.available = available
         self.needed = needed
+
+
+class CashbackLocked(InsufficientTokens):
+    """``available`` is what may be spent now: the rest is referral cashback younger than
+    ``referral.cashback_lock_days``."""
+
+    def __init__(self, available: int, needed: int, locked: int) -> None:
+        super().__init__(available, needed)
+        self.msg = (f"only {available} tokens can be spent now ({locked} are referral cashback still locked); "
+                    f"{needed} needed")
+        self.args = (self.msg,)
+        self.title = "cashback_locked"
+        self.locked = locked
 
 
 class IdempotencyConflict(BananaError):

@@ -326,3 +326,28 @@ def test_retry_of_a_job_out_of_attempts_is_refused_or_grants_exactly_one(cli):
     with pytest.raises(PermissionDenied):
         jobs.requeue(job.id, extra_attempt=True, actor=SUPPORT)
     assert_ledger_clean()
+
+
+# ---------------------------------------------------------------- 13.1: fresh cashback can be kept unspendable
+
+def test_fresh_cashback_cannot_be_spent_until_the_lock_days_pass(database):
+    import datetime as dt
+
+    from bananapics.errors import CashbackLocked
+    from bananapics.models import utcnow
+
+    settings.set_value("referral.cashback_lock_days", 7, actor=ADMIN, reason="abuse")
+    ann, bob, credit = referred_purchase()  # Ann: 50 cashback
+    ledger.grant(ann.id, 10, "ann-own", reason="promo")  # and 10 tokens of her own
+    assert jobs.submit(ann.id, "seedream-4", "a lighthouse").cost == 10  # her own tokens: fine
+    with pytest.raises(CashbackLocked) as locked:
+        jobs.submit(ann.id, "seedream-4", "a lighthouse")
+    assert (locked.value.available, locked.value.needed, locked.value.locked) == (0, 10, 50)
+    assert ledger.balance(ann.id) == (50, 10)  # nothing held by the refused one
+    assert referrals.locked_cashback(ann.id, now=utcnow() + dt.timedelta(days=8)) == 0  # spendable after 7 days
+    payments.refunded_by_telegram(credit.charge_id)  # the friend's refund finds the cashback still there
+    assert ledger.balance(ann.id) == (0, 10) and ledger.debt(ann.id) == 0
+    assert referrals.locked_cashback(ann.id) == 0  # a refunded charge's cashback locks nothing
+    settings.set_value("referral.cashback_lock_days", 0, actor=ADMIN)
+    assert referrals.locked_cashback(ann.id) == 0
+    assert_ledger_clean()

@@ -29,10 +29,10 @@ from typing import Any
 
 from bananapics.db import atomic, connection, is_postgres
 from bananapics.db import proxy as db_proxy
-from bananapics.errors import BananaError, InDebt, InvalidInput, NotFound, PriceChanged, UserBanned
+from bananapics.errors import BananaError, CashbackLocked, InDebt, InvalidInput, NotFound, PriceChanged, UserBanned
 from bananapics.models import AiModel, Job, Outbox, User, utcnow
 from bananapics.models.jobs import ACTIVE, TERMINAL
-from bananapics.services import audit, invoices, ledger, outbox, pricing, settings
+from bananapics.services import audit, invoices, ledger, outbox, pricing, referrals, settings
 from bananapics.services.audit import Actor
 
 PROMPT_MAX = 2000
@@ -129,6 +129,9 @@ def submit(user_id: int, model_id: str, prompt: str, job_settings: dict[str, Any
         if took != 1:
             raise TooManyJobs(f"you already have {cap} generation(s) running; wait for one to finish")
         if cost:
+            locked = referrals.locked_cashback(user_id)  # on the locked user row: no spend can slip past
+            if locked and user.available - locked < cost <= user.available:
+                raise CashbackLocked(user.available - locked, cost, locked)
             ledger.hold(user_id, cost, job_id, actor=f"user:{user.tg_id}")
         now = utcnow()
         Job.insert(

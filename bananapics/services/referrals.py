@@ -6,11 +6,15 @@ Rules (all checked here, not in the bot):
   after their first top-up (a guarded UPDATE on ``referrer_id IS NULL AND first_topup_at IS NULL``);
 * cashback is ``⌊tokens × percent / 100⌋`` of the friend's top-up, paid on every top-up or only the
   first (``referral.mode``), in the same transaction as the top-up (see ``services.payments``);
-* percent and mode are admin settings.
+* percent and mode are admin settings;
+* with ``referral.cashback_lock_days`` > 0, a cashback cannot be spent on generations for that
+  many days (``jobs.submit`` asks :func:`locked_cashback`): a refund of the friend's top-up within
+  them finds it still there and takes it back whole instead of leaving the referrer a debt.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 import peewee as pw
@@ -89,6 +93,22 @@ def attach(user_id: int, code: str) -> User:
                 raise ReferralRejected("referral links work only before the first top-up", title="too_late")
             raise ReferralRejected("already invited by someone", title="already_bound")
     return User.get_by_id(user_id)
+
+
+def locked_cashback(user_id: int, now: dt.datetime | None = None) -> int:
+    """Cashback the user got less than ``referral.cashback_lock_days`` ago for charges not refunded:
+    it cannot be spent on generations yet (0 when the setting is off)."""
+    days = int(settings.get("referral.cashback_lock_days"))
+    if days <= 0:
+        return 0
+    since = (now or utcnow()) - dt.timedelta(days=days)
+    return int(
+        Transfer.select(pw.fn.COALESCE(pw.fn.SUM(Transfer.amount), 0))
+        .join(Payment, on=(Payment.charge_id == Transfer.ref))
+        .where((Transfer.kind == "cashback") & (Transfer.credit_user == user_id) & (Transfer.created_at > since)
+               & (Payment.status != "refunded"))
+        .scalar()
+    )
 
 
 def stats(user_id: int) -> Stats:

@@ -38,6 +38,8 @@ def _choice(*options: str) -> Callable[[Any], str | None]:
 
 REGISTRY: dict[str, Spec] = {
     "referral.percent": Spec("int", 10, "cashback % of a friend's top-up paid to the referrer", _range(0, 100)),
+    "referral.cashback_lock_days": Spec("int", 0, "days a referrer cannot spend a cashback on generations (0 = at "
+                                               "once); a refund within them takes it back whole", _range(0, 90)),
     "referral.mode": Spec("str", "every", "pay cashback on every top-up or on the first only", _choice("every", "first")),
     "limits.user_parallel_jobs": Spec("int", 2, "generations one user may have queued or running at once", _range(1, 20)),
     "limits.user_actions_per_min": Spec("int", 60, "messages and button presses one user may make per minute",

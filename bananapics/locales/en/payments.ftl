@@ -47,3 +47,4 @@ ref-cashback-reversed = ↩️ A top-up by a friend you invited was refunded, so
     [one] { $tokens } token
    *[other] { $tokens } tokens
 } was taken back. Balance: { $balance }
+error-cashback-locked = ⏳ Only { $available } of your tokens can be spent right now: referral cashback can be spent a few days after your friend's top-up. This generation costs { $needed }.
