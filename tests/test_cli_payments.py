@@ -100,7 +100,7 @@ def test_refund_once_then_already_refunded(cli, tg):
     charge = pay(tg, rec, ann, 100)
     code, out, err = cli("payments", "refund", charge, "--reason", "asked in /paysupport", "--json")
     assert code == 0, err
-    assert js(out) == {"charge_id": charge, "stars": 100, "tokens": 210, "debt": 0, "cashback_clawed": 0,
+    assert js(out) == {"charge_id": charge, "stars": 100, "tokens": 210, "debt": 0, "cashback_clawed": 0, "referrer_debt": 0,
                        "telegram_already_refunded": False}
     assert tg.payments[charge].refunded and tg.refunds[-1].by == "bot"
     assert ledger.balance(ann.id) == (0, 0)

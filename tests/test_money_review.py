@@ -351,3 +351,21 @@ def test_fresh_cashback_cannot_be_spent_until_the_lock_days_pass(database):
     settings.set_value("referral.cashback_lock_days", 0, actor=ADMIN)
     assert referrals.locked_cashback(ann.id) == 0
     assert_ledger_clean()
+
+
+def test_cli_refund_names_the_referrers_debt(database, database_url, tmp_path, monkeypatch):
+    from bananapics.cli import payments_cmd
+    from bananapics.cli.main import app
+    from bananapics.models import db as proxy
+    from tests.test_cli import runner
+
+    ann, bob, credit = referred_purchase()
+    spend(ann.id, 45, "ann-spent")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(payments_cmd, "stars_api", FakeStars)
+    env = {"BANANAPICS_DATABASE__URL": database_url, "BANANAPICS_OPERATOR__NAME": "tester"}
+    done = runner.invoke(app, ["payments", "refund", credit.charge_id, "--reason", "dup", "--json"], env=env)
+    proxy.initialize(database)
+    assert done.exit_code == 0, done.stderr
+    assert {k: json.loads(done.stdout)[k] for k in ("cashback_clawed", "referrer_debt")} == {
+        "cashback_clawed": 5, "referrer_debt": 45}
