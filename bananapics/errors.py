@@ -10,9 +10,11 @@ decides what happens next (retry, refund, tell the user). The tree::
     ├── PermissionDenied       the actor's role does not allow the action
     ├── UserBanned             the user is banned
     ├── InsufficientTokens     available balance below the amount (carries both numbers)
+    │   └── CashbackLocked     enough tokens, but part of them is fresh referral cashback
     ├── IdempotencyConflict    a key replayed with different content
     ├── ReferralRejected       a referral code that may not be attached (self, cycle, too late …)
     ├── InDebt                 a refund left the user owing tokens: no generation until repaid
+    ├── PriceChanged           the request costs other than the price the user confirmed
     ├── AlreadyRefunded        the charge was refunded before
     ├── RefundBlocked          the user spent the tokens: a refund needs force (and leaves a debt)
     ├── PaymentMismatch        a Stars charge that matches no invoice of the payer
@@ -68,6 +70,19 @@ class InsufficientTokens(BananaError):
         self.needed = needed
 
 
+class CashbackLocked(InsufficientTokens):
+    """``available`` is what may be spent now: the rest is referral cashback younger than
+    ``referral.cashback_lock_days``."""
+
+    def __init__(self, available: int, needed: int, locked: int) -> None:
+        super().__init__(available, needed)
+        self.msg = (f"only {available} tokens can be spent now ({locked} are referral cashback still locked); "
+                    f"{needed} needed")
+        self.args = (self.msg,)
+        self.title = "cashback_locked"
+        self.locked = locked
+
+
 class IdempotencyConflict(BananaError):
     code = "conflict"
 
@@ -82,6 +97,15 @@ class InDebt(BananaError):
     def __init__(self, debt: int) -> None:
         super().__init__(f"a refunded payment left a debt of {debt} tokens: top up to repay it first", title="in_debt")
         self.debt = debt
+
+
+class PriceChanged(BananaError):
+    code = "price_changed"
+
+    def __init__(self, shown: int, price: int) -> None:
+        super().__init__(f"the price changed: {price} tokens, not the {shown} confirmed", title="price_changed")
+        self.shown = shown
+        self.price = price
 
 
 class AlreadyRefunded(BananaError):

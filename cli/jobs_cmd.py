@@ -59,12 +59,17 @@ def show(job_id: str, as_json: JsonOpt = False) -> None:
 
 
 @app.command()
-def retry(job_id: str, as_: AsOpt = None) -> None:
+def retry(job_id: str,
+          extra_attempt: Annotated[bool, typer.Option("--extra-attempt", help="Grant one more attempt to a job "
+                                                      "that has used them all (admin; logged).")] = False,
+          reason: Annotated[str | None, typer.Option("--reason", "-r", help="Why (kept in the admin log).")] = None,
+          as_: AsOpt = None) -> None:
     """Put a stuck job back in the queue now (a finished job cannot be retried)."""
     from bananapics.wiring import build_tasks
 
+    actor = operator(as_)
     database()
-    job = jobs.requeue(job_id, actor=operator(as_))
+    job = jobs.requeue(job_id, extra_attempt=extra_attempt, actor=actor, reason=reason)
     build_tasks(config()).enqueue(job.id)
     out.print(f"job {job.id} re-queued")
 

@@ -99,10 +99,12 @@ def refund(charge_id: Annotated[str, typer.Argument(help="Telegram charge id.")]
         done = payments.refund(charge_id, actor=actor, reason=reason, telegram=api, force=force)
     if as_json:
         print_json({"charge_id": done.charge_id, "stars": done.stars, "tokens": done.tokens, "debt": done.debt,
-                    "cashback_clawed": done.clawed, "telegram_already_refunded": done.telegram_already})
+                    "cashback_clawed": done.clawed, "referrer_debt": done.referrer_debt,
+                    "telegram_already_refunded": done.telegram_already})
         return
     out.print(f"refunded ⭐ {done.stars} of charge {charge_id}: {done.tokens} tokens taken back"
               + (f", {done.clawed} cashback clawed back" if done.clawed else "")
+              + (f", {done.referrer_debt} cashback left as the referrer's debt" if done.referrer_debt else "")
               + (f", {done.debt} tokens left as debt" if done.debt else "")
               + (" (Telegram had already refunded it)" if done.telegram_already else ""))
 

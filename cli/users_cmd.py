@@ -35,7 +35,7 @@ def add(tg_id: TgId,
 
 @app.command()
 def show(tg_id: TgId, as_json: JsonOpt = False) -> None:
-    """One user: role, ban state, balances, referral code."""
+    """One user: role, ban state, balances (debt included), referral code."""
     database()
     _show(users.get(tg_id), as_json)
 
@@ -52,9 +52,9 @@ def search(query: Annotated[str, typer.Argument(help="Telegram id, @username pre
     if not found:
         out.print("no users match")
         return
-    table(None, ["tg_id", "username", "name", "role", "banned", "available", "held"],
+    table(None, ["tg_id", "username", "name", "role", "banned", "available", "held", "debt"],
           [[u.tg_id, f"@{u.username}" if u.username else "", u.display_name, u.role,
-            "yes" if u.banned else "", u.available, u.held] for u in found])
+            "yes" if u.banned else "", u.available, u.held, u.debt or ""] for u in found])
 
 
 @app.command()

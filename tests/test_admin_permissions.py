@@ -27,7 +27,7 @@ from PIL import Image
 import bananapics.services as services_pkg
 from bananapics.db import atomic, connection
 from bananapics.errors import PermissionDenied
-from bananapics.models import AdminAction, Package, User, db
+from bananapics.models import AdminAction, Job, Package, User, db
 from bananapics.services import (catalog, jobs, ledger, lists, maintenance, packages, payments, referrals, settings,
                                  system, templates, toggles, users)
 from bananapics.services.audit import PERMISSIONS, Actor
@@ -53,7 +53,9 @@ class World:
 
     target: User  # a plain user the admin functions act on
     charge: str  # a small paid Stars charge of the target
+    big_charge: str  # a charge above admin.support_refund_limit
     job_id: str  # a queued job of the target
+    spent_job_id: str  # a queued job that has used all its attempts
     template_id: int
     package_ids: list[int]
     storage: LocalStorage
@@ -74,12 +76,15 @@ CASES: list[tuple[str, str, frozenset[str], Call]] = [
     ("users.unban", "", STAFF, lambda a, w: users.unban(w.target.tg_id, reason="appeal", actor=a)),
     ("users.set_role", "", ADMIN, lambda a, w: users.set_role(w.target.tg_id, "support", actor=a)),
     ("ledger.adjust", "", ADMIN, lambda a, w: ledger.adjust(w.target.id, 5, reason="goodwill", actor=a)),
-    ("payments.mark_refunded", "", STAFF, lambda a, w: payments.mark_refunded(w.charge, reason="asked", actor=a)),
+    ("payments.mark_refunded", "", ADMIN, lambda a, w: payments.mark_refunded(w.charge, reason="asked", actor=a)),
     ("payments.refund", "", STAFF,
      lambda a, w: payments.refund(w.charge, reason="asked", actor=a, telegram=Stars())),
+    ("payments.refund", "over the support limit", ADMIN,
+     lambda a, w: payments.refund(w.big_charge, reason="asked", actor=a, telegram=Stars())),
     ("payments.refund", "force", ADMIN,
      lambda a, w: payments.refund(w.charge, reason="asked", actor=a, telegram=Stars(), force=True)),
     ("jobs.requeue", "", STAFF, lambda a, w: jobs.requeue(w.job_id, actor=a)),
+    ("jobs.requeue", "extra attempt", ADMIN, lambda a, w: jobs.requeue(w.spent_job_id, extra_attempt=True, actor=a)),
     ("settings.set_value", "", ADMIN, lambda a, w: settings.set_value("trending.days", 9, actor=a)),
     ("settings.set_value", "toggle key", ADMIN,
      lambda a, w: settings.set_value("features.topups", False, actor=a)),
@@ -151,11 +156,15 @@ def test_the_table_matches_the_issue():
 def make_world(tmp_path) -> World:
     target = users.register(7_000_100, first_name="Matrix", start_balance=100).user
     credit = payments.credit(target.id, "ch-matrix", stars=10, tokens=20)
+    big = payments.credit(target.id, "ch-matrix-big", stars=payments.support_refund_limit() + 100, tokens=20)
     job = jobs.submit(target.id, "nano-banana", "a banana on the moon", chat_id=target.tg_id)
+    spent = jobs.submit(target.id, "nano-banana", "a tired banana", chat_id=target.tg_id)
+    with atomic():
+        Job.update(attempts=Job.max_attempts).where(Job.id == spent.id).execute()
     with connection():
         package_ids = [p.id for p in Package.select().order_by(Package.sort, Package.id)]
         template_id = templates.admin_list()[0][0].id
-    return World(users.get(target.tg_id), credit.charge_id, job.id, template_id, package_ids,
+    return World(users.get(target.tg_id), credit.charge_id, big.charge_id, job.id, spent.id, template_id, package_ids,
                  LocalStorage(tmp_path / "media", fsync=False))
 
 

@@ -132,6 +132,8 @@ class MCharge:
     referrer: int | None
     msg_id: int
     status: str = "paid"
+    clawed: int = 0  # cashback its refund took from the referrer's available
+    referrer_debt: int = 0  # and lent them, because they no longer had it
 
 
 def _breaches() -> list[str]:
@@ -546,11 +548,13 @@ class BotMachine(RuleBasedStateMachine):
         assert self.stars.refunds[-1] == (payer.sim.id, c.id)
         payer.base += shortfall - need
         payer.debt += shortfall
-        if c.cashback:
+        if c.cashback:  # the whole cashback goes back; what the referrer no longer has becomes their debt
             referrer = self.by_id(c.referrer)
-            take = min(c.cashback, referrer.available())
-            assert done.clawed == take
-            referrer.base -= take
+            c.clawed = min(c.cashback, referrer.available())
+            c.referrer_debt = c.cashback - c.clawed
+            assert (done.clawed, done.referrer_debt) == (c.clawed, c.referrer_debt)
+            referrer.base -= c.clawed
+            referrer.debt += c.referrer_debt
         c.status = "refunded"
 
     # ------------------------------------------------------------------ the admin
@@ -605,6 +609,11 @@ class BotMachine(RuleBasedStateMachine):
             for c in self.charges:
                 assert Transfer.select().where((Transfer.kind == "topup") & (Transfer.ref == c.id)).count() == 1
                 assert Payment.get(Payment.charge_id == c.id).status == c.status
+                if c.status == "refunded" and c.cashback:  # clawed back + referrer debt = the cashback
+                    moved = dict(Transfer.select(Transfer.kind, Transfer.amount).where(
+                        (Transfer.ref == c.id) & Transfer.kind.in_(("cashback_reversal", "cashback_debt"))).tuples())
+                    assert c.clawed + c.referrer_debt == c.cashback == moved["cashback_reversal"]
+                    assert moved.get("cashback_debt", 0) == c.referrer_debt
         assert negative == 0
         assert users_total + system_total == 0
 

@@ -100,7 +100,7 @@ def test_refund_once_then_already_refunded(cli, tg):
     charge = pay(tg, rec, ann, 100)
     code, out, err = cli("payments", "refund", charge, "--reason", "asked in /paysupport", "--json")
     assert code == 0, err
-    assert js(out) == {"charge_id": charge, "stars": 100, "tokens": 210, "debt": 0, "cashback_clawed": 0,
+    assert js(out) == {"charge_id": charge, "stars": 100, "tokens": 210, "debt": 0, "cashback_clawed": 0, "referrer_debt": 0,
                        "telegram_already_refunded": False}
     assert tg.payments[charge].refunded and tg.refunds[-1].by == "bot"
     assert ledger.balance(ann.id) == (0, 0)
@@ -194,3 +194,26 @@ def test_wrong_token_is_a_clear_error(cli, tg, monkeypatch):
     code, _, err = cli("payments", "refund", charge, "--reason", "x")
     assert code == 1 and err.strip() == "error: Telegram rejected the bot token (401 Unauthorized)"
     assert Payment.get(Payment.charge_id == charge).status == "paid" and not tg.refunds
+
+
+def test_reconcile_reports_a_refund_it_could_not_reverse_and_exits_1(cli, tg, monkeypatch):
+    """A charge reconcile has seen paid and refunded on Telegram whose reversal fails here was
+    silently skipped (issue 13.6): it is a mismatch now, and the command exits 1."""
+    from bananapics.errors import InvalidInput
+
+    rec, ann = customer(tg, "Ann")
+    charge = pay(tg, rec, ann)
+    tg.user_refund_external(charge)  # the refund update was lost
+
+    def broken(charge_id, **kw):
+        raise InvalidInput(f"user #{ann.id} holds less than hold x (5); run `ledger verify`")
+
+    monkeypatch.setattr(payments, "refunded_by_telegram", broken)
+    code, out, err = cli("payments", "reconcile", "--json")
+    assert code == 1
+    report = js(out)
+    assert report["reversed"] == [] and [m["charge_id"] for m in report["mismatches"]] == [charge]
+    assert "not reversed here" in report["mismatches"][0]["problem"] and "holds less" in report["mismatches"][0]["problem"]
+    code, out, err = cli("payments", "reconcile")
+    assert code == 1 and f"MISMATCH {charge}" in out and "1 mismatch(es)" in err
+    assert Payment.get(Payment.charge_id == charge).status == "paid"

@@ -129,7 +129,7 @@ def test_reverse_topup_takes_back_tokens_bonus_and_cashback(database):
     assert ledger.system_balances() == {"stars_in": 0, "bonus": 0, "referral": 0, "adjustment": 0, "revenue": 0, "debt": 0}
 
 
-def test_refund_needs_the_tokens_and_claws_back_what_is_left(database):
+def test_refund_needs_the_tokens_and_claws_back_the_cashback_lending_what_is_spent(database):
     referrer, payer = new_user(), new_user()
     referrals.attach(payer.id, referrer.referral_code)
     payments.credit(payer.id, "charge-3", stars=50, tokens=100)
@@ -144,9 +144,10 @@ def test_refund_needs_the_tokens_and_claws_back_what_is_left(database):
     ledger.refund("job-8")
     assert payments.mark_refunded("charge-3", actor=ADMIN, reason="asked")
     assert not payments.mark_refunded("charge-3", actor=ADMIN, reason="asked")
-    assert balances(referrer) == (0, 0) and balances(payer) == (0, 0)
+    assert balances(referrer) == (0, 0) and balances(payer) == (0, 0) and ledger.debt(referrer.id) == 8
     clawback = Transfer.get((Transfer.kind == "cashback_reversal") & (Transfer.ref == "charge-3"))
-    assert clawback.amount == 2 and "short by 8" in clawback.reason
+    lent = Transfer.get((Transfer.kind == "cashback_debt") & (Transfer.ref == "charge-3"))
+    assert (clawback.amount, lent.amount) == (10, 8)
     assert_ledger_clean()
 
 

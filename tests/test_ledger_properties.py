@@ -66,7 +66,8 @@ class MUser:
     held: int = 0
     referrer: int | None = None
     topped_up: bool = False
-    earned: int = 0  # referral cashback received minus clawed back
+    earned: int = 0  # referral cashback of charges not refunded
+    debt: int = 0  # lent when a refund took back cashback the referrer no longer had
 
 
 @dataclass
@@ -87,6 +88,8 @@ class MCharge:
     cashback: int
     referrer: int | None
     status: str = "paid"
+    clawed: int = 0  # cashback the refund took from the referrer's available
+    referrer_debt: int = 0  # and what it lent them because they no longer had it
 
 
 @dataclass
@@ -138,7 +141,7 @@ class LedgerMachine(RuleBasedStateMachine):
         with connection():
             rows = User.select().where(User.id.in_(list(self.users))) if self.users else []
             user_rows = {
-                u.id: (u.available, u.held, u.referrer_id, u.first_topup_at is not None) for u in rows
+                u.id: (u.available, u.held, u.referrer_id, u.first_topup_at is not None, u.debt) for u in rows
             }
             hold_rows = (
                 {h.ref: (h.user_id, h.amount, h.status, h.settled, h.refunded)
@@ -162,7 +165,7 @@ class LedgerMachine(RuleBasedStateMachine):
 
     def model_state(self) -> dict:
         return {
-            "users": {uid: (m.available, m.held, m.referrer, m.topped_up) for uid, m in self.users.items()},
+            "users": {uid: (m.available, m.held, m.referrer, m.topped_up, m.debt) for uid, m in self.users.items()},
             "holds": {ref: (h.user, h.amount, h.status, h.settled, h.refunded) for ref, h in self.holds.items()},
             "payments": {cid: (c.user, c.stars, c.tokens, c.bonus, c.status) for cid, c in self.charges.items()},
             "counts": (self.new.transfers, self.new.holds, self.new.payments, self.new.actions),
@@ -371,9 +374,14 @@ class LedgerMachine(RuleBasedStateMachine):
         if m.referrer is not None and self.percent > 0 and (self.mode == "every" or first):
             cashback = tokens * self.percent // 100
         result = payments.credit(uid, charge, stars=stars, tokens=tokens, bonus=bonus)
-        assert result == payments.Credit(result.payment_id, charge, uid, tokens, bonus, cashback,
-                                         m.referrer if cashback else None, False)
         m.available += tokens + bonus
+        repaid = min(m.available, m.debt)  # a debt is repaid first, from this top-up
+        assert result == payments.Credit(result.payment_id, charge, uid, tokens, bonus, cashback,
+                                         m.referrer if cashback else None, False, repaid)
+        m.available -= repaid
+        m.debt -= repaid
+        self._sys("debt", repaid)
+        self.new.transfers += repaid > 0
         m.topped_up = True
         if cashback:
             self.users[m.referrer].available += cashback
@@ -388,7 +396,8 @@ class LedgerMachine(RuleBasedStateMachine):
     @precondition(lambda self: self.charges)
     @rule(data=st.data(), spend=st.sampled_from(["nothing", "nothing", "payer", "referrer"]))
     def refund_payment(self, data: st.DataObject, spend: str) -> None:
-        """A Stars refund reverses the top-up, its bonus and (as far as possible) the cashback, once."""
+        """A Stars refund reverses the top-up, its bonus and the whole cashback (the part the referrer
+        no longer has becomes their debt), once."""
         charge = data.draw(st.sampled_from(sorted(self.charges)), label="charge")
         c = self.charges[charge]
         if spend == "payer" and self.users[c.user].available:  # the payer spent (some of) the tokens first
@@ -398,26 +407,29 @@ class LedgerMachine(RuleBasedStateMachine):
             self._hold_one(c.referrer, self.users[c.referrer].available)  # clawback will fall short
         if c.status == "refunded":
             db_before = self.db_state()
-            assert payments.mark_refunded(charge, actor=SUPPORT, reason="proptest again") is False
+            assert payments.mark_refunded(charge, actor=OPERATOR, reason="proptest again") is False
             assert self.db_state() == db_before
             return
         payer = self.users[c.user]
         if payer.available < c.tokens + c.bonus:  # the payer already spent them
             self.expect_error(InsufficientTokens,
-                              lambda: payments.mark_refunded(charge, actor=SUPPORT, reason="proptest"))
+                              lambda: payments.mark_refunded(charge, actor=OPERATOR, reason="proptest"))
             return
-        assert payments.mark_refunded(charge, actor=SUPPORT, reason="proptest") is True
+        assert payments.mark_refunded(charge, actor=OPERATOR, reason="proptest") is True
         payer.available -= c.tokens + c.bonus
         self._sys("stars_in", c.tokens)
         self._sys("bonus", c.bonus)
         self.new.transfers += 1 + (c.bonus > 0)
-        if c.cashback:
+        if c.cashback:  # the whole cashback comes back: what the referrer no longer has is lent first
             referrer = self.users[c.referrer]
-            take = min(c.cashback, referrer.available)  # clawed back up to what is still there
-            referrer.available -= take
-            referrer.earned -= take
-            self._sys("referral", take)
-            self.new.transfers += take > 0
+            c.clawed = min(c.cashback, referrer.available)
+            c.referrer_debt = c.cashback - c.clawed
+            referrer.available -= c.clawed
+            referrer.debt += c.referrer_debt
+            referrer.earned -= c.cashback
+            self._sys("referral", c.cashback)
+            self._sys("debt", -c.referrer_debt)
+            self.new.transfers += 1 + (c.referrer_debt > 0)
         c.status = "refunded"
         self.new.actions += 1
 
@@ -526,7 +538,7 @@ class LedgerMachine(RuleBasedStateMachine):
     @rule(data=st.data(), how=st.sampled_from([
         "hold_zero", "hold_negative", "hold_ghost_user", "finish_too_much", "finish_negative",
         "partial_bad", "settle_unknown", "topup_zero_tokens", "topup_no_charge_id", "refund_unknown_charge",
-        "refund_by_user", "adjust_zero", "adjust_no_reason", "adjust_by_support", "adjust_ghost_user",
+        "refund_by_user", "refund_by_support", "adjust_zero", "adjust_no_reason", "adjust_by_support", "adjust_ghost_user",
         "attach_unknown_code", "percent_out_of_range", "percent_not_a_number", "percent_by_support",
     ]))
     def invalid_request(self, data: st.DataObject, how: str) -> None:
@@ -542,7 +554,7 @@ class LedgerMachine(RuleBasedStateMachine):
             "settle_unknown": (NotFound, lambda: ledger.settle(self._ref("nohold"))),
             "topup_zero_tokens": (InvalidInput, lambda: payments.credit(uid, self._ref("charge"), stars=9, tokens=0)),
             "topup_no_charge_id": (InvalidInput, lambda: payments.credit(uid, "", stars=9, tokens=9)),
-            "refund_unknown_charge": (NotFound, lambda: payments.mark_refunded(self._ref("nocharge"), actor=SUPPORT,
+            "refund_unknown_charge": (NotFound, lambda: payments.mark_refunded(self._ref("nocharge"), actor=OPERATOR,
                                                                                reason="x")),
             "adjust_zero": (InvalidInput, lambda: ledger.adjust(uid, 0, reason="x", actor=OPERATOR)),
             "adjust_no_reason": (InvalidInput, lambda: ledger.adjust(uid, 5, reason="  ", actor=OPERATOR)),
@@ -564,6 +576,9 @@ class LedgerMachine(RuleBasedStateMachine):
         if charge is not None:
             calls["refund_by_user"] = (PermissionDenied, lambda: payments.mark_refunded(charge, actor=PLAIN_USER,
                                                                                           reason="x"))
+            # a ledger-only reversal returns no Stars: support may not do it (issue 10)
+            calls["refund_by_support"] = (PermissionDenied, lambda: payments.mark_refunded(charge, actor=SUPPORT,
+                                                                                             reason="x"))
         if how not in calls:
             how = "hold_zero"
         error, call = calls[how]
@@ -575,8 +590,13 @@ class LedgerMachine(RuleBasedStateMachine):
     def model_matches_database(self) -> None:
         model = self.model_state()
         # the model itself conserves tokens: users + system deltas sum to zero
-        assert sum(a + h for a, h, _, _ in model["users"].values()) + sum(model["system"].values()) == 0
-        assert all(a >= 0 and h >= 0 for a, h, _, _ in model["users"].values())
+        assert sum(a + h for a, h, *_ in model["users"].values()) + sum(model["system"].values()) == 0
+        assert all(a >= 0 and h >= 0 and d >= 0 for a, h, _, _, d in model["users"].values())
+        # a refund reverses the whole cashback: clawed back + the referrer's debt = the cashback
+        for c in self.charges.values():
+            if c.status == "refunded":
+                assert c.clawed + c.referrer_debt == c.cashback
+        assert sum(m.debt for m in self.users.values()) == -model["system"]["debt"]
         for uid, m in self.users.items():
             assert m.held == sum(h.amount for h in self.holds.values() if h.user == uid and h.status == "open")
         assert self.db_state() == model

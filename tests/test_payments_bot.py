@@ -287,7 +287,7 @@ def test_external_refund_reverses_once_and_tells_the_user_once(database):
         assert balance_of(ann) == (60, 0, 0)
         await bob.refund_externally(paid.charge_id)
         assert balance_of(bob) == (50, 0, 0) and balance_of(ann) == (50, 0, 0)  # cashback clawed back
-        assert await deliver(tg, bot) == 1
+        assert await deliver(tg, bot) == 2  # Bob hears of the refund, Ann of the cashback taken back
         assert bob.last.text.startswith("↩️ Payment refunded: ⭐ 50. 100 tokens were removed from your balance.")
         count = len(bob.messages)
         payment = tg.payments[paid.charge_id]

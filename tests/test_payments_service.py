@@ -186,10 +186,11 @@ def test_refund_calls_telegram_then_reverses_once_with_clawback(database):
     api = FakeStars()
     done = payments.refund(credit.charge_id, actor=SUPPORT, reason="duplicate", telegram=api)
     assert api.refunds == [(bob.tg_id, credit.charge_id)]
-    assert (done.tokens, done.debt, done.clawed) == (550, 0, 5)
+    assert (done.tokens, done.debt, done.clawed, done.referrer_debt) == (550, 0, 5, 45)
     assert ledger.balance(bob.id) == (0, 0) and ledger.balance(ann.id) == (0, 0)
+    assert ledger.debt(ann.id) == 45  # what the referrer spent of the cashback is now their debt
     claw = Transfer.get((Transfer.kind == "cashback_reversal") & (Transfer.ref == credit.charge_id))
-    assert "clawback short by 45" in claw.reason
+    assert claw.amount == 50
     with pytest.raises(AlreadyRefunded):
         payments.refund(credit.charge_id, actor=SUPPORT, reason="again", telegram=api)
     assert len(api.refunds) == 1

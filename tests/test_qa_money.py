@@ -214,7 +214,7 @@ def test_refund_twice_then_the_refund_update_arrives_reverses_once(database):
     assert_ledger_clean()
 
 
-def test_refund_after_the_referrer_spent_the_cashback_claws_back_what_is_left(database):
+def test_refund_after_the_referrer_spent_the_cashback_leaves_them_the_rest_as_debt(database):
     async def body(tg, bot):
         rita = SimUser(tg, "Rita", lang_code="en")
         await rita.start()
@@ -227,13 +227,13 @@ def test_refund_after_the_referrer_spent_the_cashback_claws_back_what_is_left(da
         ledger.settle("rita-job")
         done = await asyncio.to_thread(payments.refund, paid.charge_id, actor=ADMIN, reason="fraud",
                                        telegram=_botapi(tg))
-        assert (done.tokens, done.clawed, done.debt) == (210, 5, 0)
-        assert balance_of(rita) == (0, 0, 0) and balance_of(ann) == (50, 0, 0)
+        assert (done.tokens, done.clawed, done.debt, done.referrer_debt) == (210, 5, 0, 15)
+        assert balance_of(rita) == (0, 0, 15) and balance_of(ann) == (50, 0, 0)
         reversal = Transfer.get((Transfer.kind == "cashback_reversal") & (Transfer.ref == paid.charge_id))
-        assert "short by 15" in reversal.reason
+        assert reversal.amount == 20
         # an external refund update for the same charge afterwards changes nothing
         assert payments.refunded_by_telegram(paid.charge_id) is None
-        assert balance_of(rita) == (0, 0, 0)
+        assert balance_of(rita) == (0, 0, 15)
 
     scenario(database, body)
     assert_ledger_clean()
@@ -536,12 +536,13 @@ def test_verify_catches_a_refund_that_takes_back_the_wrong_amount_or_claws_too_m
     with atomic():  # a buggy refund: marks it refunded but takes back 90 + nothing
         Payment.update(status="refunded").where(Payment.charge_id == "ch-under").execute()
         ledger.transfer("stars_refund", "ch-under", 90, Account(ann.id, "available"), system("stars_in"))
-    assert [b.check for b in verify()] == ["refund_reverses_charge"]
+    # ... and leaves Rita's cashback of 10 standing
+    assert [b.check for b in verify()] == ["refund_reverses_charge", "clawback_plus_debt_is_cashback"]
     assert "gave 100+10 tokens but its refund took back 90+0" in verify()[0].detail
     with atomic():
         ledger.transfer("fix", "ch-under", 10, Account(ann.id, "available"), system("stars_in"))
         ledger.transfer("bonus_reversal", "ch-under", 10, Account(ann.id, "available"), system("bonus"))
-    assert [b.check for b in verify()] == ["refund_reverses_charge"]  # 90 is still not 100
+    assert [b.check for b in verify()][0] == "refund_reverses_charge"  # 90 is still not 100
     # a claw-back bigger than the cashback, or from someone who never got one
     payments.credit(ann.id, "ch-claw", stars=50, tokens=100)  # cashback 10 to Rita
     ledger.transfer("cashback_reversal", "ch-claw", 30, Account(rita.id, "available"), system("referral"))

@@ -113,11 +113,12 @@ class Bot:
         except asyncio.CancelledError:
             pass
 
-    def submit(self, user_id: int, chat_id: int):
-        """Confirm the user's draft; the job id is enqueued once the transaction commits. The other tap
-        of a double tap waits in ``jobs.submit`` (it locks the user's row first) and gets the same job."""
+    def submit(self, user_id: int, chat_id: int, expected_cost: int | None = None):
+        """Confirm the user's draft at the price its button showed; the job id is enqueued once the
+        transaction commits. The other tap of a double tap waits in ``jobs.submit`` (it locks the
+        user's row first) and gets the same job."""
         with atomic():
-            job = drafts.confirm(user_id, chat_id=chat_id)
+            job = drafts.confirm(user_id, chat_id=chat_id, expected_cost=expected_cost)
             self.tasks.enqueue_after_commit(job.id)
         return job
 

@@ -6,8 +6,8 @@
 * ``MessageActionPaymentSentMe`` credits the charge once (a replay sends nothing) and thanks the
   payer; the referrer gets a one-line cashback notice. ``MessageActionPaymentRefunded`` reverses
   the charge once.
-* Outbox rows the payment services write (a refund from any process, a charge credited by
-  reconcile) are sent by the delivery loop through :func:`send_notice`, once each.
+* Outbox rows the payment services write (a refund from any process, its cashback taken back from
+  the referrer, a charge credited by reconcile) are sent by the delivery loop through :func:`send_notice`, once each.
 * ``/balance`` and ``/paysupport``.
 """
 
@@ -134,6 +134,15 @@ def thanks(user_id: int, credit: payments.Credit) -> Screen:
 
 def refunded_text(lang: str, data: dict, balance_now: int) -> str:
     lines = [i18n.t(lang, "payment-refunded", stars=data["stars"], tokens=data["tokens"], balance=balance_now)]
+    if data.get("debt"):
+        lines.append(i18n.t(lang, "payment-refunded-debt", debt=data["debt"]))
+    return "\n".join(lines)
+
+
+def cashback_reversed_text(lang: str, data: dict, balance_now: int) -> str:
+    """To the referrer: a friend's top-up was refunded, so its cashback was taken back (the part they
+    had spent is now their debt)."""
+    lines = [i18n.t(lang, "ref-cashback-reversed", tokens=data["tokens"], balance=balance_now)]
     if data.get("debt"):
         lines.append(i18n.t(lang, "payment-refunded-debt", debt=data["debt"]))
     return "\n".join(lines)
@@ -297,6 +306,7 @@ def register(bot) -> None:
 
     delivery.PARTS[payments.NOTICE_REFUNDED] = notice_parts
     delivery.PARTS[payments.NOTICE_CREDITED] = notice_parts
+    delivery.PARTS[payments.NOTICE_CASHBACK_REVERSED] = notice_parts
 
 
 def notice_parts(row, user) -> list[delivery.Part]:
@@ -304,8 +314,10 @@ def notice_parts(row, user) -> list[delivery.Part]:
     Runs in the delivery loop's thread."""
     data = row.data
     lang = user.language
-    if row.kind == payments.NOTICE_REFUNDED:
-        text = refunded_text(lang, data, users.get_by_id(user.id).available)
+    if row.kind in (payments.NOTICE_REFUNDED, payments.NOTICE_CASHBACK_REVERSED):
+        balance_now = users.get_by_id(user.id).available
+        text = (refunded_text(lang, data, balance_now) if row.kind == payments.NOTICE_REFUNDED
+                else cashback_reversed_text(lang, data, balance_now))
         buttons = [[_btn(lang, "btn-balance", "bal", "open")], _menu_row(lang)]
     else:
         credit = payments.Credit(0, data["charge_id"], user.id, data["tokens"], data.get("bonus", 0), 0, None, False,

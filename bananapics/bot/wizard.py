@@ -298,8 +298,8 @@ def _go(user_id: int, shown_price: int, chat_id: int, bot: Any) -> tuple[Screen,
     if price != shown_price:
         return confirm(user_id, i18n.t(lang, "error-price-changed")), None
     try:
-        job = bot.submit(user_id, chat_id)
-    except BananaError as exc:
+        job = bot.submit(user_id, chat_id, expected_cost=shown_price)
+    except BananaError as exc:  # PriceChanged (a photo came in meanwhile) re-shows the new price
         return confirm(user_id, error_text(lang, exc, model=drafts._model(draft))), None
     return progress.panel(user_id, job.id, started=True), None
 

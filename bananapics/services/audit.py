@@ -35,8 +35,11 @@ ALL_PERMISSIONS = frozenset({
     "users.add",
     "users.role",
     "jobs.retry",  # put a stuck job back in the queue
+    "jobs.extra_attempt",  # grant one more attempt to a job that has used them all
     "payments.refund",  # up to admin.support_refund_limit Stars per payment for support
     "payments.refund_force",  # a refund that leaves the payer a debt
+    "payments.refund_over_limit",  # a refund of more Stars than admin.support_refund_limit
+    "payments.mark_refunded",  # reverse a charge in the ledger without a Telegram refund
     "ledger.adjust",
     "catalog.edit",  # models: on/off, default, prices, extras, limits
     "packages.edit",
@@ -101,9 +104,10 @@ class Actor:
         return permission in PERMISSIONS.get(self.current_role(), frozenset())
 
 
-def authorize(actor: Actor, permission: str, target: str = "") -> None:
+def authorize(actor: Actor, permission: str, target: str = "", *, why: str = "") -> None:
     """Allow the call, or log the refusal (app log and a ``denied`` admin-log row) and raise
-    PermissionDenied. Call it first, before the function changes or reads anything."""
+    PermissionDenied. Call it first, before the function changes or reads anything. ``why`` adds
+    what the refused person needs to know to the message (a limit they went over)."""
     if permission not in ALL_PERMISSIONS:
         raise ValueError(f"unknown permission {permission!r}")  # a programming error, not a refusal
     role = actor.current_role()
@@ -111,7 +115,8 @@ def authorize(actor: Actor, permission: str, target: str = "") -> None:
         return
     log.warning("permission denied: %s (%s) tried %s on %s", actor.name, role, permission, target or "-")
     _record_denial(actor, permission, target, role)
-    raise PermissionDenied(f"{permission} is not allowed for the {role} role ({actor.name})", title="forbidden")
+    raise PermissionDenied(f"{permission} is not allowed for the {role} role ({actor.name})"
+                           + (f": {why}" if why else ""), title="forbidden")
 
 
 def _record_denial(actor: Actor, permission: str, target: str, role: str) -> None:

@@ -213,18 +213,25 @@ def quote(user_id: int) -> pricing.Quote:
     return pricing.cost(_model(draft), {**draft.settings_dict, "refs": len(draft.refs)})
 
 
-def confirm(user_id: int, *, chat_id: int | None, timing: jobs.Timing = jobs.Timing()) -> Job:
-    """Submit the draft as a job (hold + job row); the caller enqueues the id after commit."""
-    draft = get(user_id)
-    if not draft.prompt:
-        raise InvalidInput("the prompt is empty", title="prompt_empty")
-    # The draft (its version, so the wizard's buttons, and its confirm id) stays as it is: a second
-    # tap of the same Generate button submits the same job id again and gets the job back.
-    confirm_id = draft.confirm_id or uuid.uuid4().hex
+def confirm(user_id: int, *, chat_id: int | None, expected_cost: int | None = None,
+            timing: jobs.Timing = jobs.Timing()) -> Job:
+    """Submit the draft as a job (hold + job row); the caller enqueues the id after commit.
+
+    ``expected_cost`` is the price the Generate button showed: it is compared, inside the submit's
+    transaction, with the price of the draft as read there under its row lock, so a photo arriving
+    meanwhile (a per-reference price) raises PriceChanged and holds nothing instead of charging more.
+    """
     with atomic():
+        draft = _locked(user_id)
+        if not draft.prompt:
+            raise InvalidInput("the prompt is empty", title="prompt_empty")
+        # The draft (its version, so the wizard's buttons, and its confirm id) stays as it is: a second
+        # tap of the same Generate button submits the same job id again and gets the job back.
+        confirm_id = draft.confirm_id or uuid.uuid4().hex
         # The model the user chose, not a fallback: a model switched off since is refused, never swapped.
         job = jobs.submit(user_id, draft.model or _model(draft).id, draft.prompt, draft.settings_dict,
-                          ref_keys=draft.refs, chat_id=chat_id, job_id=confirm_id, timing=timing)
+                          ref_keys=draft.refs, chat_id=chat_id, job_id=confirm_id, expected_cost=expected_cost,
+                          timing=timing)
         templates.record_use(draft.template_id, user_id, job.id)  # trending counts submitted generations
         if draft.confirm_id is None:
             _save(user_id, confirm_id=confirm_id, step="confirm")

@@ -29,10 +29,10 @@ from typing import Any
 
 from bananapics.db import atomic, connection, is_postgres
 from bananapics.db import proxy as db_proxy
-from bananapics.errors import BananaError, InDebt, InvalidInput, NotFound, UserBanned
+from bananapics.errors import BananaError, CashbackLocked, InDebt, InvalidInput, NotFound, PriceChanged, UserBanned
 from bananapics.models import AiModel, Job, Outbox, User, utcnow
 from bananapics.models.jobs import ACTIVE, TERMINAL
-from bananapics.services import audit, invoices, ledger, outbox, pricing, settings
+from bananapics.services import audit, invoices, ledger, outbox, pricing, referrals, settings
 from bananapics.services.audit import Actor
 
 PROMPT_MAX = 2000
@@ -85,11 +85,13 @@ def enabled_model(model_id: str) -> AiModel:
 
 def submit(user_id: int, model_id: str, prompt: str, job_settings: dict[str, Any] | None = None, *,
            ref_keys: list[str] | None = None, chat_id: int | None = None, source: str = "bot",
-           job_id: str | None = None, free: bool = False, timing: Timing = Timing()) -> Job:
+           job_id: str | None = None, free: bool = False, expected_cost: int | None = None,
+           timing: Timing = Timing()) -> Job:
     """Validate, price and hold in one transaction; returns the queued job (enqueue it after commit).
 
     ``job_id`` makes a double-tapped confirm a no-op: the same id returns the existing job.
-    ``free`` (operator test runs) records cost 0 and holds nothing.
+    ``free`` (operator test runs) records cost 0 and holds nothing. ``expected_cost``: the price
+    the user confirmed; a request that costs anything else now raises PriceChanged and holds nothing.
     """
     text = clean_prompt(prompt)
     ref_keys = list(ref_keys or [])
@@ -116,6 +118,8 @@ def submit(user_id: int, model_id: str, prompt: str, job_settings: dict[str, Any
         model = enabled_model(model_id)
         quote = pricing.cost(model, wanted)
         cost = 0 if free else quote.total
+        if expected_cost is not None and cost != expected_cost:
+            raise PriceChanged(expected_cost, cost)
         cap = int(settings.get("limits.user_parallel_jobs"))
         took = (
             User.update(inflight=User.inflight + 1)
@@ -125,6 +129,9 @@ def submit(user_id: int, model_id: str, prompt: str, job_settings: dict[str, Any
         if took != 1:
             raise TooManyJobs(f"you already have {cap} generation(s) running; wait for one to finish")
         if cost:
+            locked = referrals.locked_cashback(user_id)  # on the locked user row: no spend can slip past
+            if locked and user.available - locked < cost <= user.available:
+                raise CashbackLocked(user.available - locked, cost, locked)
             ledger.hold(user_id, cost, job_id, actor=f"user:{user.tg_id}")
         now = utcnow()
         Job.insert(
@@ -343,9 +350,14 @@ def retry_later(job_id: str, delay_s: float, kind: str, detail: str) -> Job | No
     return get(job_id)
 
 
-def requeue(job_id: str, *, actor: Actor, reason: str | None = None) -> Job:
+def requeue(job_id: str, *, actor: Actor, extra_attempt: bool = False, reason: str | None = None) -> Job:
     """Operator retry of a stuck queued/running job (resets the lease; attempts stay); admin-logged.
-    The caller enqueues the id after commit."""
+    The caller enqueues the id after commit.
+
+    A job that has used all its attempts cannot be claimed again: re-queued as it is, the worker and
+    the sweeper would re-enqueue it forever until its deadline refunds it. So it is refused, unless
+    ``extra_attempt`` (admin, logged): then it gets exactly one more attempt.
+    """
     audit.authorize(actor, "jobs.retry", f"job:{job_id}")
     now = utcnow()
     with atomic():
@@ -354,6 +366,16 @@ def requeue(job_id: str, *, actor: Actor, reason: str | None = None) -> Job:
             raise NotFound(f"job {job_id} not found")
         if job.status in TERMINAL:
             raise InvalidInput(f"job {job_id} is already {job.status}")
+        if job.attempts >= job.max_attempts:
+            if not extra_attempt:
+                raise InvalidInput(
+                    f"job {job_id} has used all {job.max_attempts} of its attempts: retry it with --extra-attempt "
+                    "to grant one more, or leave it to the sweeper, which refunds it at its deadline")
+            audit.authorize(actor, "jobs.extra_attempt", f"job:{job_id}")
+            (Job.update(max_attempts=job.attempts + 1, updated_at=now)
+             .where((Job.id == job_id) & (Job.attempts == job.attempts)).execute())
+            audit.record(actor, "jobs.extra_attempt", f"job:{job_id}", before={"max_attempts": job.max_attempts},
+                         after={"max_attempts": job.attempts + 1}, reason=reason)
         if job.status == "running":
             moved = (Job.update(status="queued", lease_until=None, not_before=None, updated_at=now)
                      .where((Job.id == job_id) & (Job.status == "running")).execute())

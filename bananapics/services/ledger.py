@@ -24,14 +24,17 @@ import peewee as pw
 
 from bananapics.db import atomic, atomic_statement, connection, is_postgres
 from bananapics.errors import IdempotencyConflict, InsufficientTokens, InvalidInput, NotFound
-from bananapics.models import Hold, Transfer, User, db, utcnow
+from bananapics.models import Hold, Transfer, User, utcnow
 from bananapics.models.ledger import SYSTEM_ACCOUNTS, USER_ACCOUNTS
 from bananapics.services import audit
+from bananapics.services import ledger_sql as sql
 from bananapics.services.audit import Actor
 
 MAX_AMOUNT = 10**12
 # amount·K stays far inside BIGINT (and SQLite's 64-bit integers) for any share of up to 1000 parts
 MAX_SHARE_DENOMINATOR = 1000
+# What lends tokens against a user's debt: a refund's shortfall on the payer and on the referrer.
+DEBT_KINDS = ("debt", "cashback_debt")
 
 
 @dataclass(frozen=True)
@@ -102,15 +105,8 @@ def _result(row: Transfer, replayed: bool) -> TransferResult:
 def _insert_transfer(kind: str, ref: str, amount: int, debit: Account, credit: Account,
                      actor: str, reason: str | None) -> int | None:
     """Insert one transfer; ``None`` when ``(kind, ref)`` already exists (a replay)."""
-    p = db.obj.param
-    cursor = db.execute_sql(
-        "INSERT INTO transfers (kind, ref, amount, debit_user_id, debit_account, credit_user_id,"
-        f" credit_account, actor, reason, created_at) VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p})"
-        " ON CONFLICT (kind, ref) DO NOTHING RETURNING id",
-        (kind, ref, amount, debit.user_id, debit.name, credit.user_id, credit.name, actor, reason, utcnow()),
-    )
-    row = cursor.fetchone()
-    return row[0] if row else None
+    return sql.insert_transfer(kind, ref, amount, (debit.user_id, debit.name), (credit.user_id, credit.name),
+                               actor, reason, utcnow())
 
 
 def _replay(kind: str, ref: str, amount: int, debit: Account, credit: Account) -> TransferResult:
@@ -193,14 +189,12 @@ def transfer(kind: str, ref: str, amount: int, debit: Account, credit: Account, 
 def hold(user_id: int, amount: int, ref: str, *, actor: str = "system") -> TransferResult:
     """Reserve tokens for a job: available → held, and open the hold ``ref``.
 
-    One transaction, three statements: the transfer row (the idempotency guard), one guarded
-    UPDATE of both cached balances, the hold row. The hot statements are prebuilt SQL: building
-    them through the query builder cost more CPU than the database spent running them.
+    One transaction: the transfer row (the idempotency guard), one guarded UPDATE of both cached
+    balances, the hold row; on Postgres all three are one statement (:mod:`.ledger_sql`).
     """
     _check_amount(amount)
     ref = _check_ref(ref)
     debit, credit = Account(user_id, "available"), Account(user_id, "held")
-    p = db.obj.param
     if is_postgres():
         return _hold_postgres(user_id, amount, ref, actor)
     with atomic():
@@ -208,47 +202,17 @@ def hold(user_id: int, amount: int, ref: str, *, actor: str = "system") -> Trans
         if result.replayed:
             return result
         now = utcnow()
-        moved = db.execute_sql(
-            f"UPDATE users SET available = available - {p}, held = held + {p}, updated_at = {p}"
-            f" WHERE id = {p} AND available >= {p}",
-            (amount, amount, now, user_id, amount),
-        ).rowcount
-        if moved != 1:
+        if sql.hold_balances(user_id, amount, now) != 1:
             raise InsufficientTokens(_available(user_id), amount)
-        db.execute_sql(
-            "INSERT INTO holds (ref, user_id, amount, status, settled, refunded, created_at)"
-            f" VALUES ({p}, {p}, {p}, 'open', 0, 0, {p})",
-            (ref, user_id, amount, now),
-        )
+        sql.open_hold(ref, user_id, amount, now)
     return result
-
-
-# Postgres runs a hold as one statement (data-modifying CTEs): the transfer row, the guarded
-# balance update and the hold row in one round trip. SQLite has no DML in CTEs and no network
-# round trips to save, so it keeps the three statements above.
-HOLD_PG = """
-WITH t AS (
-    INSERT INTO transfers (kind, ref, amount, debit_user_id, debit_account, credit_user_id, credit_account,
-                           actor, created_at)
-    VALUES ('hold', %(ref)s, %(amount)s, %(user)s, 'available', %(user)s, 'held', %(actor)s, %(now)s)
-    ON CONFLICT (kind, ref) DO NOTHING RETURNING id
-), u AS (
-    UPDATE users SET available = available - %(amount)s, held = held + %(amount)s, updated_at = %(now)s
-    WHERE id = %(user)s AND available >= %(amount)s AND EXISTS (SELECT 1 FROM t) RETURNING id
-), h AS (
-    INSERT INTO holds (ref, user_id, amount, status, settled, refunded, created_at)
-    SELECT %(ref)s, id, %(amount)s, 'open', 0, 0, %(now)s FROM u RETURNING ref
-)
-SELECT (SELECT id FROM t), (SELECT COUNT(*) FROM h)
-"""
 
 
 def _hold_postgres(user_id: int, amount: int, ref: str, actor: str) -> TransferResult:
     debit, credit = Account(user_id, "available"), Account(user_id, "held")
     with atomic():
         try:
-            new_id, held = db.execute_sql(HOLD_PG, {"ref": ref, "amount": amount, "user": user_id,
-                                                    "actor": actor, "now": utcnow()}).fetchone()
+            new_id, held = sql.hold_postgres(user_id, amount, ref, actor, utcnow())
         except pw.IntegrityError as exc:
             raise NotFound(f"user #{user_id} not found") from exc
         if new_id is None:
@@ -275,72 +239,31 @@ def _finish(ref: str, share: tuple[int, int] | None, fixed: int | None, actor: s
     moves the tokens; every later caller gets nothing and reads the first outcome back.
     """
     ref = _check_ref(ref)
-    p = db.obj.param
     now = utcnow()
     if is_postgres():
         return _finish_postgres(ref, share, fixed, actor, now)
     with atomic():
-        if fixed is not None:
-            sql = (f"UPDATE holds SET status = 'closed', settled = {p}, refunded = amount - {p}, closed_at = {p}"
-                   f" WHERE ref = {p} AND status = 'open' AND amount >= {p} RETURNING user_id, amount, settled, refunded")
-            params: tuple = (fixed, fixed, now, ref, fixed)
-        else:
-            k, n = share or (1, 1)
-            sql = (f"UPDATE holds SET status = 'closed', settled = (amount * {p}) / {p},"
-                   f" refunded = amount - (amount * {p}) / {p}, closed_at = {p}"
-                   f" WHERE ref = {p} AND status = 'open' RETURNING user_id, amount, settled, refunded")
-            params = (k, n, k, n, now, ref)
-        row = db.execute_sql(sql, params).fetchone()
+        row = sql.close_hold(ref, share, fixed, now)
         if row is None:
             return _already_closed(ref, fixed)
-        user, amount, settle, refund = (int(v) for v in row)
+        user, amount, settle, refund = row
         held = Account(user, "held")
         if settle:
             _move("settle", ref, settle, held, sys("revenue"), actor=actor, apply=False)
         if refund:
             _move("refund", ref, refund, held, Account(user, "available"), actor=actor, apply=False)
-        moved = db.execute_sql(
-            f"UPDATE users SET held = held - {p}, available = available + {p}, updated_at = {p}"
-            f" WHERE id = {p} AND held >= {p}",
-            (amount, refund, now, user, amount),
-        ).rowcount
-        if moved != 1:  # the CHECK would fire anyway; say what broke
+        if sql.release_balances(user, amount, refund, now) != 1:  # the CHECK would fire anyway; say what broke
             raise InvalidInput(f"user #{user} holds less than hold {ref} ({amount}); run `ledger verify`")
     return HoldOutcome(ref, user, amount, settle, refund)
 
 
-FINISH_PG = """
-WITH h AS (
-    UPDATE holds SET status = 'closed', settled = {settled}, refunded = amount - {settled}, closed_at = %(now)s
-    WHERE ref = %(ref)s AND status = 'open' {guard}
-    RETURNING user_id, amount, settled, refunded
-), moved AS (
-    INSERT INTO transfers (kind, ref, amount, debit_user_id, debit_account, credit_user_id, credit_account,
-                           actor, created_at)
-    SELECT 'settle', %(ref)s, settled, user_id, 'held', NULL, 'revenue', %(actor)s, %(now)s FROM h WHERE settled > 0
-    UNION ALL
-    SELECT 'refund', %(ref)s, refunded, user_id, 'held', user_id, 'available', %(actor)s, %(now)s
-    FROM h WHERE refunded > 0
-    RETURNING id
-), u AS (
-    UPDATE users SET held = held - h.amount, available = available + h.refunded, updated_at = %(now)s
-    FROM h WHERE users.id = h.user_id AND users.held >= h.amount RETURNING users.id
-)
-SELECT user_id, amount, settled, refunded, (SELECT COUNT(*) FROM u), (SELECT COUNT(*) FROM moved) FROM h
-"""
-FINISH_PG_SHARE = FINISH_PG.format(settled="(amount * %(k)s) / %(n)s", guard="")
-FINISH_PG_FIXED = FINISH_PG.format(settled="%(fixed)s", guard="AND amount >= %(fixed)s")
-
-
 def _finish_postgres(ref: str, share: tuple[int, int] | None, fixed: int | None, actor: str, now) -> HoldOutcome:
     """The same close as the generic path, as one statement on Postgres (one round trip)."""
-    k, n = share or (1, 1)
-    sql = FINISH_PG_FIXED if fixed is not None else FINISH_PG_SHARE
     with atomic_statement():
-        row = db.execute_sql(sql, {"ref": ref, "now": now, "actor": actor, "k": k, "n": n, "fixed": fixed}).fetchone()
+        row = sql.finish_postgres(ref, share, fixed, actor, now)
         if row is None:
             return _already_closed(ref, fixed)
-        user, amount, settle, refund, users_moved, _ = (int(v) for v in row)
+        user, amount, settle, refund, users_moved = row
         if users_moved != 1:
             raise InvalidInput(f"user #{user} holds less than hold {ref} ({amount}); run `ledger verify`")
     return HoldOutcome(ref, user, amount, settle, refund)
@@ -395,11 +318,15 @@ def grant(user_id: int, amount: int, ref: str, *, reason: str, actor: str = "sys
 
 
 def reverse_topup(charge_id: str, *, actor: str = "system", reason: str | None = None) -> list[TransferResult]:
-    """Undo a Stars top-up (refund): take back its tokens and bonus, claw back the cashback.
+    """Undo a Stars top-up (refund): take back its tokens and bonus, and the whole cashback it paid.
 
-    The payer must still have the tokens (InsufficientTokens otherwise; the payments policy decides
-    what then). The referrer's cashback is clawed back up to what they still have available; any
-    shortfall is written in the transfer's reason. Idempotent per charge id.
+    The payer must still have the tokens (InsufficientTokens otherwise; the payments policy lends
+    the shortfall first with :func:`borrow`). The referrer gives back the cashback from what they
+    have available; whatever they no longer have (spent, or held by a running job) is lent to them
+    first (kind ``cashback_debt``, sys ``debt`` → referrer) and becomes their debt, exactly like the
+    payer's. So the ``cashback_reversal`` always equals the cashback, and ``ledger verify`` checks
+    that the part taken from ``available`` plus the referrer's new debt adds up to it. Idempotent
+    per charge id; call it inside the refund's transaction.
     """
     with atomic():
         original = Transfer.get_or_none((Transfer.kind == "topup") & (Transfer.ref == charge_id))
@@ -412,27 +339,38 @@ def reverse_topup(charge_id: str, *, actor: str = "system", reason: str | None =
             done.append(transfer("bonus_reversal", charge_id, bonus.amount, payer, sys("bonus"), actor=actor, reason=reason))
         paid = Transfer.get_or_none((Transfer.kind == "cashback") & (Transfer.ref == charge_id))
         if paid is not None:
-            previous = Transfer.get_or_none((Transfer.kind == "cashback_reversal") & (Transfer.ref == charge_id))
-            if previous is not None:
-                done.append(_result(previous, replayed=True))
-            else:
-                referrer = Account(paid.credit_user_id, "available")
-                take = min(paid.amount, _available(paid.credit_user_id))
-                note = reason or ""
-                if take < paid.amount:
-                    note = f"{note} (clawback short by {paid.amount - take})".strip()
-                if take:
-                    done.append(transfer("cashback_reversal", charge_id, take, referrer, sys("referral"),
-                                         actor=actor, reason=note or None))
+            done.extend(_claw_back(paid, charge_id, actor=actor, reason=reason))
     return done
 
 
-def borrow(user_id: int, amount: int, ref: str, *, actor: str = "system", reason: str | None = None) -> TransferResult:
+def _claw_back(paid: Transfer, charge_id: str, *, actor: str, reason: str | None) -> list[TransferResult]:
+    """Take the cashback ``paid`` back from its referrer, lending them what they no longer have."""
+    previous = [Transfer.get_or_none((Transfer.kind == kind) & (Transfer.ref == charge_id))
+                for kind in ("cashback_debt", "cashback_reversal")]
+    if previous[1] is not None:  # a replay: the first result, debt included
+        return [_result(row, replayed=True) for row in previous if row is not None]
+    referrer = paid.credit_user_id
+    query = User.select(User.available).where(User.id == referrer)
+    row = (query.for_update() if is_postgres() else query).first()  # the shortfall is read on a locked row
+    shortfall = max(0, paid.amount - row.available)
+    done = []
+    if shortfall:
+        done.append(borrow(referrer, shortfall, charge_id, kind="cashback_debt", actor=actor,
+                           reason=f"cashback of a refunded top-up already spent ({reason or 'refund'})"))
+    done.append(transfer("cashback_reversal", charge_id, paid.amount, Account(referrer, "available"),
+                         sys("referral"), actor=actor, reason=reason))
+    return done
+
+
+def borrow(user_id: int, amount: int, ref: str, *, kind: str = "debt", actor: str = "system",
+           reason: str | None = None) -> TransferResult:
     """Lend the user ``amount`` tokens (sys ``debt`` → available) and record that they owe them
-    (``users.debt``), once per ref. Only a refund that must take back more than the user has
-    does this: the shortfall becomes a debt."""
+    (``users.debt``), once per (kind, ref). Only a refund that must take back more than the user has
+    does this: the payer's shortfall (kind ``debt``) or the referrer's (``cashback_debt``)."""
+    if kind not in DEBT_KINDS:
+        raise InvalidInput(f"{kind!r} is not a kind of debt")
     with atomic():
-        result = transfer("debt", ref, amount, sys("debt"), Account(user_id, "available"), actor=actor, reason=reason)
+        result = transfer(kind, ref, amount, sys("debt"), Account(user_id, "available"), actor=actor, reason=reason)
         if not result.replayed:
             User.update(debt=User.debt + amount, updated_at=utcnow()).where(User.id == user_id).execute()
     return result
@@ -514,12 +452,7 @@ def system_balances() -> dict[str, int]:
     """Each system account's balance: credits minus debits over all transfers."""
     totals = {name: 0 for name in SYSTEM_ACCOUNTS}
     with connection():
-        for name, amount in db.execute_sql(
-            "SELECT credit_account, SUM(amount) FROM transfers WHERE credit_user_id IS NULL GROUP BY credit_account"
-        ):
-            totals[name] = totals.get(name, 0) + int(amount)
-        for name, amount in db.execute_sql(
-            "SELECT debit_account, SUM(amount) FROM transfers WHERE debit_user_id IS NULL GROUP BY debit_account"
-        ):
-            totals[name] = totals.get(name, 0) - int(amount)
+        for side, sign in (("credit", 1), ("debit", -1)):
+            for name, amount in sql.system_sums(side):
+                totals[name] = totals.get(name, 0) + sign * amount
     return totals

@@ -7,13 +7,19 @@ the top-up (and package bonus), the repayment of any debt, the referral cashback
 
 Refund policy (ARCHITECTURE §4, "the user already spent the tokens"):
 
-* a refund takes back the charge's tokens and bonus, and claws back the referrer's cashback as far
-  as the referrer still has it (:func:`bananapics.services.ledger.reverse_topup`);
-* an admin refund (:func:`refund`) is refused when the payer's available balance does not cover
-  it, unless the admin forces it; a forced refund lends the shortfall to the payer from their
+* a refund takes back the charge's tokens and bonus, and the whole referral cashback it paid
+  (:func:`bananapics.services.ledger.reverse_topup`): what the referrer no longer has (spent, or
+  held by a running job) is lent to them and becomes their debt, like the payer's; they are told;
+* an operator refund (:func:`refund`) is refused when the payer's available balance does not
+  cover it, unless an admin forces it; a forced refund lends the shortfall to the payer from their
   ``debt`` account, so the ledger stays exact and ``users.debt`` records what they owe;
+* support may refund payments of up to ``admin.support_refund_limit`` Stars; larger ones, forced
+  refunds and :func:`mark_refunded` (ledger only, no Stars returned) need an admin;
+* everything that can refuse a refund is decided before Telegram is asked (it cannot be undone);
+  after Telegram returned the Stars the ledger always follows, into debt if the payer spent tokens
+  during the call (the admin log says ``spent_during_refund``);
 * a refund Telegram already made (``MessageActionPaymentRefunded``, reconcile) cannot be refused:
-  it always reverses, with a debt when needed;
+  it always reverses, with a debt when needed; an operator's refund it overtook is still logged;
 * while ``debt > 0`` the user cannot start a generation (``jobs.submit`` raises InDebt); their next
   top-up repays it first, in the same transaction.
 
@@ -30,7 +36,7 @@ from bananapics.db import atomic, connection, is_postgres
 from bananapics.errors import (AlreadyRefunded, ChargeAlreadyRefunded, InsufficientTokens, InvalidInput, NotFound,
                                PaymentMismatch, RefundBlocked)
 from bananapics.models import InvoiceIntent, Payment, Transfer, User, db, utcnow
-from bananapics.services import audit, invoices, ledger, outbox, referrals
+from bananapics.services import audit, invoices, ledger, outbox, referrals, settings
 from bananapics.services.audit import Actor
 from bananapics.services.stars import StarsApi
 
@@ -39,6 +45,7 @@ TELEGRAM = "telegram"  # refunded_by for refunds made outside the bot
 # the Telegram session (CLI, worker) or a handler that must not send twice has to tell the user.
 NOTICE_CREDITED = "payment_credited"
 NOTICE_REFUNDED = "payment_refunded"
+NOTICE_CASHBACK_REVERSED = "cashback_reversed"  # to the referrer: a friend's refunded top-up took their cashback back
 
 
 def _notice(user: User, kind: str, charge_id: str, **data: int | str) -> None:
@@ -70,6 +77,17 @@ class Refund:
     clawed: int  # cashback taken back from the referrer
     telegram_already: bool = False  # Telegram answered CHARGE_ALREADY_REFUNDED
     replayed: bool = False  # someone else reversed it first; nothing changed now
+    referrer_debt: int = 0  # cashback the referrer no longer had, now their debt
+
+
+def _clawback(moves: list[tuple[str, int, int | None]]) -> tuple[int, int, int | None]:
+    """(taken from the referrer's available, left as their debt, the referrer) from a refund's
+    ``(kind, amount, debit user)`` moves."""
+    reversal = next((m for m in moves if m[0] == "cashback_reversal"), None)
+    if reversal is None:
+        return 0, 0, None
+    debt = sum(amount for kind, amount, _ in moves if kind == "cashback_debt")
+    return reversal[1] - debt, debt, reversal[2]
 
 
 def _locked_user(user_id: int) -> User | None:
@@ -184,39 +202,89 @@ def _reverse(charge_id: str, *, by: str, reason: str, allow_debt: bool) -> Refun
             ledger.borrow(user.id, shortfall, charge_id, actor=by, reason=reason)
             Payment.update(refund_debt=shortfall).where(Payment.charge_id == charge_id).execute()
         done = ledger.reverse_topup(charge_id, actor=by, reason=reason)
+        clawed, referrer_debt, referrer_id = _clawback([(t.kind, t.amount, t.debit.user_id) for t in done])
         _notice(user, NOTICE_REFUNDED, charge_id, stars=payment.stars, tokens=need, debt=shortfall)
-    clawed = sum(t.amount for t in done if t.kind == "cashback_reversal")
-    return Refund(charge_id, payment.user_id, payment.stars, need, shortfall, clawed)
+        if referrer_id is not None:
+            _notice(User.get_by_id(referrer_id), NOTICE_CASHBACK_REVERSED, charge_id, tokens=clawed + referrer_debt,
+                    debt=referrer_debt)
+    return Refund(charge_id, payment.user_id, payment.stars, need, shortfall, clawed, referrer_debt=referrer_debt)
 
 
 def _as_refund(payment: Payment, **flags: bool) -> Refund:
-    clawed = Transfer.get_or_none((Transfer.kind == "cashback_reversal") & (Transfer.ref == payment.charge_id))
+    rows = (Transfer.select(Transfer.kind, Transfer.amount, Transfer.debit_user)
+            .where((Transfer.ref == payment.charge_id) & Transfer.kind.in_(("cashback_reversal", "cashback_debt"))))
+    clawed, referrer_debt, _ = _clawback([(t.kind, t.amount, t.debit_user_id) for t in rows])
     return Refund(payment.charge_id, payment.user_id, payment.stars, payment.tokens + payment.bonus_tokens,
-                  payment.refund_debt, clawed.amount if clawed else 0, **flags)
+                  payment.refund_debt, clawed, referrer_debt=referrer_debt, **flags)
 
 
 def mark_refunded(charge_id: str, *, actor: Actor, reason: str) -> bool:
     """Reverse a paid charge in the ledger once, without asking Telegram and never into debt
-    (InsufficientTokens when the payer spent the tokens); False when it was already refunded."""
-    audit.authorize(actor, "payments.refund", f"charge:{charge_id}")
+    (InsufficientTokens when the payer spent the tokens); False when it was already refunded.
+
+    Admin only: it takes the tokens back without returning any Stars, so it is a correction of the
+    books (a refund made outside Telegram's API), not a refund support can give."""
+    audit.authorize(actor, "payments.mark_refunded", f"charge:{charge_id}")
     with atomic():
         done = _reverse(charge_id, by=actor.name, reason=reason, allow_debt=False)
         if done is None:
             return False
         audit.record(actor, "payments.refund", f"charge:{charge_id}", before={"status": "paid"},
-                     after={"status": "refunded"}, reason=reason)
+                     after={"status": "refunded", "telegram": "not asked"}, reason=reason)
     return True
 
 
-def refund(charge_id: str, *, actor: Actor, reason: str, telegram: StarsApi, force: bool = False) -> Refund:
-    """An admin refund: Telegram returns the Stars (``payments.refundStarsCharge``), then the ledger
-    takes back the tokens, bonus and cashback once, with an admin-log row.
+def support_refund_limit() -> int:
+    """Stars per payment up to which support may refund (``admin.support_refund_limit``)."""
+    return int(settings.get("admin.support_refund_limit"))
 
-    Refused (RefundBlocked) when the payer's available balance does not cover the refund, unless
-    ``force`` (admin only), which leaves the shortfall as a debt. A charge refunded before raises
-    AlreadyRefunded and calls nobody. If Telegram says CHARGE_ALREADY_REFUNDED (refunded elsewhere,
-    update not seen yet) the ledger is brought in line all the same. Any other Telegram error
+
+def _refundable(charge_id: str, actor: Actor, force: bool) -> tuple[Payment, User]:
+    """Everything that can refuse a refund, decided before Telegram is asked (it cannot be undone):
+    the payment exists and is paid, the actor may refund this many Stars, and, unless ``force``,
+    the payer's locked row still covers what the refund takes back."""
+    with atomic():
+        payment = Payment.get_or_none(Payment.charge_id == charge_id)
+        if payment is None:
+            raise NotFound(f"no payment with charge id {charge_id}")
+        if payment.status == "refunded":
+            raise AlreadyRefunded(f"charge {charge_id} was already refunded "
+                                  f"({payment.refunded_at:%Y-%m-%d %H:%M} by {payment.refunded_by or 'unknown'})")
+        limit = support_refund_limit()
+        if payment.stars > limit:
+            audit.authorize(actor, "payments.refund_over_limit", f"charge:{charge_id}",
+                            why=f"support may refund up to {limit} ⭐ per payment (admin.support_refund_limit); "
+                                f"this one is {payment.stars} ⭐")
+        user = _locked_user(payment.user_id)
+        need = payment.tokens + payment.bonus_tokens
+        if user.available < need and not force:
+            raise RefundBlocked(
+                f"user {user.tg_id} has {user.available} tokens available but this refund takes back {need}: "
+                f"they spent them. Refund with force to leave a debt of {need - user.available} tokens, "
+                "which blocks generation until their next top-up", available=user.available, needed=need)
+    return payment, user
+
+
+def refund(charge_id: str, *, actor: Actor, reason: str, telegram: StarsApi, force: bool = False) -> Refund:
+    """An operator refund: Telegram returns the Stars (``payments.refundStarsCharge``), then the
+    ledger takes back the tokens, bonus and cashback once, with an admin-log row.
+
+    Support may refund payments of up to ``admin.support_refund_limit`` Stars; larger ones and
+    forced refunds need an admin (PermissionDenied, nothing changes). A charge refunded before
+    raises AlreadyRefunded and calls nobody. Any Telegram error other than CHARGE_ALREADY_REFUNDED
     changes nothing.
+
+    The order of the checks is the point: Telegram's refund cannot be taken back, so whatever may
+    refuse the refund is decided first, on the payer's locked row (:func:`_refundable`): without
+    ``force`` a payer who spent the tokens gets RefundBlocked and Telegram is never called. Once
+    Telegram has returned the Stars (or says it already had), the ledger must follow, so the
+    reversal runs with debt allowed on the payer's row locked again: if the payer spent tokens
+    during the Telegram call, the shortfall becomes their debt although nobody forced it, and the
+    admin-log row says so (``spent_during_refund``). Refusing there would leave the payer with both
+    the Stars and the tokens.
+
+    If Telegram's refund update (or reconcile) reversed the charge first, the operator's refund is
+    logged all the same and the payment names them and their reason, not "refunded through Telegram".
     """
     audit.authorize(actor, "payments.refund", f"charge:{charge_id}")
     if force:
@@ -224,35 +292,32 @@ def refund(charge_id: str, *, actor: Actor, reason: str, telegram: StarsApi, for
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput("a refund needs a reason")
-    with connection():
-        payment = Payment.get_or_none(Payment.charge_id == charge_id)
-        if payment is None:
-            raise NotFound(f"no payment with charge id {charge_id}")
-        if payment.status == "refunded":
-            raise AlreadyRefunded(f"charge {charge_id} was already refunded "
-                                  f"({payment.refunded_at:%Y-%m-%d %H:%M} by {payment.refunded_by or 'unknown'})")
-        user = User.get_by_id(payment.user_id)
-    need = payment.tokens + payment.bonus_tokens
-    if user.available < need and not force:
-        raise RefundBlocked(
-            f"user {user.tg_id} has {user.available} tokens available but this refund takes back {need}: "
-            f"they spent them. Refund with force to leave a debt of {need - user.available} tokens, "
-            "which blocks generation until their next top-up", available=user.available, needed=need)
+    payment, checked = _refundable(charge_id, actor, force)
     telegram_already = False
     try:
-        telegram.refund_charge(user.tg_id, charge_id)
+        telegram.refund_charge(checked.tg_id, charge_id)
     except ChargeAlreadyRefunded:
         telegram_already = True
-    # Telegram has returned the Stars: from here on the ledger must follow, debt or not.
+    told = "already refunded" if telegram_already else "refunded"
+    need = payment.tokens + payment.bonus_tokens
     with atomic():
+        user = _locked_user(payment.user_id)
         done = _reverse(charge_id, by=actor.name, reason=reason, allow_debt=True)
-        if done is None:  # the refund update reached the bot first and reversed it
+        if done is None:  # Telegram's refund update (or reconcile) reached the ledger first
+            first = Payment.get(Payment.charge_id == charge_id)
+            (Payment.update(refunded_by=actor.name, refund_reason=reason)
+             .where((Payment.charge_id == charge_id) & (Payment.refunded_by == TELEGRAM)).execute())
+            audit.record(actor, "payments.refund", f"charge:{charge_id}", before={"status": "paid"},
+                         after={"status": "refunded", "tokens": need, "debt_added": first.refund_debt,
+                                "forced": force, "telegram": told, "ledger_reversed_by": first.refunded_by},
+                         reason=reason)
             return _as_refund(Payment.get(Payment.charge_id == charge_id), telegram_already=telegram_already,
                               replayed=True)
         audit.record(actor, "payments.refund", f"charge:{charge_id}",
                      before={"status": "paid", "available": user.available, "debt": user.debt},
                      after={"status": "refunded", "tokens": need, "debt_added": done.debt, "forced": force,
-                            "telegram": "already refunded" if telegram_already else "refunded"},
+                            "spent_during_refund": bool(done.debt) and not force,
+                            "referrer_debt_added": done.referrer_debt, "telegram": told},
                      reason=reason)
     return replace(done, telegram_already=telegram_already)
 

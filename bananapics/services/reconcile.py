@@ -7,7 +7,8 @@ update) may never see it. :func:`reconcile` reads the bot's Stars transactions
 * never recorded → credited now, exactly as the update would have (``source = 'reconcile'``);
   unless Telegram has refunded it already: then nothing is owed either way, it is skipped (crediting
   and reversing it would only send the payer a thank-you and a refund notice, and re-lend any debt);
-* refunded on Telegram but still paid here → reversed (into debt if the tokens are gone);
+* refunded on Telegram but still paid here → reversed (into debt if the tokens are gone); a
+  reversal that fails is reported, never skipped;
 * anything that does not fit (no matching invoice, other amount or payer, refunded here but not on
   Telegram, a payment here Telegram does not list) → reported, nothing changed.
 
@@ -86,9 +87,12 @@ def reconcile(api: StarsApi, *, max_pages: int = 50) -> Report:
             continue  # reversed here already (the same as the replay refunded_by_telegram would be)
         try:
             done = payments.refunded_by_telegram(charge_id, reason="refund found by reconcile")
-        except BananaError:
-            if charge_id not in paid:  # its payment is older than the history we read
+        except BananaError as exc:
+            if charge_id in known:  # recorded here, refunded there, and the reversal failed: say so
+                report.mismatches.append(Mismatch(charge_id, f"refunded on Telegram, not reversed here: {exc.msg}"))
+            elif charge_id not in paid:  # its payment is older than the history we read
                 report.mismatches.append(Mismatch(charge_id, "refunded on Telegram, never recorded here"))
+            # else: paid and refunded on Telegram, never credited here: nothing is owed either way
             continue
         if done is not None:
             report.reversed.append(charge_id)

@@ -8,18 +8,22 @@ Rules (all checked here, not in the bot):
   first (``referral.mode``), in the same transaction as the top-up (see ``services.payments``);
 * percent and mode are admin settings;
 * while an admin has referrals switched off (``features.referrals``) no new binding is made and
-  top-ups pay no cashback.
+  top-ups pay no cashback;
+* with ``referral.cashback_lock_days`` > 0, a cashback cannot be spent on generations for that
+  many days (``jobs.submit`` asks :func:`locked_cashback`): a refund of the friend's top-up within
+  them finds it still there and takes it back whole instead of leaving the referrer a debt.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 import peewee as pw
 
 from bananapics.db import atomic, connection
 from bananapics.errors import NotFound, ReferralRejected
-from bananapics.models import Transfer, User, utcnow
+from bananapics.models import Payment, Transfer, User, utcnow
 from bananapics.services import audit, settings, toggles
 from bananapics.services.audit import Actor
 
@@ -98,20 +102,34 @@ def attach(user_id: int, code: str) -> User:
     return User.get_by_id(user_id)
 
 
+def locked_cashback(user_id: int, now: dt.datetime | None = None) -> int:
+    """Cashback the user got less than ``referral.cashback_lock_days`` ago for charges not refunded:
+    it cannot be spent on generations yet (0 when the setting is off)."""
+    days = int(settings.get("referral.cashback_lock_days"))
+    if days <= 0:
+        return 0
+    since = (now or utcnow()) - dt.timedelta(days=days)
+    return int(
+        Transfer.select(pw.fn.COALESCE(pw.fn.SUM(Transfer.amount), 0))
+        .join(Payment, on=(Payment.charge_id == Transfer.ref))
+        .where((Transfer.kind == "cashback") & (Transfer.credit_user == user_id) & (Transfer.created_at > since)
+               & (Payment.status != "refunded"))
+        .scalar()
+    )
+
+
 def stats(user_id: int) -> Stats:
     with connection():
         user = User.get_or_none(User.id == user_id)
         if user is None:
             raise NotFound(f"user #{user_id} not found")
         friends = User.select().where(User.referrer == user_id).count()
+        # Only cashback that still stands: a refunded top-up's cashback was reversed in full
+        # (clawed back, or left as the referrer's debt), so it is not earned.
         earned = (
             Transfer.select(pw.fn.COALESCE(pw.fn.SUM(Transfer.amount), 0))
-            .where((Transfer.kind == "cashback") & (Transfer.credit_user == user_id))
+            .join(Payment, on=(Payment.charge_id == Transfer.ref))
+            .where((Transfer.kind == "cashback") & (Transfer.credit_user == user_id) & (Payment.status != "refunded"))
             .scalar()
         )
-        clawed = (
-            Transfer.select(pw.fn.COALESCE(pw.fn.SUM(Transfer.amount), 0))
-            .where((Transfer.kind == "cashback_reversal") & (Transfer.debit_user == user_id))
-            .scalar()
-        )
-    return Stats(user.referral_code, friends, int(earned) - int(clawed))
+    return Stats(user.referral_code, friends, int(earned))

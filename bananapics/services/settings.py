@@ -42,6 +42,8 @@ def _choice(*options: str) -> Callable[[Any], str | None]:
 
 REGISTRY: dict[str, Spec] = {
     "referral.percent": Spec("int", 10, "cashback % of a friend's top-up paid to the referrer", _range(0, 100)),
+    "referral.cashback_lock_days": Spec("int", 0, "days a referrer cannot spend a cashback on generations (0 = at "
+                                               "once); a refund within them takes it back whole", _range(0, 90)),
     "referral.mode": Spec("str", "every", "pay cashback on every top-up or on the first only", _choice("every", "first")),
     "limits.user_parallel_jobs": Spec("int", 2, "generations one user may have queued or running at once", _range(1, 20)),
     "limits.user_actions_per_min": Spec("int", 60, "messages and button presses one user may make per minute",
@@ -52,6 +54,8 @@ REGISTRY: dict[str, Spec] = {
     "payments.invoice_ttl_minutes": Spec("int", 60, "a top-up invoice can be paid this many minutes after it was sent",
                                          _range(1, 7 * 24 * 60)),
     "jobs.max_attempts": Spec("int", 3, "tries per job before it is refunded", _range(1, 10)),
+    "admin.support_refund_limit": Spec("int", 500, "Stars per payment a support operator may refund; larger "
+                                                   "payments (and forced refunds) need an admin", _range(0, 100_000)),
     "trending.days": Spec("int", 7, "trending ranks templates by their uses in this many last days", _range(1, 365)),
     # Feature toggles and maintenance mode (services.toggles, services.maintenance): settings rows, so
     # a switch reaches every bot and worker process at its next read.

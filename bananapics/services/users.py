@@ -220,7 +220,7 @@ def as_dict(user: User) -> dict:
         "tg_id": user.tg_id, "username": user.username, "first_name": user.first_name,
         "last_name": user.last_name, "language": user.language, "role": user.role,
         "banned": bool(user.banned), "ban_reason": user.ban_reason,
-        "available": user.available, "held": user.held, "referral_code": user.referral_code,
+        "available": user.available, "held": user.held, "debt": user.debt, "referral_code": user.referral_code,
         "referrer_id": user.referrer_id,
         "created_at": user.created_at.isoformat(sep=" ", timespec="seconds"),
     }

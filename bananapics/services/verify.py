@@ -69,7 +69,7 @@ CHECKS: list[tuple[str, str, str]] = [
     ("topup_has_payment",
      "SELECT t.ref FROM transfers t LEFT JOIN payments p ON p.charge_id = t.ref "
      "WHERE t.kind IN ('topup', 'bonus', 'cashback', 'debt_repay', 'stars_refund', 'bonus_reversal',"
-     " 'cashback_reversal') AND p.charge_id IS NULL",
+     " 'cashback_reversal', 'cashback_debt') AND p.charge_id IS NULL",
      "top-up transfer for charge {0} without a payment row"),
     ("refund_matches_status",
      "SELECT p.charge_id, p.status, COUNT(t.id) FROM payments p LEFT JOIN transfers t "
@@ -111,7 +111,7 @@ CHECKS += [
 CHECKS += [
     ("debt_matches_ledger",
      "SELECT u.tg_id, u.debt, COALESCE(d.owed, 0) FROM users u LEFT JOIN (SELECT uid, SUM(amount) AS owed FROM ("
-     "SELECT credit_user_id AS uid, amount FROM transfers WHERE kind = 'debt' UNION ALL "
+     "SELECT credit_user_id AS uid, amount FROM transfers WHERE kind IN ('debt', 'cashback_debt') UNION ALL "
      "SELECT debit_user_id, -amount FROM transfers WHERE kind = 'debt_repay') m GROUP BY uid) d ON d.uid = u.id "
      "WHERE u.debt <> COALESCE(d.owed, 0)",
      "user {0}: owes {1} but debt transfers say {2}"),
@@ -124,6 +124,27 @@ CHECKS += [
      "SELECT t.ref, t.amount FROM transfers t LEFT JOIN payments p ON p.charge_id = t.ref "
      "AND p.status = 'refunded' AND p.user_id = t.credit_user_id WHERE t.kind = 'debt' AND p.charge_id IS NULL",
      "debt of {1} for charge {0} without a refund of that charge"),
+]
+
+
+# A refund reverses the whole cashback its charge paid: the referrer gives back what they still have
+# available, and what they no longer have (spent, or held by a running job) is lent to them first
+# (kind 'cashback_debt') and becomes their debt. So for every refunded charge with cashback:
+# clawed back from available + referrer debt = the cashback, and the reversal moves all of it.
+CHECKS += [
+    ("clawback_plus_debt_is_cashback",
+     "SELECT p.charge_id, c.amount, COALESCE(r.amount, 0) - COALESCE(d.amount, 0), COALESCE(d.amount, 0) "
+     "FROM payments p JOIN transfers c ON c.kind = 'cashback' AND c.ref = p.charge_id "
+     "LEFT JOIN transfers r ON r.kind = 'cashback_reversal' AND r.ref = p.charge_id AND r.debit_user_id = c.credit_user_id "
+     "LEFT JOIN transfers d ON d.kind = 'cashback_debt' AND d.ref = p.charge_id AND d.credit_user_id = c.credit_user_id "
+     "WHERE p.status = 'refunded' AND (COALESCE(r.amount, 0) <> c.amount OR COALESCE(d.amount, 0) > c.amount)",
+     "charge {0}: its refund reverses {1} cashback, but {2} was clawed back and {3} left as the referrer's debt"),
+    ("cashback_debt_has_refund",
+     "SELECT t.ref, t.amount, t.credit_user_id FROM transfers t "
+     "LEFT JOIN payments p ON p.charge_id = t.ref AND p.status = 'refunded' "
+     "LEFT JOIN transfers c ON c.kind = 'cashback' AND c.ref = t.ref AND c.credit_user_id = t.credit_user_id "
+     "WHERE t.kind = 'cashback_debt' AND (p.charge_id IS NULL OR c.id IS NULL)",
+     "cashback debt of {1} for charge {0} on user #{2}, who got no cashback of a refunded charge"),
 ]
 
 CHECKS += [

@@ -43,3 +43,8 @@ payment-detail-debt = Left as debt by the refund: { $debt ->
 }
 paysupport-recent = Your recent payments:
 paysupport-charge-hint = Quote the charge id from 🧾 Payments in your message, so we find the payment at once.
+ref-cashback-reversed = ↩️ A top-up by a friend you invited was refunded, so its cashback of { $tokens ->
+    [one] { $tokens } token
+   *[other] { $tokens } tokens
+} was taken back. Balance: { $balance }
+error-cashback-locked = ⏳ Only { $available } of your tokens can be spent right now: referral cashback can be spent a few days after your friend's top-up. This generation costs { $needed }.

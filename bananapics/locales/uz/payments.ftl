@@ -19,3 +19,5 @@ payment-detail-charge = To‘lov identifikatori (yordam xizmatiga yuboring): { $
 payment-detail-debt = Qaytarishdan keyin qolgan qarz: { $debt } token
 paysupport-recent = So‘nggi to‘lovlaringiz:
 paysupport-charge-hint = Yozganingizda 🧾 To‘lovlar bo‘limidagi to‘lov identifikatorini ko‘rsating — to‘lovingizni darhol topamiz.
+ref-cashback-reversed = ↩️ Siz taklif qilgan do‘stingizning to‘lovi qaytarildi, shuning uchun undan olingan { $tokens } token keshbek qaytarib olindi. Balans: { $balance }
+error-cashback-locked = ⏳ Hozir tokenlaringizdan faqat { $available } tasini sarflash mumkin: referal keshbek do‘stingiz balansini to‘ldirganidan bir necha kun o‘tib ishlatiladi. Bu generatsiya narxi { $needed } token.
