@@ -10,7 +10,7 @@ from telethon import events
 from bananapics import i18n
 from bananapics.bot import screens
 from bananapics.bot.callbacks import Callback, StaleButton
-from bananapics.bot.screens import Screen, _btn, _menu_row
+from bananapics.bot.ui import Screen, button, menu_row
 from bananapics.services import profile
 
 
@@ -28,9 +28,9 @@ def profile_screen(user_id: int) -> Screen:
               i18n.t(lang, "profile-referrals", friends=p.friends, earned=p.earned)]
     text = "\n".join(lines)
     return Screen(text, [
-        [_btn(lang, "btn-balance", "bal", "open"), _btn(lang, "btn-history", "hist", "page", 0)],
-        [_btn(lang, "btn-invite", "ref", "open"), _btn(lang, "btn-settings", "set", "open")],
-        _menu_row(lang),
+        [button(lang, "btn-balance", "bal", "open"), button(lang, "btn-history", "hist", "page", 0)],
+        [button(lang, "btn-invite", "ref", "open"), button(lang, "btn-settings", "set", "open")],
+        menu_row(lang),
     ])
 
 

@@ -25,7 +25,8 @@ from typing import Any
 from telethon import TelegramClient, errors, events, functions, types
 
 from bananapics import i18n
-from bananapics.bot import account, delivery, history, payments, references, screens, templates, viewer, wizard
+from bananapics.bot import (account, delivery, history, payments, references, results, screens, templates, ui,
+                            viewer, wizard)
 from bananapics.bot.callbacks import PRESSED_MESSAGE, Callback, StaleButton, decode
 from bananapics.bot.ratelimit import SendLimiter, UserLimiter
 from bananapics.config import Config
@@ -359,7 +360,7 @@ def build_bot(config: Config, client: TelegramClient, tasks: Any = None) -> Bot:
     # Every text is plain: prompts, names and template titles must never be read as Markdown
     # (``**``, ``__``, ``[x](url)``) — Telethon's default parse mode would eat them or make links.
     client.parse_mode = None
-    screens.BOT_USERNAME["value"] = config.telegram.bot_username
+    ui.BOT_USERNAME["value"] = config.telegram.bot_username
 
     guard = bot.guard
 
@@ -374,7 +375,7 @@ def build_bot(config: Config, client: TelegramClient, tasks: Any = None) -> Bot:
     bot.routers["help"] = help_router
     delivery.register(bot)
     wizard.register(bot)
-    for area in (history, templates, account, payments):
+    for area in (references, results, history, templates, account, payments):
         area.register(bot)
 
     @client.on(events.NewMessage(pattern=START))

@@ -14,7 +14,7 @@ from telethon import Button, events
 from bananapics import i18n
 from bananapics.bot import viewer, wizard
 from bananapics.bot.callbacks import Callback, CallbackError, StaleButton, encode
-from bananapics.bot.screens import Screen, _btn, _menu_row, _pager, excerpt
+from bananapics.bot.ui import Screen, button, error_text, excerpt, menu_row, pager
 from bananapics.errors import BananaError, NotFound
 from bananapics.models import Job
 from bananapics.models.jobs import TERMINAL
@@ -47,7 +47,7 @@ def list_screen(user_id: int, number: int = 0) -> Screen:
     lang = viewer.lang(user_id)
     page = history.page(user_id, number)
     if not page.jobs:
-        return Screen(i18n.t(lang, "history-empty"), [[_btn(lang, "btn-generate", "gen", "new")], _menu_row(lang)])
+        return Screen(i18n.t(lang, "history-empty"), [[button(lang, "btn-generate", "gen", "new")], menu_row(lang)])
     names = history.model_names()
     charged = history.charged(page.jobs)
     lines = [i18n.t(lang, "history-title", page=page.page + 1, pages=page.pages), ""]
@@ -58,11 +58,11 @@ def list_screen(user_id: int, number: int = 0) -> Screen:
         lines.append(f"{n}. " + i18n.t(lang, "history-item", date=job.created_at.date(), model=name,
                                        prompt=excerpt(job.prompt, EXCERPT, squash=True), status=_status(lang, job),
                                        cost=charged[job.id]))
-        button = _open_button(lang, n, job, name, page.page)
-        if button is not None:
-            rows.append([button])
-    rows += _pager(lang, "hist", "page", page.page, page.pages)
-    return Screen("\n".join(lines), rows + [_menu_row(lang)])
+        opener = _open_button(lang, n, job, name, page.page)
+        if opener is not None:
+            rows.append([opener])
+    rows += pager(lang, "hist", "page", page.page, page.pages)
+    return Screen("\n".join(lines), rows + [menu_row(lang)])
 
 
 def detail(user_id: int, job: Job, storage, *, page: int | None = None, note: str | None = None) -> Screen:
@@ -83,13 +83,13 @@ def detail(user_id: int, job: Job, storage, *, page: int | None = None, note: st
             lines.append(i18n.t(lang, "history-files-gone"))
     if job.status == "failed":
         lines.append(i18n.t(lang, i18n.provider_error_key(job.error_kind)))
-    rows = [[_btn(lang, "btn-send-again", "hist", "send", job.id)]] if files else []
-    rows.append([_btn(lang, "btn-regenerate", "hist", "regen", job.id),
-                 _btn(lang, "btn-use-prompt", "hist", "reuse", job.id)])
+    rows = [[button(lang, "btn-send-again", "hist", "send", job.id)]] if files else []
+    rows.append([button(lang, "btn-regenerate", "hist", "regen", job.id),
+                 button(lang, "btn-use-prompt", "hist", "reuse", job.id)])
     back = history.page_of(user_id, job) if page is None else page
     if job.status in TERMINAL:
-        rows.append([_btn(lang, "btn-history-delete", "hist", "del", job.id, back)])
-    rows.append([_btn(lang, "btn-back", "hist", "page", back), _menu_row(lang)[0]])
+        rows.append([button(lang, "btn-history-delete", "hist", "del", job.id, back)])
+    rows.append([button(lang, "btn-back", "hist", "page", back), menu_row(lang)[0]])
     return Screen("\n".join(lines), rows)
 
 
@@ -98,8 +98,8 @@ def confirm_delete(user_id: int, job: Job, page: int) -> Screen:
     lang = viewer.lang(user_id)
     text = "\n".join([i18n.t(lang, "history-delete-ask"), "",
                       i18n.t(lang, "confirm-prompt", prompt=excerpt(job.prompt, 200, squash=True))])
-    return Screen(text, [[_btn(lang, "btn-history-delete-yes", "hist", "delok", job.id, page)],
-                         [_btn(lang, "btn-back", "hist", "open", job.id, page)]])
+    return Screen(text, [[button(lang, "btn-history-delete-yes", "hist", "delok", job.id, page)],
+                         [button(lang, "btn-back", "hist", "open", job.id, page)]])
 
 
 def regenerate(user_id: int, job: Job, storage) -> Screen:
@@ -115,7 +115,7 @@ def regenerate(user_id: int, job: Job, storage) -> Screen:
         drafts.from_job(user_id, job)
         return wizard.confirm(user_id, i18n.t(lang, "history-regen-note"))
     except BananaError as exc:  # settings the model no longer takes
-        return detail(user_id, job, storage, note=wizard.error_text(lang, exc))
+        return detail(user_id, job, storage, note=error_text(lang, exc))
 
 
 def reuse(user_id: int, job: Job) -> Screen:
@@ -158,7 +158,7 @@ def route(user_id: int, cb: Callback, chat_id: int, storage) -> tuple[Screen, st
         except NotFound:  # the other tap of a double tap deleted it
             raise StaleButton("deleted already") from None
         except BananaError as exc:  # still running
-            return detail(user_id, job, storage, page=cb.args[1]), wizard.error_text(lang, exc)
+            return detail(user_id, job, storage, page=cb.args[1]), error_text(lang, exc)
         return list_screen(user_id, cb.args[1]), i18n.t(lang, "toast-history-deleted")
     raise StaleButton(f"hist:{cb.action} has no screen")
 

@@ -10,7 +10,7 @@ from typing import Any
 from bananapics import i18n
 from bananapics.bot import progress, viewer, wizard
 from bananapics.bot.callbacks import PRESSED_MESSAGE, Callback, StaleButton
-from bananapics.bot.screens import Screen, _btn, _menu_row
+from bananapics.bot.ui import Screen, button, error_text, menu_row
 from bananapics.db import atomic
 from bananapics.errors import BananaError, InsufficientTokens, NotFound
 from bananapics.models import Job
@@ -58,14 +58,14 @@ def repeat(user_id: int, job: Job, chat_id: int, bot: Any) -> Screen:
     except InsufficientTokens as exc:
         shortfall = exc.needed - exc.available
         return Screen(i18n.t(lang, "error-insufficient", available=exc.available, needed=exc.needed), [
-            [_btn(lang, "btn-topup-shortfall", "bal", "open", shortfall=shortfall)],
-            [_btn(lang, "btn-edit-prompt", "res", "edit", job.id), _btn(lang, "btn-menu", "menu", "open")]])
+            [button(lang, "btn-topup-shortfall", "bal", "open", shortfall=shortfall)],
+            [button(lang, "btn-edit-prompt", "res", "edit", job.id), button(lang, "btn-menu", "menu", "open")]])
     except BananaError as exc:  # too many running, the model switched off, settings no longer offered
         model = pricing.find_model(job.model)  # None: the model was removed since
-        return Screen(wizard.error_text(lang, exc, model=model), [
-            [_btn(lang, "btn-edit-prompt", "res", "edit", job.id),
-             _btn(lang, "btn-other-model", "res", "other", job.id)],
-            _menu_row(lang)])
+        return Screen(error_text(lang, exc, model=model), [
+            [button(lang, "btn-edit-prompt", "res", "edit", job.id),
+             button(lang, "btn-other-model", "res", "other", job.id)],
+            menu_row(lang)])
     return progress.panel(user_id, again.id, started=True)
 
 

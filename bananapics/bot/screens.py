@@ -3,14 +3,12 @@
 Functions here run in a worker thread (they read the database through services) and return a
 :class:`Screen`; the bot edits the panel with it. ``route`` maps a decoded callback to a screen.
 Only screens that work are offered as buttons. Feature areas (``history``, ``templates``, ``account``)
-build their screens in their own modules with the helpers here (``_btn``, ``_menu_row``, ``_pager``).
+build their screens in their own modules with the helpers of ``bananapics.bot.ui``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Callable
 from urllib.parse import quote
 
 from telethon import Button
@@ -18,52 +16,11 @@ from telethon import Button
 from bananapics import i18n
 from bananapics.bot import viewer
 from bananapics.bot.callbacks import Callback, StaleButton, encode
+from bananapics.bot.ui import BOT_USERNAME, Screen, button, error_text, menu_row
 from bananapics.db import atomic
 from bananapics.errors import BananaError
 from bananapics.models import AiModel, User
 from bananapics.services import drafts, preferences, pricing, referrals
-
-BOT_USERNAME = {"value": "BananaPicsBot"}  # set by build_bot from config
-
-
-@dataclass
-class Screen:
-    text: str
-    buttons: list[list[Any]] | None = field(default=None)
-    # awaited by the bot right after the screen is shown, as ``followup(bot, chat_id)``; e.g. the
-    # progress panel sends the upload_photo chat action for its job
-    followup: Callable[[Any, int], Awaitable[None]] | None = field(default=None, compare=False)
-    photo: str | None = None  # storage key of an image: the panel becomes a photo with ``text`` as caption
-    # parts of ``text`` shown as code (tap to copy). Texts are plain (no Markdown: user words in
-    # them must stay as typed), so formatting is given as entities.
-    code: tuple[str, ...] = ()
-
-
-def excerpt(text: str | None, limit: int, *, squash: bool = False) -> str:
-    """``text`` shortened to ``limit`` characters with "…"; ``squash`` folds runs of whitespace first
-    (one-line list entries)."""
-    text = text or ""
-    if squash:
-        text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
-def _btn(lang: str, key: str, screen: str, action: str, *args: Any, **fmt: Any) -> Any:
-    return Button.inline(i18n.t(lang, key, **fmt), encode(screen, action, *args))
-
-
-def _menu_row(lang: str) -> list[Any]:
-    return [_btn(lang, "btn-menu", "menu", "open")]
-
-
-def _pager(lang: str, screen: str, action: str, page: int, pages: int, *args: Any) -> list[list[Any]]:
-    """A [◀] [▶] row for a paged screen (``args`` go before the page number); none for one page."""
-    row = []
-    if page > 0:
-        row.append(_btn(lang, "btn-prev", screen, action, *args, page - 1))
-    if page < pages - 1:
-        row.append(_btn(lang, "btn-next", screen, action, *args, page + 1))
-    return [row] if row else []
 
 
 def main_menu(user_id: int, welcome: str | None = None) -> Screen:
@@ -73,11 +30,11 @@ def main_menu(user_id: int, welcome: str | None = None) -> Screen:
     if welcome:
         text = f"{welcome}\n\n{text}"
     return Screen(text, [
-        [_btn(lang, "btn-generate", "gen", "new")],
-        [_btn(lang, "btn-templates", "tpl", "cats"), _btn(lang, "btn-trending", "trend", "page", 0)],
-        [_btn(lang, "btn-history", "hist", "page", 0), _btn(lang, "btn-balance", "bal", "open")],
-        [_btn(lang, "btn-invite", "ref", "open"), _btn(lang, "btn-settings", "set", "open")],
-        [_btn(lang, "btn-profile", "prof", "open"), _btn(lang, "btn-help", "help", "open")],
+        [button(lang, "btn-generate", "gen", "new")],
+        [button(lang, "btn-templates", "tpl", "cats"), button(lang, "btn-trending", "trend", "page", 0)],
+        [button(lang, "btn-history", "hist", "page", 0), button(lang, "btn-balance", "bal", "open")],
+        [button(lang, "btn-invite", "ref", "open"), button(lang, "btn-settings", "set", "open")],
+        [button(lang, "btn-profile", "prof", "open"), button(lang, "btn-help", "help", "open")],
     ])
 
 
@@ -94,7 +51,7 @@ def referral(user_id: int) -> Screen:
         i18n.t(lang, rule, percent=rules.percent),
     ])
     share = f"https://t.me/share/url?url={quote(link, safe='')}&text={quote(i18n.t(lang, 'ref-share-text'), safe='')}"
-    return Screen(text, [[Button.url(i18n.t(lang, "btn-share"), share)], _menu_row(lang)], code=(link,))
+    return Screen(text, [[Button.url(i18n.t(lang, "btn-share"), share)], menu_row(lang)], code=(link,))
 
 
 def help_screen(user_id: int) -> Screen:
@@ -104,9 +61,9 @@ def help_screen(user_id: int) -> Screen:
         lines.append(i18n.t(lang, "help-price-line", model=model.name, price=pricing.starting_price(model)))
     lines += ["", i18n.t(lang, "help-commands")]
     return Screen("\n".join(lines), [
-        [_btn(lang, "btn-terms", "help", "doc", "terms"), _btn(lang, "btn-privacy", "help", "doc", "privacy")],
-        [_btn(lang, "btn-paysupport", "help", "doc", "paysupport"), _btn(lang, "btn-support", "help", "doc", "support")],
-        _menu_row(lang),
+        [button(lang, "btn-terms", "help", "doc", "terms"), button(lang, "btn-privacy", "help", "doc", "privacy")],
+        [button(lang, "btn-paysupport", "help", "doc", "paysupport"), button(lang, "btn-support", "help", "doc", "support")],
+        menu_row(lang),
     ])
 
 
@@ -114,7 +71,7 @@ def doc(user_id: int, name: str, contact: str) -> Screen:
     """``/terms``, ``/privacy``, ``/support`` as a panel screen (from Help), with Back to Help."""
     lang = viewer.lang(user_id)
     return Screen(i18n.t(lang, f"{name}-text", contact=contact),
-                  [[_btn(lang, "btn-back", "help", "open")] + _menu_row(lang)])
+                  [[button(lang, "btn-back", "help", "open")] + menu_row(lang)])
 
 
 def settings_screen(user_id: int) -> Screen:
@@ -131,9 +88,9 @@ def settings_screen(user_id: int) -> Screen:
     ratio = _pref_ratio(user, enabled) or i18n.t(lang, "settings-ratio-auto")
     text = i18n.t(lang, "settings-title", language=i18n.language_names()[lang], model=model, ratio=ratio)
     return Screen(text, [
-        [_btn(lang, "btn-language", "set", "langs")],
-        [_btn(lang, "btn-default-model", "set", "models"), _btn(lang, "btn-default-ratio", "set", "ratios")],
-        _menu_row(lang),
+        [button(lang, "btn-language", "set", "langs")],
+        [button(lang, "btn-default-model", "set", "models"), button(lang, "btn-default-ratio", "set", "ratios")],
+        menu_row(lang),
     ])
 
 
@@ -156,7 +113,7 @@ def default_models(user_id: int) -> Screen:
     rows = [[Button.inline(_mark(lang, i18n.t(lang, "settings-model-follow", model=admins.name if admins else "—"),
                                  mine is None), encode("set", "automodel"))]]
     rows += [[Button.inline(_mark(lang, m.name, m.id == mine), encode("set", "model", m.id))] for m in enabled]
-    return Screen(i18n.t(lang, "settings-model-title"), rows + [[_btn(lang, "btn-back", "set", "open")] + _menu_row(lang)])
+    return Screen(i18n.t(lang, "settings-model-title"), rows + [[button(lang, "btn-back", "set", "open")] + menu_row(lang)])
 
 
 def default_ratios(user_id: int) -> Screen:
@@ -170,15 +127,13 @@ def default_ratios(user_id: int) -> Screen:
     rows = [[Button.inline(_mark(lang, i18n.t(lang, "settings-ratio-auto"), not mine),
                            encode("set", "noratio"))]]
     rows += [buttons[i:i + 4] for i in range(0, len(buttons), 4)]
-    return Screen(i18n.t(lang, "settings-ratio-title"), rows + [[_btn(lang, "btn-back", "set", "open")] + _menu_row(lang)])
+    return Screen(i18n.t(lang, "settings-ratio-title"), rows + [[button(lang, "btn-back", "set", "open")] + menu_row(lang)])
 
 
 def set_default_model(user_id: int, model_id: str | None) -> tuple[Screen, str]:
     try:
         user = preferences.set_model(user_id, model_id)
     except BananaError as exc:
-        from bananapics.bot.wizard import error_text
-
         return default_models(user_id), error_text(viewer.lang(user_id), exc, model=pricing.find_model(model_id))
     viewer.VIEWER.set(user)
     lang = user.language
@@ -191,8 +146,6 @@ def set_default_ratio(user_id: int, ratio: str | None) -> tuple[Screen, str]:
     try:
         user = preferences.set_ratio(user_id, ratio)
     except BananaError as exc:
-        from bananapics.bot.wizard import error_text
-
         return default_ratios(user_id), error_text(viewer.lang(user_id), exc)
     viewer.VIEWER.set(user)
     lang = user.language
@@ -204,7 +157,7 @@ def languages(user_id: int) -> Screen:
     names = i18n.language_names()
     row = [Button.inline(("✓ " if code == lang else "") + names[code], encode("set", "lang", code))
            for code in i18n.LANGUAGES]
-    return Screen(i18n.t(lang, "settings-language-title"), [row, _menu_row(lang)])
+    return Screen(i18n.t(lang, "settings-language-title"), [row, menu_row(lang)])
 
 
 def set_language(user_id: int, code: str) -> tuple[Screen, str]:
