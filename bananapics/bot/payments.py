@@ -22,7 +22,8 @@ from telethon import Button, errors, events, functions, types
 
 from bananapics import i18n
 from bananapics.bot import delivery, viewer
-from bananapics.bot.callbacks import Callback, StaleButton
+from bananapics.bot.callbacks import StaleButton
+from bananapics.bot.routing import Answer, Press
 from bananapics.bot.ui import Screen, button, error_text, menu_row, pager
 from bananapics.errors import BananaError, NotFound
 from bananapics.models import Payment
@@ -169,40 +170,42 @@ class _Seen:
         return True
 
 
+async def send_invoice(press: Press) -> Answer:
+    """``bal:pkg``: an XTR invoice for the package, sent as its own message; the panel says so."""
+    user_id, package_id, chat_id, client = press.user_id, press.args[0], press.chat_id, press.bot.client
+    lang = await asyncio.to_thread(viewer.lang, user_id)
+    try:
+        intent = await asyncio.to_thread(invoices.create_intent, user_id, package_id)
+    except BananaError as exc:
+        return await asyncio.to_thread(packages, user_id, error_text(lang, exc)), None
+    try:
+        pay = client.build_reply_markup(Button.buy(i18n.t(lang, "btn-pay", stars=intent.stars)))
+        await client(functions.messages.SendMediaRequest(peer=chat_id, media=invoice_media(intent, lang),
+                                                         message="", reply_markup=pay))
+    except errors.RPCError as exc:  # FloodWait, a Telegram hiccup: the intent just expires unused
+        log.warning("invoice for %s not sent: %s", user_id, exc)
+        return await asyncio.to_thread(packages, user_id, i18n.t(lang, "error-generic")), None
+    minutes = int(await asyncio.to_thread(settings.get, "payments.invoice_ttl_minutes"))
+    text = i18n.t(lang, "invoice-sent", stars=intent.stars, tokens=intent.tokens + intent.bonus_tokens,
+                  minutes=minutes)
+    return Screen(text, [[button(lang, "btn-packages", "bal", "topup")] + menu_row(lang)]), None
+
+
+ACTIONS = {
+    ("bal", "open"): lambda press: (balance(press.user_id), None),
+    ("bal", "topup"): lambda press: (packages(press.user_id), None),
+    ("bal", "pays"): lambda press: (payments_list(press.user_id, press.args[0]), None),
+    ("bal", "pay"): lambda press: (payment_detail(press.user_id, press.args[0]), None),
+    ("bal", "pkg"): send_invoice,
+}
+
+
 def register(bot) -> None:
     client, config = bot.client, bot.config
     contact = config.telegram.support_contact
     unmatched = _Seen()
 
-    async def send_invoice(user_id: int, package_id: int, chat_id: int) -> tuple[Screen, str | None]:
-        lang = await asyncio.to_thread(viewer.lang, user_id)
-        try:
-            intent = await asyncio.to_thread(invoices.create_intent, user_id, package_id)
-        except BananaError as exc:
-            return await asyncio.to_thread(packages, user_id, error_text(lang, exc)), None
-        try:
-            pay = client.build_reply_markup(Button.buy(i18n.t(lang, "btn-pay", stars=intent.stars)))
-            await client(functions.messages.SendMediaRequest(peer=chat_id, media=invoice_media(intent, lang),
-                                                             message="", reply_markup=pay))
-        except errors.RPCError as exc:  # FloodWait, a Telegram hiccup: the intent just expires unused
-            log.warning("invoice for %s not sent: %s", user_id, exc)
-            return await asyncio.to_thread(packages, user_id, i18n.t(lang, "error-generic")), None
-        minutes = int(await asyncio.to_thread(settings.get, "payments.invoice_ttl_minutes"))
-        text = i18n.t(lang, "invoice-sent", stars=intent.stars, tokens=intent.tokens + intent.bonus_tokens,
-                      minutes=minutes)
-        return Screen(text, [[button(lang, "btn-packages", "bal", "topup")] + menu_row(lang)]), None
-
-    async def route(user_id: int, cb: Callback, chat_id: int) -> tuple[Screen, str | None]:
-        if cb.action == "pkg":
-            return await send_invoice(user_id, cb.args[0], chat_id)
-        render = {"open": lambda: balance(user_id), "topup": lambda: packages(user_id),
-                  "pays": lambda: payments_list(user_id, cb.args[0]),
-                  "pay": lambda: payment_detail(user_id, cb.args[0])}.get(cb.action)
-        if render is None:
-            raise StaleButton(f"bal:{cb.action}")
-        return await asyncio.to_thread(render), None
-
-    bot.routers["bal"] = route
+    bot.add_actions(ACTIONS)
 
     @client.on(events.NewMessage(pattern=r"^/(balance|paysupport)(?:@\w+)?\s*$"))
     async def on_command(event: Any) -> None:

@@ -1,7 +1,7 @@
 """Screens: what a user sees for each state, as text plus inline buttons, in their language.
 
 Functions here run in a worker thread (they read the database through services) and return a
-:class:`Screen`; the bot edits the panel with it. ``route`` maps a decoded callback to a screen.
+:class:`Screen`; the bot edits the panel with it. ``ACTIONS`` maps their buttons to handlers.
 Only screens that work are offered as buttons. Feature areas (``history``, ``templates``, ``account``)
 build their screens in their own modules with the helpers of ``bananapics.bot.ui``.
 """
@@ -9,16 +9,17 @@ build their screens in their own modules with the helpers of ``bananapics.bot.ui
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 from urllib.parse import quote
 
 from telethon import Button
 
 from bananapics import i18n
-from bananapics.bot import viewer
-from bananapics.bot.callbacks import Callback, StaleButton, encode
+from bananapics.bot import payments, viewer
+from bananapics.bot.callbacks import StaleButton, encode
+from bananapics.bot.routing import Answer, Press
 from bananapics.bot.ui import BOT_USERNAME, Screen, button, error_text, menu_row
-from bananapics.db import atomic
-from bananapics.errors import BananaError
+from bananapics.errors import BananaError, InvalidInput
 from bananapics.models import AiModel, User
 from bananapics.services import drafts, preferences, pricing, referrals
 
@@ -161,34 +162,41 @@ def languages(user_id: int) -> Screen:
 
 
 def set_language(user_id: int, code: str) -> tuple[Screen, str]:
-    if code not in i18n.LANGUAGES:
-        raise StaleButton(code)
-    with atomic():
-        User.update(language=code).where(User.id == user_id).execute()
+    try:
+        preferences.set_language(user_id, code)
+    except InvalidInput:
+        raise StaleButton(code) from None
     viewer.forget()
     return settings_screen(user_id), i18n.t(code, "settings-language-set")
 
 
-# (screen, action) → (user_id, args) -> (screen, toast) for the buttons without a router of their own
-_ROUTES: dict[tuple[str, str], Callable[[int, tuple], tuple[Screen, str | None]]] = {
-    ("menu", "open"): lambda user_id, args: (main_menu(user_id), None),
-    ("ref", "open"): lambda user_id, args: (referral(user_id), None),
-    ("help", "open"): lambda user_id, args: (help_screen(user_id), None),
-    ("set", "open"): lambda user_id, args: (settings_screen(user_id), None),
-    ("set", "langs"): lambda user_id, args: (languages(user_id), None),
-    ("set", "lang"): lambda user_id, args: set_language(user_id, args[0]),
-    ("set", "models"): lambda user_id, args: (default_models(user_id), None),
-    ("set", "model"): lambda user_id, args: set_default_model(user_id, args[0]),
-    ("set", "automodel"): lambda user_id, args: set_default_model(user_id, None),
-    ("set", "ratios"): lambda user_id, args: (default_ratios(user_id), None),
-    ("set", "ratio"): lambda user_id, args: set_default_ratio(user_id, args[0]),
-    ("set", "noratio"): lambda user_id, args: set_default_ratio(user_id, None),
+def help_doc(press: Press) -> Answer:
+    """Help's documents: terms, privacy and support texts; payment help with the user's payments."""
+    contact = press.bot.config.telegram.support_contact
+    if press.args[0] == "paysupport":
+        return payments.paysupport(press.user_id, contact), None
+    if press.args[0] != "prices":
+        return doc(press.user_id, press.args[0], contact), None
+    return help_screen(press.user_id), None
+
+
+# the buttons of the screens above
+ACTIONS: dict[tuple[str, str], Callable[[Press], Answer]] = {
+    ("menu", "open"): lambda press: (main_menu(press.user_id), None),
+    ("ref", "open"): lambda press: (referral(press.user_id), None),
+    ("help", "open"): lambda press: (help_screen(press.user_id), None),
+    ("help", "doc"): help_doc,
+    ("set", "open"): lambda press: (settings_screen(press.user_id), None),
+    ("set", "langs"): lambda press: (languages(press.user_id), None),
+    ("set", "lang"): lambda press: set_language(press.user_id, press.args[0]),
+    ("set", "models"): lambda press: (default_models(press.user_id), None),
+    ("set", "model"): lambda press: set_default_model(press.user_id, press.args[0]),
+    ("set", "automodel"): lambda press: set_default_model(press.user_id, None),
+    ("set", "ratios"): lambda press: (default_ratios(press.user_id), None),
+    ("set", "ratio"): lambda press: set_default_ratio(press.user_id, press.args[0]),
+    ("set", "noratio"): lambda press: set_default_ratio(press.user_id, None),
 }
 
 
-def route(user_id: int, cb: Callback) -> tuple[Screen, str | None]:
-    """The screen for a button press (and an optional toast); unknown routes are stale buttons."""
-    render = _ROUTES.get((cb.screen, cb.action))
-    if render is None:
-        raise StaleButton(f"{cb.screen}:{cb.action} has no screen yet")
-    return render(user_id, cb.args)
+def register(bot: Any) -> None:
+    bot.add_actions(ACTIONS)

@@ -12,7 +12,7 @@ from telethon import Button, events
 
 from bananapics import i18n
 from bananapics.bot import viewer, wizard
-from bananapics.bot.callbacks import Callback, StaleButton, encode
+from bananapics.bot.callbacks import encode
 from bananapics.bot.ui import BOT_USERNAME, Screen, button, error_text, excerpt, menu_row, pager
 from bananapics.errors import BananaError, NotFound
 from bananapics.models import Template
@@ -145,24 +145,17 @@ def deep_link(user_id: int, arg: str, welcome: str | None) -> Screen:
     return use(user_id, int(arg) if arg.isascii() and arg.isdigit() and len(arg) <= 9 else 0, welcome)
 
 
-def route(user_id: int, cb: Callback, chat_id: int) -> tuple[Screen, str | None]:
-    key = (cb.screen, cb.action)
-    if key == ("tpl", "cats"):
-        return categories(user_id), None
-    if key == ("tpl", "cat"):
-        return in_category(user_id, *cb.args), None
-    if key == ("tpl", "open"):
-        return open_one(user_id, cb.args[0]), None
-    if key == ("tpl", "use"):
-        return use(user_id, cb.args[0]), None
-    if key == ("trend", "page"):
-        return trending(user_id, cb.args[0]), None
-    raise StaleButton(f"{cb.screen}:{cb.action} has no screen")
+ACTIONS = {
+    ("tpl", "cats"): lambda press: (categories(press.user_id), None),
+    ("tpl", "cat"): lambda press: (in_category(press.user_id, *press.args), None),
+    ("tpl", "open"): lambda press: (open_one(press.user_id, press.args[0]), None),
+    ("tpl", "use"): lambda press: (use(press.user_id, press.args[0]), None),
+    ("trend", "page"): lambda press: (trending(press.user_id, press.args[0]), None),
+}
 
 
 def register(bot) -> None:
-    bot.routers["tpl"] = route
-    bot.routers["trend"] = route
+    bot.add_actions(ACTIONS)
     bot.deep_links[DEEP_LINK] = deep_link
 
     @bot.client.on(events.NewMessage(pattern=r"^/(templates|trending)(?:@\w+)?\s*$"))

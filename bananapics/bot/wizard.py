@@ -9,19 +9,22 @@ result buttons in ``bananapics.bot.progress`` / ``bananapics.bot.results``.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Any
 
 from telethon import Button
 
 from bananapics import i18n
 from bananapics.bot import options, progress, viewer
-from bananapics.bot.callbacks import Callback, StaleButton, encode
+from bananapics.bot.callbacks import StaleButton, encode
+from bananapics.bot.routing import PROMPT, Answer, Press, TextInput
 from bananapics.bot.screens import main_menu
 from bananapics.bot.ui import Screen, button, error_text, excerpt, menu_row, noted
 from bananapics.bot.wizard_parts import cancel_button, price_line, token
 from bananapics.errors import BananaError, InvalidInput
 from bananapics.models import Draft
-from bananapics.services import drafts, jobs, pricing
+from bananapics.services import drafts, generation, jobs, pricing
 
 EXCERPT = 200
 
@@ -194,58 +197,110 @@ def text_entered(user_id: int, text: str) -> Screen:
     return refs(user_id, draft=saved)
 
 
+def typed(text_input: TextInput) -> Screen:
+    """The wizard's text step (:data:`routing.PROMPT`): the prompt; the model list while every model
+    is switched off."""
+    try:
+        return text_entered(text_input.user_id, text_input.text)
+    except drafts.NoModels:  # the admin switched every model off mid-wizard
+        return models(text_input.user_id)
+
+
 # --------------------------------------------------------------------------- buttons
+# ``gen:*``. Every button but New and a model choice carries the draft's token (``_current``).
 
 
-def route(user_id: int, cb: Callback, chat_id: int, bot: Any) -> tuple[Screen, str | None]:
-    """``gen:*`` buttons. ``bot.submit`` confirms the draft and enqueues the job after commit."""
+def new(press: Press) -> Answer:
+    drafts.reset(press.user_id, viewer.user(press.user_id))
+    return models(press.user_id), None
+
+
+def choose_model(press: Press) -> Answer:
+    user_id = press.user_id
     lang = _lang(user_id)
-    if cb.action == "new":
-        drafts.reset(user_id, viewer.user(user_id))
-        return models(user_id), None
-    if cb.action == "model":
-        had = len(drafts.get(user_id).refs)
-        try:
-            draft = drafts.choose_model(user_id, cb.args[0], viewer.user(user_id))
-        except BananaError as exc:
-            return models(user_id), error_text(lang, exc)
-        note = None
-        if len(draft.refs) < had:  # the new model takes fewer references
-            note = i18n.t(lang, "gen-refs-kept", count=len(draft.refs), asked=had, model=drafts.model_of(draft).name,
-                          max=drafts.max_refs(draft))
-        return (confirm(user_id, note) if draft.prompt else prompt(user_id, note, draft)), None
-    if not cb.args or cb.args[0] != token(drafts.get(user_id)):
-        raise StaleButton("an older wizard screen, or someone else's")
-    action = cb.action
-    if action == "cancel":
-        drafts.reset(user_id, viewer.user(user_id))
-        return main_menu(user_id), i18n.t(lang, "gen-cancelled")
-    if action == "tpl":  # the template categories, through the bot's table (templates open the wizard)
-        return bot.routers["tpl"](user_id, Callback("tpl", "cats"), chat_id)
-    if action in ("skip", "rdone", "opts"):
-        return step(user_id, "settings"), None
-    if action == "rclear":
-        drafts.clear_refs(user_id)
-        return refs(user_id, i18n.t(lang, "gen-refs-cleared")), None
-    if action == "rlast":
-        drafts.remove_last_ref(user_id)
-        return refs(user_id, i18n.t(lang, "gen-refs-removed")), None
-    if action == "step":
-        return step(user_id, cb.args[1]), None
-    if action == "next":
-        return confirm(user_id), None
-    if action == "edit":
-        return edit(user_id), None
-    if action == "go":
-        return _go(user_id, cb.args[1], chat_id, bot)
-    if action == "opt":
-        return options.choose(user_id, cb.args[1])
-    if action in options.SETTING_OF_ACTION:
-        return options.choose_value(user_id, action, cb.args[1])
-    raise StaleButton(f"gen:{action} has no screen here")
+    had = len(drafts.get(user_id).refs)
+    try:
+        draft = drafts.choose_model(user_id, press.args[0], viewer.user(user_id))
+    except BananaError as exc:
+        return models(user_id), error_text(lang, exc)
+    note = None
+    if len(draft.refs) < had:  # the new model takes fewer references
+        note = i18n.t(lang, "gen-refs-kept", count=len(draft.refs), asked=had, model=drafts.model_of(draft).name,
+                      max=drafts.max_refs(draft))
+    return (confirm(user_id, note) if draft.prompt else prompt(user_id, note, draft)), None
 
 
-def _go(user_id: int, shown_price: int, chat_id: int, bot: Any) -> tuple[Screen, str | None]:
+def _current(handler: Callable[[Press], Answer]) -> Callable[[Press], Answer]:
+    """``handler`` for a button of the draft as it is now: an older wizard screen's button, or data
+    copied from someone else's panel, is stale."""
+    @functools.wraps(handler)
+    def checked(press: Press) -> Answer:
+        if press.args[0] != token(drafts.get(press.user_id)):
+            raise StaleButton("an older wizard screen, or someone else's")
+        return handler(press)
+    return checked
+
+
+@_current
+def cancel(press: Press) -> Answer:
+    drafts.reset(press.user_id, viewer.user(press.user_id))
+    return main_menu(press.user_id), i18n.t(_lang(press.user_id), "gen-cancelled")
+
+
+@_current
+def pick_template(press: Press) -> Answer:
+    """The template categories (the templates module's screen, through the bot's table: a template
+    opens the wizard again, so the two modules do not import each other)."""
+    return press.bot.actions[("tpl", "cats")](press.to("tpl", "cats"))
+
+
+@_current
+def to_settings(press: Press) -> Answer:
+    return step(press.user_id, "settings"), None
+
+
+@_current
+def clear_refs(press: Press) -> Answer:
+    drafts.clear_refs(press.user_id)
+    return refs(press.user_id, i18n.t(_lang(press.user_id), "gen-refs-cleared")), None
+
+
+@_current
+def remove_last_ref(press: Press) -> Answer:
+    drafts.remove_last_ref(press.user_id)
+    return refs(press.user_id, i18n.t(_lang(press.user_id), "gen-refs-removed")), None
+
+
+@_current
+def back_to(press: Press) -> Answer:
+    return step(press.user_id, press.args[1]), None
+
+
+@_current
+def to_confirm(press: Press) -> Answer:
+    return confirm(press.user_id), None
+
+
+@_current
+def to_edit(press: Press) -> Answer:
+    return edit(press.user_id), None
+
+
+@_current
+def choose_setting(press: Press) -> Answer:
+    return options.choose(press.user_id, press.args[1])
+
+
+@_current
+def set_setting(press: Press) -> Answer:
+    return options.choose_value(press.user_id, press.cb.action, press.args[1])
+
+
+@_current
+def go(press: Press) -> Answer:
+    """Generate at the price the confirm screen showed: a price changed since, a model switched off
+    or settings no longer offered show the confirm (or the model list) again instead."""
+    user_id, shown_price = press.user_id, press.args[1]
     lang = _lang(user_id)
     draft = drafts.get(user_id)
     chosen = drafts.chosen_model(draft)
@@ -258,13 +313,24 @@ def _go(user_id: int, shown_price: int, chat_id: int, bot: Any) -> tuple[Screen,
     if price != shown_price:
         return confirm(user_id, i18n.t(lang, "error-price-changed")), None
     try:
-        job = bot.submit(user_id, chat_id)
+        job = generation.confirm(press.bot.tasks, user_id, chat_id=press.chat_id)
     except BananaError as exc:
         return confirm(user_id, error_text(lang, exc, model=drafts.model_of(draft))), None
     return progress.panel(user_id, job.id, started=True), None
 
 
+ACTIONS: dict[tuple[str, str], Callable[[Press], Answer]] = {
+    ("gen", "new"): new, ("gen", "model"): choose_model, ("gen", "cancel"): cancel, ("gen", "tpl"): pick_template,
+    ("gen", "skip"): to_settings, ("gen", "rdone"): to_settings, ("gen", "opts"): to_settings,
+    ("gen", "rclear"): clear_refs, ("gen", "rlast"): remove_last_ref, ("gen", "step"): back_to,
+    ("gen", "next"): to_confirm, ("gen", "edit"): to_edit, ("gen", "go"): go, ("gen", "opt"): choose_setting,
+    **{("gen", code): set_setting for code in options.SETTING_OF_ACTION},
+}
+TEXT_STEPS: dict[str, Callable[[TextInput], Screen]] = {PROMPT: typed}
+
+
 def register(bot: Any) -> None:
-    """The wizard's buttons and the job's chat action while it runs."""
-    bot.routers["gen"] = lambda user_id, cb, chat_id: route(user_id, cb, chat_id, bot)
+    """The wizard's buttons, its text step and the job's chat action while it runs."""
+    bot.add_actions(ACTIONS)
+    bot.add_text_steps(TEXT_STEPS)
     bot.loops.append(progress.run_forever)

@@ -17,7 +17,7 @@ from typing import Any
 from bananapics.db import atomic, connection, is_postgres
 from bananapics.errors import InvalidInput, NotFound
 from bananapics.models import AiModel, Draft, Job, User, utcnow
-from bananapics.services import jobs, preferences, pricing, templates
+from bananapics.services import conversation, jobs, preferences, pricing, templates
 
 STEPS = ("model", "prompt", "refs", "settings", "confirm")
 
@@ -289,8 +289,10 @@ def repeat(user_id: int, job_id: str, *, chat_id: int | None, pressed: int | Non
 
 def reset(user_id: int, user: User | None = None) -> Draft:
     """A new draft: on the user's default model (Settings) when they chose one, else on the model
-    chosen last; with their default aspect ratio when that model offers it. ``user``: the caller's
-    row of the user, if it has one (else it is read)."""
+    chosen last; with their default aspect ratio when that model offers it. Typed text is its prompt
+    again: a text step some screen asked for (``services.conversation``) is dropped. ``user``: the
+    caller's row of the user, if it has one (else it is read)."""
+    conversation.clear(user_id)
     user = user or _user_row(user_id)
     draft, created = _get(user_id, user)
     if created:
