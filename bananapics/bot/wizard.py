@@ -2,7 +2,9 @@
 
 Buttons carry a token of the draft's version bound to its owner (hex), so a button from an older
 screen of the wizard — or data copied from someone else's panel — is stale. Every step is validated
-by ``services.drafts``; the confirm submits one job per confirm screen. The settings screens are in
+by ``services.drafts``; Generate submits one job per confirm screen (``services.generation``, the id
+enqueued after commit). Typed text is the draft's prompt: the wizard's text step, the default of
+every user nobody asked anything else (``routing.PROMPT``). The settings screens are in
 ``bananapics.bot.options``, references in ``bananapics.bot.references``, the job's progress and
 result buttons in ``bananapics.bot.progress`` / ``bananapics.bot.results``.
 """
