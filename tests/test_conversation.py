@@ -225,3 +225,19 @@ def test_an_admin_reaches_the_admin_panel_and_loses_it_with_the_role(database):
         assert answer.message == "This button is outdated." and "Admin panel" not in ada.panel.text
 
     scenario(database, body)
+
+
+def test_a_demoted_admins_pending_step_is_dropped_and_the_text_is_a_prompt(database):
+    async def body(tg, bot):
+        roomy(bot, tg)
+        seen: list = []
+        bot.add_text_steps({"adm.test": _admin_step(seen)})
+        ada = SimUser(tg, "Ada", lang_code="en")
+        await ada.start()
+        me = account(ada).id
+        conversation.expect(me, "adm.test")  # asked while she was an admin; her role is "user" now
+        await ada.send("35")
+        assert seen == [] and draft_of(ada).prompt == "35" and conversation.current(me) is None
+        assert AdminAction.select().count() == 0
+
+    scenario(database, body)

@@ -400,11 +400,16 @@ def build_bot(config: Config, client: TelegramClient, tasks: Any = None) -> Bot:
         """Typed text answers the step the user was last asked for (``services.conversation``: an
         admin's amount, a search…) while it lasts; otherwise it is the prompt of the user's draft."""
         def render(user: User) -> screens.Screen:
+            prompt = routing.TextInput(bot, user.id, event.chat_id, event.raw_text)
             asked = conversation.current(user.id)  # the one read this adds, on text messages only
             handler = bot.text_steps.get(asked.name) if asked is not None else None
             if asked is None or handler is None:  # nothing asked, expired, or a step no module serves now
-                return bot.text_steps[routing.PROMPT](routing.TextInput(bot, user.id, event.chat_id, event.raw_text))
-            return handler(routing.TextInput(bot, user.id, event.chat_id, event.raw_text, asked.name, asked.data))
+                return bot.text_steps[routing.PROMPT](prompt)
+            try:
+                return handler(routing.TextInput(bot, user.id, event.chat_id, event.raw_text, asked.name, asked.data))
+            except PermissionDenied:  # the role that was asked is gone (demoted since): the step goes too
+                conversation.clear(user.id)
+                return bot.text_steps[routing.PROMPT](prompt)
 
         await bot.reply(event, render)
 

@@ -9,7 +9,8 @@
   is outdated" answer.
 * Typed text: ``TEXT_STEPS``, a table from a conversation step name (``services.conversation``) to
   ``handler(text_input) -> Screen``. A message goes to the step the user was last asked for, else to
-  the wizard's prompt (:data:`PROMPT`).
+  the wizard's prompt (:data:`PROMPT`). A step whose service refuses the user's role
+  (``PermissionDenied``: demoted since they were asked) is dropped and the text is the prompt.
 * One ``register(bot)`` per module adds both tables (``bot.add_actions``, ``bot.add_text_steps``)
   and the module's commands, deep links and outbox kinds.
 """

@@ -292,10 +292,10 @@ def reset(user_id: int, user: User | None = None) -> Draft:
     chosen last; with their default aspect ratio when that model offers it. Typed text is its prompt
     again: a text step some screen asked for (``services.conversation``) is dropped. ``user``: the
     caller's row of the user, if it has one (else it is read)."""
-    conversation.clear(user_id)
     user = user or _user_row(user_id)
     draft, created = _get(user_id, user)
     if created:
+        conversation.clear(user_id)
         return draft
     preferred = start_model(user) if user is not None and user.pref_model else None
     try:
@@ -305,4 +305,6 @@ def reset(user_id: int, user: User | None = None) -> Draft:
     fresh = {"prompt": None, "template_id": None, "ref_keys": "[]", "settings": "{}", "step": "model", "confirm_id": None}
     if model is not None:
         fresh.update(model=model.id, settings=json.dumps(preferences.draft_defaults(user, model)))
-    return _save(user_id, **fresh)
+    with atomic():  # one write transaction for both
+        conversation.clear(user_id)
+        return _save(user_id, **fresh)
