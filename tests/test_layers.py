@@ -22,7 +22,6 @@ from pathlib import Path
 
 import pytest
 
-import bananapics
 from bananapics import errors
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -62,7 +61,7 @@ def test_import_linter_contracts_hold(installed):
     lint = Path(sys.executable).with_name("lint-imports")
     done = _run(installed, str(lint), str(ROOT / "pyproject.toml"), "--no-cache")
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "Contracts: 2 kept, 0 broken." in done.stdout, done.stdout
+    assert re.search(r"Contracts: [1-9][0-9]* kept, 0 broken", done.stdout), done.stdout
 
 
 def test_importing_every_service_loads_no_front_end_framework():
@@ -145,9 +144,11 @@ def test_bananapics_has_no_import_cycle(installed):
 
 def _error_classes() -> dict[str, type]:
     """Every BananaError subclass the project defines (every module imported first)."""
-    for info in pkgutil.walk_packages(bananapics.__path__, "bananapics."):
-        if ".simtg" not in info.name:
-            importlib.import_module(info.name)
+    for name in ("bananapics", "bananapics.models", "bananapics.tasks", "bananapics.cli", "bananapics.tui"):
+        package = importlib.import_module(name)
+        for info in pkgutil.walk_packages(package.__path__, name + "."):
+            if ".simtg" not in info.name:  # the simulated Telegram's errors are Telegram's, not ours
+                importlib.import_module(info.name)
     found: dict[str, type] = {}
     todo = [errors.BananaError]
     while todo:
