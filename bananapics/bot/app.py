@@ -376,7 +376,6 @@ def build_bot(config: Config, client: TelegramClient, tasks: Any = None) -> Bot:
     client.parse_mode = None
     ui.BOT_USERNAME["value"] = config.telegram.bot_username
 
-    guard = bot.guard
     delivery.register(bot)
     for area in (screens, wizard, references, results, history, templates, account, payments, admin):
         area.register(bot)
@@ -385,14 +384,6 @@ def build_bot(config: Config, client: TelegramClient, tasks: Any = None) -> Bot:
     async def on_start(event: Any) -> None:
         payload = event.pattern_match.group(1) or ""
         await bot.reply(event, lambda user: start_screen(bot, user, payload))
-
-    @client.on(events.NewMessage(pattern=r"^/generate(?:@\w+)?\s*$"))
-    async def on_generate(event: Any) -> None:
-        def render(user: User) -> screens.Screen:
-            drafts.reset(user.id, user)
-            return wizard.models(user.id)
-
-        await bot.reply(event, render)
 
     @client.on(events.NewMessage(func=lambda e: e.is_private and e.raw_text and not e.raw_text.startswith("/")
                                  and not references.has_media(e)))
@@ -412,29 +403,6 @@ def build_bot(config: Config, client: TelegramClient, tasks: Any = None) -> Bot:
                 return bot.text_steps[routing.PROMPT](prompt)
 
         await bot.reply(event, render)
-
-    @client.on(events.NewMessage(pattern=r"^/(terms|privacy|support)(?:@\w+)?\s*$"))
-    async def on_legal(event: Any) -> None:
-        """Texts Telegram requires of bots that take payments (banned users too: "banned" points here)."""
-        user = await guard(event, banned_ok=True)
-        if user is None:
-            return
-        name = event.pattern_match.group(1)
-        await event.respond(i18n.t(user.language, f"{name}-text", contact=config.telegram.support_contact))
-
-    @client.on(events.NewMessage(pattern=r"^/cancel(?:@\w+)?\s*$"))
-    async def on_cancel(event: Any) -> None:
-        def render(user: User) -> screens.Screen:
-            drafts.reset(user.id, user)
-            return screens.main_menu(user.id, i18n.t(user.language, "gen-cancelled"))
-
-        await bot.reply(event, render)
-
-    @client.on(events.NewMessage(pattern=r"^/(help|lang|settings)(?:@\w+)?\s*$"))  # /invite: bot.account
-    async def on_command(event: Any) -> None:
-        name = event.pattern_match.group(1)
-        render = {"help": screens.help_screen, "lang": screens.languages, "settings": screens.settings_screen}[name]
-        await bot.reply(event, lambda user: render(user.id))
 
     unknown = events.NewMessage(pattern=r"^/", func=lambda e: not references.has_media(e))  # a caption: on_media
 

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
-from telethon import Button
+from telethon import Button, events
 
 from bananapics import i18n
 from bananapics.bot import payments, viewer
@@ -199,4 +199,21 @@ ACTIONS: dict[tuple[str, str], Callable[[Press], Answer]] = {
 
 
 def register(bot: Any) -> None:
+    """The buttons above, ``/help``, ``/lang``, ``/settings`` and the legal texts."""
     bot.add_actions(ACTIONS)
+    contact = bot.config.telegram.support_contact
+
+    @bot.client.on(events.NewMessage(pattern=r"^/(help|lang|settings)(?:@\w+)?\s*$"))  # /invite: bot.account
+    async def on_command(event: Any) -> None:
+        name = event.pattern_match.group(1)
+        render = {"help": help_screen, "lang": languages, "settings": settings_screen}[name]
+        await bot.reply(event, lambda user: render(user.id))
+
+    @bot.client.on(events.NewMessage(pattern=r"^/(terms|privacy|support)(?:@\w+)?\s*$"))
+    async def on_legal(event: Any) -> None:
+        """Texts Telegram requires of bots that take payments (banned users too: "banned" points here)."""
+        user = await bot.guard(event, banned_ok=True)
+        if user is None:
+            return
+        name = event.pattern_match.group(1)
+        await event.respond(i18n.t(user.language, f"{name}-text", contact=contact))

@@ -15,7 +15,7 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from telethon import Button
+from telethon import Button, events
 
 from bananapics import i18n
 from bananapics.bot import options, progress, viewer
@@ -25,7 +25,7 @@ from bananapics.bot.screens import main_menu
 from bananapics.bot.ui import Screen, button, error_text, excerpt, menu_row, noted
 from bananapics.bot.wizard_parts import cancel_button, price_line, token
 from bananapics.errors import BananaError, InvalidInput
-from bananapics.models import Draft
+from bananapics.models import Draft, User
 from bananapics.services import drafts, generation, jobs, pricing
 
 EXCERPT = 200
@@ -332,7 +332,24 @@ TEXT_STEPS: dict[str, Callable[[TextInput], Screen]] = {PROMPT: typed}
 
 
 def register(bot: Any) -> None:
-    """The wizard's buttons, its text step and the job's chat action while it runs."""
+    """The wizard's buttons, its text step, ``/generate`` and ``/cancel``, and the job's chat action
+    while it runs."""
     bot.add_actions(ACTIONS)
     bot.add_text_steps(TEXT_STEPS)
     bot.loops.append(progress.run_forever)
+
+    @bot.client.on(events.NewMessage(pattern=r"^/generate(?:@\w+)?\s*$"))
+    async def on_generate(event: Any) -> None:
+        def render(user: User) -> Screen:
+            drafts.reset(user.id, user)
+            return models(user.id)
+
+        await bot.reply(event, render)
+
+    @bot.client.on(events.NewMessage(pattern=r"^/cancel(?:@\w+)?\s*$"))
+    async def on_cancel(event: Any) -> None:
+        def render(user: User) -> Screen:
+            drafts.reset(user.id, user)
+            return main_menu(user.id, i18n.t(user.language, "gen-cancelled"))
+
+        await bot.reply(event, render)
