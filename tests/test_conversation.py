@@ -241,3 +241,25 @@ def test_a_demoted_admins_pending_step_is_dropped_and_the_text_is_a_prompt(datab
         assert AdminAction.select().count() == 0
 
     scenario(database, body)
+
+
+def test_the_bots_tables_are_the_feature_modules_tables(database):
+    """One shape: every button handler and text step the bot has comes from some module's ACTIONS or
+    TEXT_STEPS table, each a module-level callable of that module."""
+    import importlib
+    import pkgutil
+
+    import bananapics.bot as package
+
+    async def body(tg, bot):
+        actions, steps = {}, {}
+        for info in pkgutil.iter_modules(package.__path__):
+            module = importlib.import_module(f"bananapics.bot.{info.name}")
+            for key, handler in getattr(module, "ACTIONS", {}).items():
+                assert handler.__module__ == module.__name__, (key, handler)
+                actions[key] = handler
+            steps.update(getattr(module, "TEXT_STEPS", {}))
+        assert actions == bot.actions
+        assert steps == bot.text_steps
+
+    scenario(database, body)
