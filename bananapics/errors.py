@@ -1,12 +1,14 @@
 """Typed errors raised by BananaPics services.
 
 Every front end (bot, CLI, TUI) catches :class:`BananaError` and shows ``msg``; the type alone
-decides what happens next (retry, refund, tell the user). The tree::
+decides what happens next (retry, refund, tell the user). The tree names every error class of the
+project, with the module that defines it when that is not this one (tests/test_layers.py checks it)::
 
     BananaError
     ├── ConfigError            malformed config file or value (file, key, reason)
     ├── NotFound               unknown user, transfer, model, package, charge …
     ├── InvalidInput           a value out of range, a missing reason, a bad role …
+    │   └── NoModels           every model is switched off: no wizard screen (services.drafts)
     ├── PermissionDenied       the actor's role does not allow the action
     ├── UserBanned             the user is banned
     ├── InsufficientTokens     available balance below the amount (carries both numbers)
@@ -20,6 +22,9 @@ decides what happens next (retry, refund, tell the user). The tree::
     ├── PaymentMismatch        a Stars charge that matches no invoice of the payer
     ├── FeatureOff             an admin switched the feature off (templates, referrals, top-ups)
     ├── Maintenance            maintenance mode: only admins and support are served
+    ├── TooManyJobs            the user's parallel-job limit is reached (services.jobs)
+    ├── StorageError           the storage backend failed or refused a key (storage)
+    │   └── ObjectNotFound     no object under that key (storage)
     └── TelegramError          Telegram refused a call or could not be reached
         └── ChargeAlreadyRefunded   Telegram says CHARGE_ALREADY_REFUNDED
 """

@@ -2,7 +2,7 @@
 
 from bananapics.models.audit import AdminAction
 from bananapics.models.base import BaseModel, db, utcnow
-from bananapics.models.bot import Draft, Panel, TgFile
+from bananapics.models.bot import Conversation, Draft, Panel, TgFile
 from bananapics.models.billing import InvoiceIntent, Package, Payment
 from bananapics.models.catalog import AiModel
 from bananapics.models.jobs import Job, ModelSlot, Outbox
@@ -14,10 +14,10 @@ from bananapics.models.users import User
 
 ALL_MODELS = [User, SystemAccount, Transfer, Hold, Setting, AdminAction, AiModel, Package, InvoiceIntent, Payment,
               Job, ModelSlot, Outbox, Draft, Panel, TemplateCategory, Template, TemplateUse, TgFile,
-              WorkerHeartbeat]
+              WorkerHeartbeat, Conversation]
 
 __all__ = [
-    "ALL_MODELS", "AdminAction", "AiModel", "BaseModel", "Draft", "Hold", "InvoiceIntent", "Job", "ModelSlot",
+    "ALL_MODELS", "AdminAction", "AiModel", "BaseModel", "Conversation", "Draft", "Hold", "InvoiceIntent", "Job", "ModelSlot",
     "Outbox", "Package", "Panel",
     "Payment", "Setting", "SystemAccount", "Template", "TemplateCategory", "TemplateUse", "TgFile", "Transfer", "User", "WorkerHeartbeat", "db",
     "utcnow",

@@ -1,5 +1,6 @@
-"""Bot state kept in the database: the wizard draft and the panel message of each user, and the
-Telegram file reference of every image already uploaded."""
+"""Bot state kept in the database: the wizard draft, the panel message and the conversation step
+(what a typed message answers) of each user, and the Telegram file reference of every image already
+uploaded."""
 
 from __future__ import annotations
 
@@ -45,6 +46,24 @@ class Panel(BaseModel):
 
     class Meta:
         table_name = "panels"
+
+
+class Conversation(BaseModel):
+    """The text step a user's next typed message goes to (an admin's amount, a search…), until it
+    expires. No row: the wizard's prompt (0013)."""
+
+    user = pw.ForeignKeyField(User, primary_key=True, backref="+", on_delete="CASCADE")
+    step = pw.CharField(max_length=32)
+    data = pw.TextField(default="{}")
+    expires_at = pw.DateTimeField()
+    updated_at = pw.DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "conversations"
+
+    @property
+    def data_dict(self) -> dict[str, Any]:
+        return json.loads(self.data or "{}")
 
 
 class TgFile(BaseModel):

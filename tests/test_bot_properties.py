@@ -361,7 +361,7 @@ class BotMachine(RuleBasedStateMachine):
         label = next(b for b in sim.buttons() if b.startswith(GENERATE))
         shown = int(label[len(GENERATE):].replace(",", ""))
         confirm = sim.panel
-        model = drafts._model(drafts.get(m.id))
+        model = drafts.model_of(drafts.get(m.id))
         try:
             today = drafts.quote(m.id).total
         except Exception:  # noqa: BLE001

@@ -1,5 +1,5 @@
-"""The user's own figures: the profile screen (``/profile``, 👤 in the menu) and ``/invite`` for the
-referral screen (``screens.referral``)."""
+"""The user's own figures: the profile screen (``/profile``, 👤 in the menu), ``/invite`` for the
+referral screen (``screens.referral``) and the inviter's "your friend joined" notice."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from typing import Any
 from telethon import events
 
 from bananapics import i18n
-from bananapics.bot import screens
-from bananapics.bot.callbacks import Callback, StaleButton
-from bananapics.bot.screens import Screen, _btn, _menu_row
-from bananapics.services import profile
+from bananapics.bot import delivery, screens
+from bananapics.bot.ui import Screen, button, menu_row
+from bananapics.models import Outbox, User
+from bananapics.services import onboarding, profile
 
 
 def profile_screen(user_id: int) -> Screen:
@@ -28,20 +28,23 @@ def profile_screen(user_id: int) -> Screen:
               i18n.t(lang, "profile-referrals", friends=p.friends, earned=p.earned)]
     text = "\n".join(lines)
     return Screen(text, [
-        [_btn(lang, "btn-balance", "bal", "open"), _btn(lang, "btn-history", "hist", "page", 0)],
-        [_btn(lang, "btn-invite", "ref", "open"), _btn(lang, "btn-settings", "set", "open")],
-        _menu_row(lang),
+        [button(lang, "btn-balance", "bal", "open"), button(lang, "btn-history", "hist", "page", 0)],
+        [button(lang, "btn-invite", "ref", "open"), button(lang, "btn-settings", "set", "open")],
+        menu_row(lang),
     ])
 
 
-def route(user_id: int, cb: Callback, chat_id: int) -> tuple[Screen, str | None]:
-    if (cb.screen, cb.action) == ("prof", "open"):
-        return profile_screen(user_id), None
-    raise StaleButton(f"{cb.screen}:{cb.action} has no screen")
+def friend_joined(row: Outbox, user: User) -> list[delivery.Part]:
+    """The outbox row ``services.onboarding`` writes when someone joins by the user's link."""
+    return [delivery.Part(i18n.t(user.language, "ref-friend-joined", name=row.data.get("name") or "🙂"))]
+
+
+ACTIONS = {("prof", "open"): lambda press: (profile_screen(press.user_id), None)}
 
 
 def register(bot) -> None:
-    bot.routers["prof"] = route
+    bot.add_actions(ACTIONS)
+    delivery.PARTS[onboarding.NOTICE_FRIEND_JOINED] = friend_joined
 
     @bot.client.on(events.NewMessage(pattern=r"^/(profile|invite)(?:@\w+)?\s*$"))
     async def on_account(event: Any) -> None:

@@ -3,7 +3,10 @@ a :class:`Bot` whose ``start()`` runs startup (command menus per language).
 
 Handlers are thin: parse → one service call (in a thread: services are synchronous Peewee code)
 → render a screen. Each user has one panel message edited in place; navigation never sends a new
-message. This module holds the shared plumbing; screens live in ``bananapics.bot.screens``.
+message. This module holds the shared plumbing: the guard, the panel, and the dispatch of a
+button press to the handler a feature module declared for its route (``ACTIONS``) and of a typed
+message to the text step the user was asked for (``TEXT_STEPS``, ``bananapics.bot.routing``).
+Screens live in the feature modules, built from ``bananapics.bot.ui``.
 """
 
 from __future__ import annotations
@@ -26,15 +29,16 @@ from typing import Any
 from telethon import TelegramClient, errors, events, functions, types
 
 from bananapics import i18n
-from bananapics.bot import account, delivery, history, payments, references, screens, templates, viewer, wizard
-from bananapics.bot.callbacks import PRESSED_MESSAGE, Callback, StaleButton, decode
+from bananapics.bot import (account, admin, delivery, history, payments, references, results, routing, screens,
+                            templates, ui, viewer, wizard)
+from bananapics.bot.callbacks import PRESSED_MESSAGE, ROUTES, StaleButton, decode
 from bananapics.bot.imagework import ImageWork
 from bananapics.bot.ratelimit import KeyedLocks, SendLimiter, UserLimiter
 from bananapics.config import Config
-from bananapics.errors import BananaError
+from bananapics.errors import BananaError, PermissionDenied
 from bananapics.db import atomic, connection
 from bananapics.models import Panel, User, utcnow
-from bananapics.services import drafts, outbox, referrals, settings, users
+from bananapics.services import conversation, drafts, onboarding, settings, users
 
 log = logging.getLogger(__name__)
 
@@ -70,13 +74,13 @@ class Bot:
     _tickets: Any = field(default_factory=itertools.count)
     _sending: KeyedLocks = field(default_factory=KeyedLocks)  # chat id → one new panel sent at a time
     delivery_stop: asyncio.Event = field(default_factory=asyncio.Event)
-    # callback screen prefix ("gen", "bal"…) → router(user_id, cb, chat_id) -> (Screen, toast|None),
-    # run in a thread (or awaited, when the router is a coroutine function: it may then send
-    # messages itself); prefixes without an entry go to ``screens.route``. Feature modules
-    # (``bananapics.bot.<area>``) add their own in their ``register(bot)``.
-    routers: dict[str, Callable[[int, Callback, int], tuple[screens.Screen, str | None]]] = field(default_factory=dict)
+    # (screen, action) → handler(press), filled by each feature module's ``register(bot)`` from its
+    # ``ACTIONS`` table (``bananapics.bot.routing``); a press no entry serves is an outdated button
+    actions: dict[tuple[str, str], routing.Handler] = field(default_factory=dict)
+    # conversation step → handler(text_input): where a typed message goes (``routing.PROMPT``: the wizard)
+    text_steps: dict[str, routing.TextHandler] = field(default_factory=dict)
     # /start payload prefix ("tpl_"…) → render(user_id, rest_of_payload, welcome_or_None) -> Screen, run in a
-    # thread; feature modules add theirs. ``ref_`` links are handled here (they bind a referrer first).
+    # thread; feature modules add theirs. ``ref_`` links bind a referrer first (``services.onboarding``).
     deep_links: dict[str, Callable[[int, str, str | None], screens.Screen]] = field(default_factory=dict)
     photos: OrderedDict = field(default_factory=OrderedDict)  # storage key → Telegram photo already sent
     panels: OrderedDict = field(default_factory=OrderedDict)  # user id → (panel message id, is a photo)
@@ -113,14 +117,21 @@ class Bot:
         except asyncio.CancelledError:
             pass
 
-    def submit(self, user_id: int, chat_id: int, expected_cost: int | None = None):
-        """Confirm the user's draft at the price its button showed; the job id is enqueued once the
-        transaction commits. The other tap of a double tap waits in ``jobs.submit`` (it locks the
-        user's row first) and gets the same job."""
-        with atomic():
-            job = drafts.confirm(user_id, chat_id=chat_id, expected_cost=expected_cost)
-            self.tasks.enqueue_after_commit(job.id)
-        return job
+    def add_actions(self, table: dict[tuple[str, str], routing.Handler]) -> None:
+        """A feature module's button handlers: each a declared callback route, served by one module."""
+        for route, handler in table.items():
+            if route not in ROUTES:
+                raise ValueError(f"{route[0]}:{route[1]} is not a declared callback route")
+            if self.actions.get(route, handler) is not handler:
+                raise ValueError(f"{route[0]}:{route[1]} is served by two handlers")
+            self.actions[route] = handler
+
+    def add_text_steps(self, table: dict[str, routing.TextHandler]) -> None:
+        """A feature module's text steps (conversation step name → handler of the typed text)."""
+        for step, handler in table.items():
+            if self.text_steps.get(step, handler) is not handler:
+                raise ValueError(f"text step {step} has two handlers")
+            self.text_steps[step] = handler
 
     # ------------------------------------------------------------------ plumbing
 
@@ -400,7 +411,10 @@ def _read_limits() -> tuple[int, int]:
 
 
 CAPTION_MAX = 1024
-TOAST_MAX = 200  # Telegram's limit for a callback answer: cut here, once, for every router
+TOAST_MAX = 200  # Telegram's limit for a callback answer: cut here, once, for every handler
+# a press answered "this button is outdated": stale or forged data, a route no module serves, or an
+# action the presser's role (read from the database by the service) does not allow
+REFUSED = (drafts.NoModels, StaleButton, PermissionDenied)
 PHOTO_CACHE = 256
 PANEL_CACHE = 100_000
 
@@ -427,22 +441,10 @@ def build_bot(config: Config, client: TelegramClient, tasks: Any = None) -> Bot:
     # Every text is plain: prompts, names and template titles must never be read as Markdown
     # (``**``, ``__``, ``[x](url)``) — Telethon's default parse mode would eat them or make links.
     client.parse_mode = None
-    screens.BOT_USERNAME["value"] = config.telegram.bot_username
+    ui.BOT_USERNAME["value"] = config.telegram.bot_username
 
-    guard = bot.guard
-
-    def help_router(user_id: int, cb: Callback, chat_id: int) -> tuple[screens.Screen, str | None]:
-        """Help and its documents: terms, privacy and support texts, payment help with the user's payments."""
-        if cb.action == "doc" and cb.args[0] == "paysupport":
-            return payments.paysupport(user_id, config.telegram.support_contact), None
-        if cb.action == "doc" and cb.args[0] != "prices":
-            return screens.doc(user_id, cb.args[0], config.telegram.support_contact), None
-        return screens.help_screen(user_id), None
-
-    bot.routers["help"] = help_router
     delivery.register(bot)
-    wizard.register(bot)
-    for area in (history, templates, account, payments):
+    for area in (screens, wizard, references, results, history, templates, account, payments, admin):
         area.register(bot)
 
     @client.on(events.NewMessage(pattern=START))
@@ -457,48 +459,24 @@ def build_bot(config: Config, client: TelegramClient, tasks: Any = None) -> Bot:
         if served is not None and served.result is not None:
             await bot.show(served.user, event.chat_id, served.result)
 
-    @client.on(events.NewMessage(pattern=r"^/generate(?:@\w+)?\s*$"))
-    async def on_generate(event: Any) -> None:
-        def render(user: User) -> screens.Screen:
-            drafts.reset(user.id, user)
-            return wizard.models(user.id)
-
-        await bot.reply(event, render)
-
     @client.on(events.NewMessage(func=lambda e: e.is_private and e.raw_text and not e.raw_text.startswith("/")
                                  and not references.has_media(e)))
     async def on_text(event: Any) -> None:
-        """Text is the prompt of the user's draft."""
+        """Typed text answers the step the user was last asked for (``services.conversation``: an
+        admin's amount, a search…) while it lasts; otherwise it is the prompt of the user's draft."""
         def render(user: User) -> screens.Screen:
+            prompt = routing.TextInput(bot, user.id, event.chat_id, event.raw_text)
+            asked = conversation.current(user.id)  # the one read this adds, on text messages only
+            handler = bot.text_steps.get(asked.name) if asked is not None else None
+            if asked is None or handler is None:  # nothing asked, expired, or a step no module serves now
+                return bot.text_steps[routing.PROMPT](prompt)
             try:
-                return wizard.text_entered(user.id, event.raw_text)
-            except drafts.NoModels:  # the admin switched every model off mid-wizard
-                return wizard.models(user.id)
+                return handler(routing.TextInput(bot, user.id, event.chat_id, event.raw_text, asked.name, asked.data))
+            except PermissionDenied:  # the role that was asked is gone (demoted since): the step goes too
+                conversation.clear(user.id)
+                return bot.text_steps[routing.PROMPT](prompt)
 
         await bot.reply(event, render)
-
-    @client.on(events.NewMessage(pattern=r"^/(terms|privacy|support)(?:@\w+)?\s*$"))
-    async def on_legal(event: Any) -> None:
-        """Texts Telegram requires of bots that take payments (banned users too: "banned" points here)."""
-        user = await guard(event, banned_ok=True)
-        if user is None:
-            return
-        name = event.pattern_match.group(1)
-        await event.respond(i18n.t(user.language, f"{name}-text", contact=config.telegram.support_contact))
-
-    @client.on(events.NewMessage(pattern=r"^/cancel(?:@\w+)?\s*$"))
-    async def on_cancel(event: Any) -> None:
-        def render(user: User) -> screens.Screen:
-            drafts.reset(user.id, user)
-            return screens.main_menu(user.id, i18n.t(user.language, "gen-cancelled"))
-
-        await bot.reply(event, render)
-
-    @client.on(events.NewMessage(pattern=r"^/(help|lang|settings)(?:@\w+)?\s*$"))  # /invite: bot.account
-    async def on_command(event: Any) -> None:
-        name = event.pattern_match.group(1)
-        render = {"help": screens.help_screen, "lang": screens.languages, "settings": screens.settings_screen}[name]
-        await bot.reply(event, lambda user: render(user.id))
 
     unknown = events.NewMessage(pattern=r"^/", func=lambda e: not references.has_media(e))  # a caption: on_media
 
@@ -515,10 +493,10 @@ def build_bot(config: Config, client: TelegramClient, tasks: Any = None) -> Bot:
     async def on_button(event: Any) -> None:
         PRESSED_MESSAGE.set(event.message_id)
         chat_id = event.chat_id
-        asynchronous: list[Any] = []  # a coroutine router (it may send messages): awaited after the hop
+        asynchronous: list[Any] = []  # a coroutine handler (it may send messages): awaited after the hop
 
         def refused(user: User, exc: Exception) -> tuple[screens.Screen, str | None, bool]:
-            """(screen, toast, stale) when the router could not serve the press."""
+            """(screen, toast, stale) when the press could not be served."""
             if isinstance(exc, drafts.NoModels):  # the admin switched every model off mid-wizard
                 return wizard.models(user.id), None, False
             return screens.main_menu(user.id), i18n.t(user.language, "toast-outdated"), True
@@ -527,14 +505,15 @@ def build_bot(config: Config, client: TelegramClient, tasks: Any = None) -> Bot:
             """(screen, toast, stale) for the press, in the guard's thread hop."""
             try:
                 cb = decode(event.data)
-                router = bot.routers.get(cb.screen)
-                if router is None:
-                    return (*screens.route(user.id, cb), False)
-                if inspect.iscoroutinefunction(router):
-                    asynchronous.append((router, cb))
+                handler = bot.actions.get((cb.screen, cb.action))
+                if handler is None:
+                    raise StaleButton(f"{cb.screen}:{cb.action} is served by no module")
+                press = routing.Press(bot, user.id, chat_id, cb)
+                if inspect.iscoroutinefunction(handler):
+                    asynchronous.append((handler, press))
                     return None, None, False
-                return (*router(user.id, cb, chat_id), False)
-            except (drafts.NoModels, StaleButton) as exc:
+                return (*handler(press), False)
+            except REFUSED as exc:
                 return refused(user, exc)
 
         served = await bot.serve(event, work)
@@ -542,10 +521,10 @@ def build_bot(config: Config, client: TelegramClient, tasks: Any = None) -> Bot:
             return
         user, (screen, toast, stale) = served.user, served.result
         if asynchronous:
-            router, cb = asynchronous[0]
+            handler, press = asynchronous[0]
             try:
-                screen, toast = await router(user.id, cb, chat_id)
-            except (drafts.NoModels, StaleButton) as exc:
+                screen, toast = await handler(press)
+            except REFUSED as exc:
                 screen, toast, stale = await asyncio.to_thread(refused, user, exc)
         await event.answer((toast or "")[:TOAST_MAX])
         await bot.show(user, chat_id, screen, edit_message=event.message_id)
@@ -556,26 +535,16 @@ def build_bot(config: Config, client: TelegramClient, tasks: Any = None) -> Bot:
 
 
 def start_screen(bot: Bot, user: User, payload: str) -> screens.Screen:
-    """``/start [payload]``: binds a ``ref_`` link's referrer on the first visit, greets a new user
-    once, opens a deep link (``tpl_<id>``…) or the main menu. Runs in the guard's thread hop."""
-    inviter = None
-    greet = user.registered_now or not user.welcomed  # the first /start (a new user is stored welcomed)
-    if payload.startswith("ref_") and greet:
-        try:
-            bound = referrals.attach(user.id, payload[4:])
-            inviter = users.get_by_id(bound.referrer_id)
-            _tell_referrer(inviter, user)
-        except Exception as exc:  # noqa: BLE001 - a bad link must never break /start
-            log.info("referral link %s refused for %s: %s", payload, user.tg_id, exc)
+    """``/start [payload]`` (``services.onboarding`` binds a ``ref_`` link's referrer and greets on
+    the first visit): the welcome above a deep link's screen (``tpl_<id>``…) or the main menu. Runs
+    in the guard's thread hop."""
+    started = onboarding.start(user, payload, bot.deep_links)
     welcome = None
-    if greet:
-        if not user.welcomed:
-            _mark_welcomed(user.id)
-        welcome = i18n.t(user.language, "menu-welcome-referred", name=inviter.first_name or "🙂") if inviter \
-            else i18n.t(user.language, "menu-welcome")
-    prefix = next((p for p in bot.deep_links if payload.startswith(p)), None)
-    if prefix is not None:
-        return bot.deep_links[prefix](user.id, payload[len(prefix):], welcome)
+    if started.greet:
+        welcome = i18n.t(user.language, "menu-welcome-referred", name=started.inviter.first_name or "🙂") \
+            if started.inviter else i18n.t(user.language, "menu-welcome")
+    if started.link is not None:
+        return bot.deep_links[started.link](user.id, started.arg, welcome)
     return screens.main_menu(user.id, welcome)
 
 
@@ -588,15 +557,3 @@ def _is_start(event: Any) -> bool:
     if it was never greeted)."""
     return (isinstance(event, events.NewMessage.Event) and not references.has_media(event)
             and START.match(event.raw_text or "") is not None)
-
-
-def _tell_referrer(inviter: User, friend: User) -> None:
-    """A short notice to the inviter, sent by the delivery loop (rate limits, blocked users)."""
-    text = i18n.t(inviter.language, "ref-friend-joined", name=friend.first_name or "🙂")
-    outbox.enqueue(user_id=inviter.id, chat_id=inviter.tg_id, kind="notice", payload={"text": text},
-                   dedupe_key=f"ref_joined:{friend.id}")
-
-
-def _mark_welcomed(user_id: int) -> None:
-    with atomic():
-        User.update(welcomed=True).where(User.id == user_id).execute()

@@ -327,6 +327,6 @@ def try_decode(data: Any) -> Callback | None:
         return None
 
 
-# The message whose button is being handled (set by the bot around a router call; routers run in
-# a thread that inherits it). Lets a router tell a double tap (same message) from a new press.
+# The message whose button is being handled (set by the bot around a handler call; handlers run in
+# a thread that inherits it). Lets a handler tell a double tap (same message) from a new press.
 PRESSED_MESSAGE: ContextVar[int | None] = ContextVar("pressed_message", default=None)

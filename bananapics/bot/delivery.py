@@ -36,7 +36,7 @@ from telethon import TelegramClient, errors, events, functions, helpers, types
 from bananapics import i18n
 from bananapics.bot.progress import outcome_buttons
 from bananapics.bot.ratelimit import SendLimiter
-from bananapics.bot.screens import excerpt
+from bananapics.bot.ui import excerpt
 from bananapics.images import MAX_PIXELS, describe, prepare_reference
 from bananapics.models import Outbox
 from bananapics.services import jobs, outbox, pricing, tgfiles, users

@@ -13,12 +13,13 @@ from telethon import Button, events
 
 from bananapics import i18n
 from bananapics.bot import viewer, wizard
-from bananapics.bot.callbacks import Callback, CallbackError, StaleButton, encode
-from bananapics.bot.screens import Screen, _btn, _menu_row, _pager, excerpt
+from bananapics.bot.callbacks import CallbackError, StaleButton, encode
+from bananapics.bot.routing import Answer, Press
+from bananapics.bot.ui import Screen, button, error_text, excerpt, menu_row, pager
 from bananapics.errors import BananaError, NotFound
 from bananapics.models import Job
 from bananapics.models.jobs import TERMINAL
-from bananapics.services import drafts, history, jobs, pricing
+from bananapics.services import history, jobs
 
 EXCERPT = 40
 
@@ -47,7 +48,7 @@ def list_screen(user_id: int, number: int = 0) -> Screen:
     lang = viewer.lang(user_id)
     page = history.page(user_id, number)
     if not page.jobs:
-        return Screen(i18n.t(lang, "history-empty"), [[_btn(lang, "btn-generate", "gen", "new")], _menu_row(lang)])
+        return Screen(i18n.t(lang, "history-empty"), [[button(lang, "btn-generate", "gen", "new")], menu_row(lang)])
     names = history.model_names()
     charged = history.charged(page.jobs)
     lines = [i18n.t(lang, "history-title", page=page.page + 1, pages=page.pages), ""]
@@ -58,11 +59,11 @@ def list_screen(user_id: int, number: int = 0) -> Screen:
         lines.append(f"{n}. " + i18n.t(lang, "history-item", date=job.created_at.date(), model=name,
                                        prompt=excerpt(job.prompt, EXCERPT, squash=True), status=_status(lang, job),
                                        cost=charged[job.id]))
-        button = _open_button(lang, n, job, name, page.page)
-        if button is not None:
-            rows.append([button])
-    rows += _pager(lang, "hist", "page", page.page, page.pages)
-    return Screen("\n".join(lines), rows + [_menu_row(lang)])
+        opener = _open_button(lang, n, job, name, page.page)
+        if opener is not None:
+            rows.append([opener])
+    rows += pager(lang, "hist", "page", page.page, page.pages)
+    return Screen("\n".join(lines), rows + [menu_row(lang)])
 
 
 def detail(user_id: int, job: Job, storage, *, page: int | None = None, note: str | None = None) -> Screen:
@@ -83,13 +84,13 @@ def detail(user_id: int, job: Job, storage, *, page: int | None = None, note: st
             lines.append(i18n.t(lang, "history-files-gone"))
     if job.status == "failed":
         lines.append(i18n.t(lang, i18n.provider_error_key(job.error_kind)))
-    rows = [[_btn(lang, "btn-send-again", "hist", "send", job.id)]] if files else []
-    rows.append([_btn(lang, "btn-regenerate", "hist", "regen", job.id),
-                 _btn(lang, "btn-use-prompt", "hist", "reuse", job.id)])
+    rows = [[button(lang, "btn-send-again", "hist", "send", job.id)]] if files else []
+    rows.append([button(lang, "btn-regenerate", "hist", "regen", job.id),
+                 button(lang, "btn-use-prompt", "hist", "reuse", job.id)])
     back = history.page_of(user_id, job) if page is None else page
     if job.status in TERMINAL:
-        rows.append([_btn(lang, "btn-history-delete", "hist", "del", job.id, back)])
-    rows.append([_btn(lang, "btn-back", "hist", "page", back), _menu_row(lang)[0]])
+        rows.append([button(lang, "btn-history-delete", "hist", "del", job.id, back)])
+    rows.append([button(lang, "btn-back", "hist", "page", back), menu_row(lang)[0]])
     return Screen("\n".join(lines), rows)
 
 
@@ -98,73 +99,92 @@ def confirm_delete(user_id: int, job: Job, page: int) -> Screen:
     lang = viewer.lang(user_id)
     text = "\n".join([i18n.t(lang, "history-delete-ask"), "",
                       i18n.t(lang, "confirm-prompt", prompt=excerpt(job.prompt, 200, squash=True))])
-    return Screen(text, [[_btn(lang, "btn-history-delete-yes", "hist", "delok", job.id, page)],
-                         [_btn(lang, "btn-back", "hist", "open", job.id, page)]])
+    return Screen(text, [[button(lang, "btn-history-delete-yes", "hist", "delok", job.id, page)],
+                         [button(lang, "btn-back", "hist", "open", job.id, page)]])
 
 
 def regenerate(user_id: int, job: Job, storage) -> Screen:
     """The job's model, prompt, settings and photos in the draft, on the confirm screen (price shown)."""
     lang = viewer.lang(user_id)
-    model = pricing.find_model(job.model)
-    if model is None or not model.enabled:
-        name = model.name if model is not None else job.model
-        return detail(user_id, job, storage, note=i18n.t(lang, "error-model-disabled", model=name))
-    if not all(storage.exists(key) for key in job.refs):
-        return detail(user_id, job, storage, note=i18n.t(lang, "history-ref-gone"))
     try:
-        drafts.from_job(user_id, job)
+        history.regenerate(user_id, job, storage)
         return wizard.confirm(user_id, i18n.t(lang, "history-regen-note"))
-    except BananaError as exc:  # settings the model no longer takes
-        return detail(user_id, job, storage, note=wizard.error_text(lang, exc))
+    except BananaError as exc:
+        if exc.title == "model_disabled":
+            note = i18n.t(lang, "error-model-disabled", model=history.model_names().get(job.model, job.model))
+        elif exc.title == "refs_gone":
+            note = i18n.t(lang, "history-ref-gone")
+        else:  # settings the model no longer takes
+            note = error_text(lang, exc)
+        return detail(user_id, job, storage, note=note)
 
 
 def reuse(user_id: int, job: Job) -> Screen:
     """A new draft with the job's prompt (and model, if still on), at the references step."""
     lang = viewer.lang(user_id)
-    drafts.reset(user_id, viewer.user(user_id))
-    model = pricing.find_model(job.model)
-    if model is not None and model.enabled:
-        drafts.choose_model(user_id, job.model, viewer.user(user_id))
-    drafts.set_prompt(user_id, job.prompt)
+    history.reuse(user_id, job, viewer.user(user_id))
     return wizard.refs(user_id, i18n.t(lang, "history-reuse-note", prompt=excerpt(job.prompt, 300, squash=True)))
 
 
-def route(user_id: int, cb: Callback, chat_id: int, storage) -> tuple[Screen, str | None]:
-    if cb.action == "page":
-        return list_screen(user_id, cb.args[0]), None
+# ``hist:*`` buttons: every one but a list page names a job, which must be the presser's.
+
+
+def page(press: Press) -> Answer:
+    return list_screen(press.user_id, press.args[0]), None
+
+
+def _job(press: Press) -> Job:
     try:
-        job = jobs.get_for_user(user_id, cb.args[0])
+        return jobs.get_for_user(press.user_id, press.args[0])
     except NotFound:
         raise StaleButton("not this user's job") from None
+
+
+def open_job(press: Press) -> Answer:
+    return detail(press.user_id, _job(press), press.bot.storage, page=press.args[1]), None
+
+
+def send_again(press: Press) -> Answer:
+    user_id, job, storage = press.user_id, _job(press), press.bot.storage
     lang = viewer.lang(user_id)
-    if cb.action == "open":
-        return detail(user_id, job, storage, page=cb.args[1]), None
-    if cb.action == "send":
-        try:
-            queued = history.resend(user_id, job.id, chat_id, storage)
-        except BananaError:
-            return detail(user_id, job, storage), i18n.t(lang, "history-files-gone")
-        return detail(user_id, job, storage), i18n.t(lang, "toast-history-resent" if queued
-                                                      else "toast-history-resend-busy")
-    if cb.action == "regen":
-        return regenerate(user_id, job, storage), None
-    if cb.action == "reuse":
-        return reuse(user_id, job), None
-    if cb.action == "del":
-        return confirm_delete(user_id, job, cb.args[1]), None
-    if cb.action == "delok":
-        try:
-            history.delete(user_id, job.id, storage)
-        except NotFound:  # the other tap of a double tap deleted it
-            raise StaleButton("deleted already") from None
-        except BananaError as exc:  # still running
-            return detail(user_id, job, storage, page=cb.args[1]), wizard.error_text(lang, exc)
-        return list_screen(user_id, cb.args[1]), i18n.t(lang, "toast-history-deleted")
-    raise StaleButton(f"hist:{cb.action} has no screen")
+    try:
+        queued = history.resend(user_id, job.id, press.chat_id, storage)
+    except BananaError:
+        return detail(user_id, job, storage), i18n.t(lang, "history-files-gone")
+    return detail(user_id, job, storage), i18n.t(lang, "toast-history-resent" if queued else "toast-history-resend-busy")
+
+
+def regenerate_job(press: Press) -> Answer:
+    return regenerate(press.user_id, _job(press), press.bot.storage), None
+
+
+def reuse_prompt(press: Press) -> Answer:
+    return reuse(press.user_id, _job(press)), None
+
+
+def ask_delete(press: Press) -> Answer:
+    return confirm_delete(press.user_id, _job(press), press.args[1]), None
+
+
+def delete(press: Press) -> Answer:
+    user_id, job, storage = press.user_id, _job(press), press.bot.storage
+    lang = viewer.lang(user_id)
+    try:
+        history.delete(user_id, job.id, storage)
+    except NotFound:  # the other tap of a double tap deleted it
+        raise StaleButton("deleted already") from None
+    except BananaError as exc:  # still running
+        return detail(user_id, job, storage, page=press.args[1]), error_text(lang, exc)
+    return list_screen(user_id, press.args[1]), i18n.t(lang, "toast-history-deleted")
+
+
+ACTIONS = {("hist", "page"): page, ("hist", "open"): open_job, ("hist", "send"): send_again,
+           ("hist", "regen"): regenerate_job, ("hist", "reuse"): reuse_prompt, ("hist", "del"): ask_delete,
+           ("hist", "delok"): delete}
 
 
 def register(bot) -> None:
-    bot.routers["hist"] = lambda user_id, cb, chat_id: route(user_id, cb, chat_id, bot.storage)
+    bot.add_actions(ACTIONS)
 
     @bot.client.on(events.NewMessage(pattern=r"^/history(?:@\w+)?\s*$"))
     async def on_history(event: Any) -> None:

@@ -15,8 +15,8 @@ from telethon import Button
 from bananapics import i18n
 from bananapics.bot import viewer
 from bananapics.bot.callbacks import CallbackError, encode
-from bananapics.bot.screens import Screen, _btn
-from bananapics.bot.wizard import _cancel, _lang, _lines, error_text, price_line, token
+from bananapics.bot.ui import Screen, button, error_text, noted
+from bananapics.bot.wizard_parts import cancel_button, price_line, token
 from bananapics.errors import InvalidInput
 from bananapics.models import AiModel, Draft
 from bananapics.services import drafts, pricing
@@ -58,32 +58,32 @@ def summary(lang: str, model: AiModel, chosen: dict[str, Any]) -> str:
 
 
 def options(user_id: int, note: str | None = None, draft: Draft | None = None) -> Screen:
-    lang = _lang(user_id)
+    lang = viewer.lang(user_id)
     draft = draft or drafts.get(user_id)
     tok = token(draft)
-    model = drafts._model(draft)
+    model = drafts.model_of(draft)
     offered = pricing.choices(model)
     values = current(model, draft)
-    rows = [[_btn(lang, "btn-setting", "gen", "opt", tok, code, label=i18n.t(lang, _LABEL[code]),
+    rows = [[button(lang, "btn-setting", "gen", "opt", tok, code, label=i18n.t(lang, _LABEL[code]),
                   value=value_label(lang, key, values[key]))]
             for code, key, _ in SETTINGS if len(offered.get(key, [])) > 1]
     lines = [i18n.t(lang, "gen-settings-title", model=model.name)]
     try:
         quote = pricing.cost(model, {**draft.settings_dict, "refs": len(draft.refs)})
         lines.append(price_line(lang, quote, viewer.user(user_id).available))
-        rows.append([_btn(lang, "btn-settings-next", "gen", "next", tok, price=quote.total)])
+        rows.append([button(lang, "btn-settings-next", "gen", "next", tok, price=quote.total)])
     except InvalidInput as exc:
         lines.append(error_text(lang, exc, model=model))
-    rows.append([_btn(lang, "btn-back", "gen", "step", tok, "refs"), _cancel(lang, tok)])
-    return Screen(_lines(note, *lines), rows)
+    rows.append([button(lang, "btn-back", "gen", "step", tok, "refs"), cancel_button(lang, tok)])
+    return Screen(noted(note, *lines), rows)
 
 
 def choose(user_id: int, code: str) -> tuple[Screen, str | None]:
     """The choice list of one setting; priced settings show the total each value would cost."""
-    lang = _lang(user_id)
+    lang = viewer.lang(user_id)
     draft = drafts.get(user_id)
     tok = token(draft)
-    model = drafts._model(draft)
+    model = drafts.model_of(draft)
     key = SETTING_OF_ACTION[code]
     values = pricing.choices(model).get(key, [])
     if len(values) < 2:
@@ -108,16 +108,16 @@ def choose(user_id: int, code: str) -> tuple[Screen, str | None]:
         buttons.append(Button.inline(text, data))
     per_row = _PER_ROW.get(key, 3)
     rows = [buttons[i:i + per_row] for i in range(0, len(buttons), per_row)]
-    rows.append([_btn(lang, "btn-back", "gen", "opts", tok)])
+    rows.append([button(lang, "btn-back", "gen", "opts", tok)])
     return Screen(i18n.t(lang, "gen-setting-choose", label=i18n.t(lang, _LABEL[code])), rows), None
 
 
 def choose_value(user_id: int, code: str, value: Any) -> tuple[Screen, str | None]:
     """Set one setting (``gen:ar`` / ``res`` / ``q`` / ``fmt`` / ``n``) and show the settings again."""
-    lang = _lang(user_id)
+    lang = viewer.lang(user_id)
     try:
         drafts.set_option(user_id, SETTING_OF_ACTION[code], value)
     except InvalidInput as exc:
-        reason = error_text(lang, exc, model=drafts._model(drafts.get(user_id)))
+        reason = error_text(lang, exc, model=drafts.model_of(drafts.get(user_id)))
         return options(user_id, reason), reason
     return options(user_id), i18n.t(lang, "toast-saved")

@@ -22,9 +22,9 @@ from telethon import Button, errors, events, functions, types
 
 from bananapics import i18n
 from bananapics.bot import delivery, viewer
-from bananapics.bot.callbacks import Callback, StaleButton
-from bananapics.bot.screens import Screen, _btn, _menu_row, _pager
-from bananapics.bot.wizard import error_text
+from bananapics.bot.callbacks import StaleButton
+from bananapics.bot.routing import Answer, Press
+from bananapics.bot.ui import Screen, button, error_text, menu_row, pager
 from bananapics.errors import BananaError, NotFound
 from bananapics.models import Payment
 from bananapics.services import invoices, payments, settings, users
@@ -50,8 +50,8 @@ def balance(user_id: int) -> Screen:
     if user.debt:
         lines.append(i18n.t(lang, "balance-debt", debt=user.debt))
     return Screen("\n".join(lines), [
-        [_btn(lang, "btn-topup", "bal", "topup"), _btn(lang, "btn-payments", "bal", "pays", 0)],
-        _menu_row(lang),
+        [button(lang, "btn-topup", "bal", "topup"), button(lang, "btn-payments", "bal", "pays", 0)],
+        menu_row(lang),
     ])
 
 
@@ -61,14 +61,14 @@ def packages(user_id: int, note: str | None = None) -> Screen:
     for package in invoices.packages():
         total = package.tokens + package.bonus_tokens
         if package.bonus_pct:
-            rows.append([_btn(lang, "btn-package-bonus", "bal", "pkg", package.id, stars=package.stars,
+            rows.append([button(lang, "btn-package-bonus", "bal", "pkg", package.id, stars=package.stars,
                               tokens=total, bonus=package.bonus_pct)])
         else:
-            rows.append([_btn(lang, "btn-package", "bal", "pkg", package.id, stars=package.stars, tokens=total)])
+            rows.append([button(lang, "btn-package", "bal", "pkg", package.id, stars=package.stars, tokens=total)])
     text = "\n".join([i18n.t(lang, "topup-title"), i18n.t(lang, "topup-terms")] if rows else [i18n.t(lang, "topup-none")])
     if note:
         text = f"{note}\n\n{text}"
-    return Screen(text, rows + [[_btn(lang, "btn-back", "bal", "open")] + _menu_row(lang)])
+    return Screen(text, rows + [[button(lang, "btn-back", "bal", "open")] + menu_row(lang)])
 
 
 def _status(lang: str, payment: Payment) -> str:
@@ -81,13 +81,13 @@ def payments_list(user_id: int, page: int) -> Screen:
     pages = max(1, -(-total // PAGE_SIZE))
     if page >= pages:
         raise StaleButton(f"payments page {page} of {pages}")
-    rows = [[_btn(lang, "btn-payment", "bal", "pay", p.id, date=p.created_at.date(), stars=p.stars,
+    rows = [[button(lang, "btn-payment", "bal", "pay", p.id, date=p.created_at.date(), stars=p.stars,
                   status=_status(lang, p))]
             for p in payments.for_user(user_id, limit=PAGE_SIZE, offset=page * PAGE_SIZE)]
-    rows += _pager(lang, "bal", "pays", page, pages)  # the title says "page X/Y"
+    rows += pager(lang, "bal", "pays", page, pages)  # the title says "page X/Y"
     title = i18n.t(lang, "payments-title-page", page=page + 1, pages=pages) if pages > 1 else i18n.t(lang, "payments-title")
     body = [title, "", i18n.t(lang, "payments-empty") if not total else i18n.t(lang, "payments-refund-howto")]
-    return Screen("\n".join(body), rows + [[_btn(lang, "btn-back", "bal", "open")] + _menu_row(lang)])
+    return Screen("\n".join(body), rows + [[button(lang, "btn-back", "bal", "open")] + menu_row(lang)])
 
 
 def payment_detail(user_id: int, payment_id: int) -> Screen:
@@ -104,7 +104,7 @@ def payment_detail(user_id: int, payment_id: int) -> Screen:
     if p.refund_debt:
         lines.append(i18n.t(lang, "payment-detail-debt", debt=p.refund_debt))
     lines += [i18n.t(lang, "payment-detail-charge", charge=p.charge_id), "", i18n.t(lang, "payments-refund-howto")]
-    return Screen("\n".join(lines), [[_btn(lang, "btn-back", "bal", "pays", 0)] + _menu_row(lang)])
+    return Screen("\n".join(lines), [[button(lang, "btn-back", "bal", "pays", 0)] + menu_row(lang)])
 
 
 def paysupport(user_id: int, contact: str) -> Screen:
@@ -116,7 +116,7 @@ def paysupport(user_id: int, contact: str) -> Screen:
         lines += [i18n.t(lang, "payments-item", date=p.created_at.date(), stars=p.stars,
                          tokens=p.tokens + p.bonus_tokens, status=_status(lang, p)) for p in recent]
         lines += ["", i18n.t(lang, "paysupport-charge-hint")]
-    return Screen("\n".join(lines), [[_btn(lang, "btn-payments", "bal", "pays", 0)], _menu_row(lang)])
+    return Screen("\n".join(lines), [[button(lang, "btn-payments", "bal", "pays", 0)], menu_row(lang)])
 
 
 def thanks(user_id: int, credit: payments.Credit) -> Screen:
@@ -129,7 +129,7 @@ def thanks(user_id: int, credit: payments.Credit) -> Screen:
         lines.append(i18n.t(lang, "topup-debt-repaid", repaid=credit.repaid))
     if user.debt:
         lines.append(i18n.t(lang, "balance-debt", debt=user.debt))
-    return Screen("\n".join(lines), [[_btn(lang, "btn-generate", "gen", "new")], _menu_row(lang)])
+    return Screen("\n".join(lines), [[button(lang, "btn-generate", "gen", "new")], menu_row(lang)])
 
 
 def refunded_text(lang: str, data: dict, balance_now: int) -> str:
@@ -179,40 +179,42 @@ class _Seen:
         return True
 
 
+async def send_invoice(press: Press) -> Answer:
+    """``bal:pkg``: an XTR invoice for the package, sent as its own message; the panel says so."""
+    user_id, package_id, chat_id, client = press.user_id, press.args[0], press.chat_id, press.bot.client
+    lang = await asyncio.to_thread(viewer.lang, user_id)
+    try:
+        intent = await asyncio.to_thread(invoices.create_intent, user_id, package_id)
+    except BananaError as exc:
+        return await asyncio.to_thread(packages, user_id, error_text(lang, exc)), None
+    try:
+        pay = client.build_reply_markup(Button.buy(i18n.t(lang, "btn-pay", stars=intent.stars)))
+        await client(functions.messages.SendMediaRequest(peer=chat_id, media=invoice_media(intent, lang),
+                                                         message="", reply_markup=pay))
+    except errors.RPCError as exc:  # FloodWait, a Telegram hiccup: the intent just expires unused
+        log.warning("invoice for %s not sent: %s", user_id, exc)
+        return await asyncio.to_thread(packages, user_id, i18n.t(lang, "error-generic")), None
+    minutes = int(await asyncio.to_thread(settings.get, "payments.invoice_ttl_minutes"))
+    text = i18n.t(lang, "invoice-sent", stars=intent.stars, tokens=intent.tokens + intent.bonus_tokens,
+                  minutes=minutes)
+    return Screen(text, [[button(lang, "btn-packages", "bal", "topup")] + menu_row(lang)]), None
+
+
+ACTIONS = {
+    ("bal", "open"): lambda press: (balance(press.user_id), None),
+    ("bal", "topup"): lambda press: (packages(press.user_id), None),
+    ("bal", "pays"): lambda press: (payments_list(press.user_id, press.args[0]), None),
+    ("bal", "pay"): lambda press: (payment_detail(press.user_id, press.args[0]), None),
+    ("bal", "pkg"): send_invoice,
+}
+
+
 def register(bot) -> None:
     client, config = bot.client, bot.config
     contact = config.telegram.support_contact
     unmatched = _Seen()
 
-    async def send_invoice(user_id: int, package_id: int, chat_id: int) -> tuple[Screen, str | None]:
-        lang = await asyncio.to_thread(viewer.lang, user_id)
-        try:
-            intent = await asyncio.to_thread(invoices.create_intent, user_id, package_id)
-        except BananaError as exc:
-            return await asyncio.to_thread(packages, user_id, error_text(lang, exc)), None
-        try:
-            pay = client.build_reply_markup(Button.buy(i18n.t(lang, "btn-pay", stars=intent.stars)))
-            await client(functions.messages.SendMediaRequest(peer=chat_id, media=invoice_media(intent, lang),
-                                                             message="", reply_markup=pay))
-        except errors.RPCError as exc:  # FloodWait, a Telegram hiccup: the intent just expires unused
-            log.warning("invoice for %s not sent: %s", user_id, exc)
-            return await asyncio.to_thread(packages, user_id, i18n.t(lang, "error-generic")), None
-        minutes = int(await asyncio.to_thread(settings.get, "payments.invoice_ttl_minutes"))
-        text = i18n.t(lang, "invoice-sent", stars=intent.stars, tokens=intent.tokens + intent.bonus_tokens,
-                      minutes=minutes)
-        return Screen(text, [[_btn(lang, "btn-packages", "bal", "topup")] + _menu_row(lang)]), None
-
-    async def route(user_id: int, cb: Callback, chat_id: int) -> tuple[Screen, str | None]:
-        if cb.action == "pkg":
-            return await send_invoice(user_id, cb.args[0], chat_id)
-        render = {"open": lambda: balance(user_id), "topup": lambda: packages(user_id),
-                  "pays": lambda: payments_list(user_id, cb.args[0]),
-                  "pay": lambda: payment_detail(user_id, cb.args[0])}.get(cb.action)
-        if render is None:
-            raise StaleButton(f"bal:{cb.action}")
-        return await asyncio.to_thread(render), None
-
-    bot.routers["bal"] = route
+    bot.add_actions(ACTIONS)
 
     @client.on(events.NewMessage(pattern=r"^/(balance|paysupport)(?:@\w+)?\s*$"))
     async def on_command(event: Any) -> None:
@@ -318,7 +320,7 @@ def notice_parts(row, user) -> list[delivery.Part]:
         balance_now = users.get_by_id(user.id).available
         text = (refunded_text(lang, data, balance_now) if row.kind == payments.NOTICE_REFUNDED
                 else cashback_reversed_text(lang, data, balance_now))
-        buttons = [[_btn(lang, "btn-balance", "bal", "open")], _menu_row(lang)]
+        buttons = [[button(lang, "btn-balance", "bal", "open")], menu_row(lang)]
     else:
         credit = payments.Credit(0, data["charge_id"], user.id, data["tokens"], data.get("bonus", 0), 0, None, False,
                                  data.get("repaid", 0))

@@ -18,7 +18,7 @@ from telethon import Button, TelegramClient, errors, functions, types
 from bananapics import i18n
 from bananapics.bot import viewer
 from bananapics.bot.callbacks import encode
-from bananapics.bot.screens import Screen, _btn, _menu_row
+from bananapics.bot.ui import Screen, button, menu_row
 from bananapics.models.jobs import ACTIVE
 from bananapics.services import jobs
 
@@ -31,14 +31,14 @@ def outcome_buttons(lang: str, kind: str, job_id: str | None) -> list[list[Any]]
     """Under a result: Again, Edit prompt, New, Menu; under a failure: Edit prompt, Try again,
     Other model, Menu."""
     new = Button.inline(i18n.t(lang, "btn-new"), encode("res", "new"))
-    menu = _btn(lang, "btn-menu", "menu", "open")
+    menu = button(lang, "btn-menu", "menu", "open")
     if job_id is None or kind not in ("job_result", "job_failed"):
         return [[new, menu]]
-    edit = _btn(lang, "btn-edit-prompt", "res", "edit", job_id)
+    edit = button(lang, "btn-edit-prompt", "res", "edit", job_id)
     if kind == "job_result":
-        return [[_btn(lang, "btn-again", "res", "again", job_id), edit], [new, menu]]
-    return [[edit, _btn(lang, "btn-try-again", "res", "retry", job_id)],
-            [_btn(lang, "btn-other-model", "res", "other", job_id), menu]]
+        return [[button(lang, "btn-again", "res", "again", job_id), edit], [new, menu]]
+    return [[edit, button(lang, "btn-try-again", "res", "retry", job_id)],
+            [button(lang, "btn-other-model", "res", "other", job_id), menu]]
 
 
 def panel(user_id: int, job_id: str, *, started: bool = False) -> Screen:
@@ -60,7 +60,7 @@ def panel(user_id: int, job_id: str, *, started: bool = False) -> Screen:
     else:
         lines.append(i18n.t(lang, "progress-done", count=job.delivered))
         return Screen("\n".join(lines), outcome_buttons(lang, "job_result", job.id))
-    buttons = [[_btn(lang, "btn-refresh", "res", "status", job.id)], _menu_row(lang)]
+    buttons = [[button(lang, "btn-refresh", "res", "status", job.id)], menu_row(lang)]
     return Screen("\n".join(lines), buttons, followup=follow(job.id))
 
 

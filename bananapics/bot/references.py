@@ -19,8 +19,8 @@ from typing import Any
 from telethon import events, types
 
 from bananapics import i18n
-from bananapics.bot import wizard
-from bananapics.bot.screens import Screen
+from bananapics.bot import viewer, wizard
+from bananapics.bot.ui import Screen
 from bananapics.errors import BananaError
 from bananapics.images import MAX_BYTES, MAX_DECODE_SIDE
 from bananapics.services import drafts
@@ -105,7 +105,7 @@ def _refusal(lang: str, exc: BananaError) -> str:
 def _kept_note(user_id: int, lang: str, added: int, sent: int) -> str | None:
     """How many were kept of what was sent, when the model's maximum was the reason."""
     draft = drafts.get(user_id)
-    model, limit = drafts._model(draft).name, drafts.max_refs(draft)
+    model, limit = drafts.model_of(draft).name, drafts.max_refs(draft)
     if len(draft.refs) < limit:
         return None  # not the limit: the rest were photos already added
     if added == 0:
@@ -115,12 +115,12 @@ def _kept_note(user_id: int, lang: str, added: int, sent: int) -> str | None:
 
 def _next_screen(user_id: int, caption: str, note: str | None) -> Screen:
     """The references step (or the prompt step while there is no prompt yet)."""
-    lang = wizard._lang(user_id)
+    lang = viewer.lang(user_id)
     if caption.strip():
         try:
             drafts.set_prompt(user_id, caption)
         except BananaError as exc:
-            error = wizard.error_text(lang, exc, model=drafts._model(drafts.get(user_id)), length=len(caption.strip()))
+            error = wizard.error_text(lang, exc, model=drafts.model_of(drafts.get(user_id)), length=len(caption.strip()))
             note = "\n".join(filter(None, [note, error]))
     draft = drafts.get(user_id)
     if not draft.prompt and draft.refs:

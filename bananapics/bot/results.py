@@ -9,34 +9,47 @@ from typing import Any
 
 from bananapics import i18n
 from bananapics.bot import progress, viewer, wizard
-from bananapics.bot.callbacks import PRESSED_MESSAGE, Callback, StaleButton
-from bananapics.bot.screens import Screen, _btn, _menu_row
-from bananapics.db import atomic
+from bananapics.bot.callbacks import PRESSED_MESSAGE, StaleButton
+from bananapics.bot.routing import Answer, Press
+from bananapics.bot.ui import Screen, button, error_text, menu_row
 from bananapics.errors import BananaError, InsufficientTokens, NotFound
 from bananapics.models import Job
-from bananapics.services import drafts, jobs, pricing
+from bananapics.services import drafts, generation, jobs, pricing
 
 
-def route(user_id: int, cb: Callback, chat_id: int, bot: Any) -> tuple[Screen, str | None]:
-    lang = viewer.lang(user_id)
-    if cb.action == "new":
-        drafts.reset(user_id, viewer.user(user_id))
-        return wizard.models(user_id), None
+def new(press: Press) -> Answer:
+    drafts.reset(press.user_id, viewer.user(press.user_id))
+    return wizard.models(press.user_id), None
+
+
+def _job(press: Press) -> Job:
+    """The job the button names, when it is the presser's (else the button is stale)."""
     try:
-        job = jobs.get_for_user(user_id, cb.args[0])
+        return jobs.get_for_user(press.user_id, press.args[0])
     except NotFound:
         raise StaleButton("not a job of this user") from None
-    if cb.action == "status":
-        return progress.panel(user_id, job.id), None
-    if cb.action in ("again", "retry"):
-        return repeat(user_id, job, chat_id, bot), None
-    drafts.from_job(user_id, job)
-    if cb.action == "edit":
-        drafts.go(user_id, "prompt")
-        return wizard.prompt(user_id), None
-    if cb.action == "other":
-        return wizard.models(user_id, i18n.t(lang, "gen-other-model")), None
-    raise StaleButton(f"res:{cb.action} has no screen here")
+
+
+def status(press: Press) -> Answer:
+    return progress.panel(press.user_id, _job(press).id), None
+
+
+def again(press: Press) -> Answer:
+    """Again / Try again."""
+    return repeat(press.user_id, _job(press), press.chat_id, press.bot), None
+
+
+def edit_prompt(press: Press) -> Answer:
+    """A new draft from the job, at the prompt step."""
+    drafts.from_job(press.user_id, _job(press))
+    drafts.go(press.user_id, "prompt")
+    return wizard.prompt(press.user_id), None
+
+
+def other_model(press: Press) -> Answer:
+    """The same prompt on a model the user picks."""
+    drafts.from_job(press.user_id, _job(press))
+    return wizard.models(press.user_id, i18n.t(viewer.lang(press.user_id), "gen-other-model")), None
 
 
 def repeat(user_id: int, job: Job, chat_id: int, bot: Any) -> Screen:
@@ -52,22 +65,24 @@ def repeat(user_id: int, job: Job, chat_id: int, bot: Any) -> Screen:
         drafts.from_job(user_id, job)
         return wizard.confirm(user_id, i18n.t(lang, "error-price-changed"))
     try:
-        with atomic():
-            again = drafts.repeat(user_id, job.id, chat_id=chat_id, pressed=PRESSED_MESSAGE.get())
-            bot.tasks.enqueue_after_commit(again.id)
+        again = generation.repeat(bot.tasks, user_id, job.id, chat_id=chat_id, pressed=PRESSED_MESSAGE.get())
     except InsufficientTokens as exc:
         shortfall = exc.needed - exc.available
         return Screen(i18n.t(lang, "error-insufficient", available=exc.available, needed=exc.needed), [
-            [_btn(lang, "btn-topup-shortfall", "bal", "open", shortfall=shortfall)],
-            [_btn(lang, "btn-edit-prompt", "res", "edit", job.id), _btn(lang, "btn-menu", "menu", "open")]])
+            [button(lang, "btn-topup-shortfall", "bal", "open", shortfall=shortfall)],
+            [button(lang, "btn-edit-prompt", "res", "edit", job.id), button(lang, "btn-menu", "menu", "open")]])
     except BananaError as exc:  # too many running, the model switched off, settings no longer offered
         model = pricing.find_model(job.model)  # None: the model was removed since
-        return Screen(wizard.error_text(lang, exc, model=model), [
-            [_btn(lang, "btn-edit-prompt", "res", "edit", job.id),
-             _btn(lang, "btn-other-model", "res", "other", job.id)],
-            _menu_row(lang)])
+        return Screen(error_text(lang, exc, model=model), [
+            [button(lang, "btn-edit-prompt", "res", "edit", job.id),
+             button(lang, "btn-other-model", "res", "other", job.id)],
+            menu_row(lang)])
     return progress.panel(user_id, again.id, started=True)
 
 
+ACTIONS = {("res", "new"): new, ("res", "status"): status, ("res", "again"): again, ("res", "retry"): again,
+           ("res", "edit"): edit_prompt, ("res", "other"): other_model}
+
+
 def register(bot: Any) -> None:
-    bot.routers["res"] = lambda user_id, cb, chat_id: route(user_id, cb, chat_id, bot)
+    bot.add_actions(ACTIONS)

@@ -1,69 +1,27 @@
 """Screens: what a user sees for each state, as text plus inline buttons, in their language.
 
 Functions here run in a worker thread (they read the database through services) and return a
-:class:`Screen`; the bot edits the panel with it. ``route`` maps a decoded callback to a screen.
+:class:`Screen`; the bot edits the panel with it. ``ACTIONS`` maps their buttons to handlers.
 Only screens that work are offered as buttons. Feature areas (``history``, ``templates``, ``account``)
-build their screens in their own modules with the helpers here (``_btn``, ``_menu_row``, ``_pager``).
+build their screens in their own modules with the helpers of ``bananapics.bot.ui``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
-from telethon import Button
+from telethon import Button, events
 
 from bananapics import i18n
-from bananapics.bot import viewer
-from bananapics.bot.callbacks import Callback, StaleButton, encode
-from bananapics.db import atomic
-from bananapics.errors import BananaError
+from bananapics.bot import payments, viewer
+from bananapics.bot.callbacks import StaleButton, encode
+from bananapics.bot.routing import Answer, Press
+from bananapics.bot.ui import BOT_USERNAME, Screen, button, error_text, menu_row
+from bananapics.errors import BananaError, InvalidInput
 from bananapics.models import AiModel, User
 from bananapics.services import drafts, preferences, pricing, referrals
-
-BOT_USERNAME = {"value": "BananaPicsBot"}  # set by build_bot from config
-
-
-@dataclass
-class Screen:
-    text: str
-    buttons: list[list[Any]] | None = field(default=None)
-    # awaited by the bot right after the screen is shown, as ``followup(bot, chat_id)``; e.g. the
-    # progress panel sends the upload_photo chat action for its job
-    followup: Callable[[Any, int], Awaitable[None]] | None = field(default=None, compare=False)
-    photo: str | None = None  # storage key of an image: the panel becomes a photo with ``text`` as caption
-    # parts of ``text`` shown as code (tap to copy). Texts are plain (no Markdown: user words in
-    # them must stay as typed), so formatting is given as entities.
-    code: tuple[str, ...] = ()
-
-
-def excerpt(text: str | None, limit: int, *, squash: bool = False) -> str:
-    """``text`` shortened to ``limit`` characters with "…"; ``squash`` folds runs of whitespace first
-    (one-line list entries)."""
-    text = text or ""
-    if squash:
-        text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
-def _btn(lang: str, key: str, screen: str, action: str, *args: Any, **fmt: Any) -> Any:
-    return Button.inline(i18n.t(lang, key, **fmt), encode(screen, action, *args))
-
-
-def _menu_row(lang: str) -> list[Any]:
-    return [_btn(lang, "btn-menu", "menu", "open")]
-
-
-def _pager(lang: str, screen: str, action: str, page: int, pages: int, *args: Any) -> list[list[Any]]:
-    """A [◀] [▶] row for a paged screen (``args`` go before the page number); none for one page."""
-    row = []
-    if page > 0:
-        row.append(_btn(lang, "btn-prev", screen, action, *args, page - 1))
-    if page < pages - 1:
-        row.append(_btn(lang, "btn-next", screen, action, *args, page + 1))
-    return [row] if row else []
 
 
 def main_menu(user_id: int, welcome: str | None = None) -> Screen:
@@ -73,11 +31,11 @@ def main_menu(user_id: int, welcome: str | None = None) -> Screen:
     if welcome:
         text = f"{welcome}\n\n{text}"
     return Screen(text, [
-        [_btn(lang, "btn-generate", "gen", "new")],
-        [_btn(lang, "btn-templates", "tpl", "cats"), _btn(lang, "btn-trending", "trend", "page", 0)],
-        [_btn(lang, "btn-history", "hist", "page", 0), _btn(lang, "btn-balance", "bal", "open")],
-        [_btn(lang, "btn-invite", "ref", "open"), _btn(lang, "btn-settings", "set", "open")],
-        [_btn(lang, "btn-profile", "prof", "open"), _btn(lang, "btn-help", "help", "open")],
+        [button(lang, "btn-generate", "gen", "new")],
+        [button(lang, "btn-templates", "tpl", "cats"), button(lang, "btn-trending", "trend", "page", 0)],
+        [button(lang, "btn-history", "hist", "page", 0), button(lang, "btn-balance", "bal", "open")],
+        [button(lang, "btn-invite", "ref", "open"), button(lang, "btn-settings", "set", "open")],
+        [button(lang, "btn-profile", "prof", "open"), button(lang, "btn-help", "help", "open")],
     ])
 
 
@@ -94,7 +52,7 @@ def referral(user_id: int) -> Screen:
         i18n.t(lang, rule, percent=rules.percent),
     ])
     share = f"https://t.me/share/url?url={quote(link, safe='')}&text={quote(i18n.t(lang, 'ref-share-text'), safe='')}"
-    return Screen(text, [[Button.url(i18n.t(lang, "btn-share"), share)], _menu_row(lang)], code=(link,))
+    return Screen(text, [[Button.url(i18n.t(lang, "btn-share"), share)], menu_row(lang)], code=(link,))
 
 
 def help_screen(user_id: int) -> Screen:
@@ -104,9 +62,9 @@ def help_screen(user_id: int) -> Screen:
         lines.append(i18n.t(lang, "help-price-line", model=model.name, price=pricing.starting_price(model)))
     lines += ["", i18n.t(lang, "help-commands")]
     return Screen("\n".join(lines), [
-        [_btn(lang, "btn-terms", "help", "doc", "terms"), _btn(lang, "btn-privacy", "help", "doc", "privacy")],
-        [_btn(lang, "btn-paysupport", "help", "doc", "paysupport"), _btn(lang, "btn-support", "help", "doc", "support")],
-        _menu_row(lang),
+        [button(lang, "btn-terms", "help", "doc", "terms"), button(lang, "btn-privacy", "help", "doc", "privacy")],
+        [button(lang, "btn-paysupport", "help", "doc", "paysupport"), button(lang, "btn-support", "help", "doc", "support")],
+        menu_row(lang),
     ])
 
 
@@ -114,7 +72,7 @@ def doc(user_id: int, name: str, contact: str) -> Screen:
     """``/terms``, ``/privacy``, ``/support`` as a panel screen (from Help), with Back to Help."""
     lang = viewer.lang(user_id)
     return Screen(i18n.t(lang, f"{name}-text", contact=contact),
-                  [[_btn(lang, "btn-back", "help", "open")] + _menu_row(lang)])
+                  [[button(lang, "btn-back", "help", "open")] + menu_row(lang)])
 
 
 def settings_screen(user_id: int) -> Screen:
@@ -131,9 +89,9 @@ def settings_screen(user_id: int) -> Screen:
     ratio = _pref_ratio(user, enabled) or i18n.t(lang, "settings-ratio-auto")
     text = i18n.t(lang, "settings-title", language=i18n.language_names()[lang], model=model, ratio=ratio)
     return Screen(text, [
-        [_btn(lang, "btn-language", "set", "langs")],
-        [_btn(lang, "btn-default-model", "set", "models"), _btn(lang, "btn-default-ratio", "set", "ratios")],
-        _menu_row(lang),
+        [button(lang, "btn-language", "set", "langs")],
+        [button(lang, "btn-default-model", "set", "models"), button(lang, "btn-default-ratio", "set", "ratios")],
+        menu_row(lang),
     ])
 
 
@@ -156,7 +114,7 @@ def default_models(user_id: int) -> Screen:
     rows = [[Button.inline(_mark(lang, i18n.t(lang, "settings-model-follow", model=admins.name if admins else "—"),
                                  mine is None), encode("set", "automodel"))]]
     rows += [[Button.inline(_mark(lang, m.name, m.id == mine), encode("set", "model", m.id))] for m in enabled]
-    return Screen(i18n.t(lang, "settings-model-title"), rows + [[_btn(lang, "btn-back", "set", "open")] + _menu_row(lang)])
+    return Screen(i18n.t(lang, "settings-model-title"), rows + [[button(lang, "btn-back", "set", "open")] + menu_row(lang)])
 
 
 def default_ratios(user_id: int) -> Screen:
@@ -170,15 +128,13 @@ def default_ratios(user_id: int) -> Screen:
     rows = [[Button.inline(_mark(lang, i18n.t(lang, "settings-ratio-auto"), not mine),
                            encode("set", "noratio"))]]
     rows += [buttons[i:i + 4] for i in range(0, len(buttons), 4)]
-    return Screen(i18n.t(lang, "settings-ratio-title"), rows + [[_btn(lang, "btn-back", "set", "open")] + _menu_row(lang)])
+    return Screen(i18n.t(lang, "settings-ratio-title"), rows + [[button(lang, "btn-back", "set", "open")] + menu_row(lang)])
 
 
 def set_default_model(user_id: int, model_id: str | None) -> tuple[Screen, str]:
     try:
         user = preferences.set_model(user_id, model_id)
     except BananaError as exc:
-        from bananapics.bot.wizard import error_text
-
         return default_models(user_id), error_text(viewer.lang(user_id), exc, model=pricing.find_model(model_id))
     viewer.VIEWER.set(user)
     lang = user.language
@@ -191,8 +147,6 @@ def set_default_ratio(user_id: int, ratio: str | None) -> tuple[Screen, str]:
     try:
         user = preferences.set_ratio(user_id, ratio)
     except BananaError as exc:
-        from bananapics.bot.wizard import error_text
-
         return default_ratios(user_id), error_text(viewer.lang(user_id), exc)
     viewer.VIEWER.set(user)
     lang = user.language
@@ -204,38 +158,62 @@ def languages(user_id: int) -> Screen:
     names = i18n.language_names()
     row = [Button.inline(("✓ " if code == lang else "") + names[code], encode("set", "lang", code))
            for code in i18n.LANGUAGES]
-    return Screen(i18n.t(lang, "settings-language-title"), [row, _menu_row(lang)])
+    return Screen(i18n.t(lang, "settings-language-title"), [row, menu_row(lang)])
 
 
 def set_language(user_id: int, code: str) -> tuple[Screen, str]:
-    if code not in i18n.LANGUAGES:
-        raise StaleButton(code)
-    with atomic():
-        User.update(language=code).where(User.id == user_id).execute()
+    try:
+        preferences.set_language(user_id, code)
+    except InvalidInput:
+        raise StaleButton(code) from None
     viewer.forget()
     return settings_screen(user_id), i18n.t(code, "settings-language-set")
 
 
-# (screen, action) → (user_id, args) -> (screen, toast) for the buttons without a router of their own
-_ROUTES: dict[tuple[str, str], Callable[[int, tuple], tuple[Screen, str | None]]] = {
-    ("menu", "open"): lambda user_id, args: (main_menu(user_id), None),
-    ("ref", "open"): lambda user_id, args: (referral(user_id), None),
-    ("help", "open"): lambda user_id, args: (help_screen(user_id), None),
-    ("set", "open"): lambda user_id, args: (settings_screen(user_id), None),
-    ("set", "langs"): lambda user_id, args: (languages(user_id), None),
-    ("set", "lang"): lambda user_id, args: set_language(user_id, args[0]),
-    ("set", "models"): lambda user_id, args: (default_models(user_id), None),
-    ("set", "model"): lambda user_id, args: set_default_model(user_id, args[0]),
-    ("set", "automodel"): lambda user_id, args: set_default_model(user_id, None),
-    ("set", "ratios"): lambda user_id, args: (default_ratios(user_id), None),
-    ("set", "ratio"): lambda user_id, args: set_default_ratio(user_id, args[0]),
-    ("set", "noratio"): lambda user_id, args: set_default_ratio(user_id, None),
+def help_doc(press: Press) -> Answer:
+    """Help's documents: terms, privacy and support texts; payment help with the user's payments."""
+    contact = press.bot.config.telegram.support_contact
+    if press.args[0] == "paysupport":
+        return payments.paysupport(press.user_id, contact), None
+    if press.args[0] != "prices":
+        return doc(press.user_id, press.args[0], contact), None
+    return help_screen(press.user_id), None
+
+
+# the buttons of the screens above
+ACTIONS: dict[tuple[str, str], Callable[[Press], Answer]] = {
+    ("menu", "open"): lambda press: (main_menu(press.user_id), None),
+    ("ref", "open"): lambda press: (referral(press.user_id), None),
+    ("help", "open"): lambda press: (help_screen(press.user_id), None),
+    ("help", "doc"): help_doc,
+    ("set", "open"): lambda press: (settings_screen(press.user_id), None),
+    ("set", "langs"): lambda press: (languages(press.user_id), None),
+    ("set", "lang"): lambda press: set_language(press.user_id, press.args[0]),
+    ("set", "models"): lambda press: (default_models(press.user_id), None),
+    ("set", "model"): lambda press: set_default_model(press.user_id, press.args[0]),
+    ("set", "automodel"): lambda press: set_default_model(press.user_id, None),
+    ("set", "ratios"): lambda press: (default_ratios(press.user_id), None),
+    ("set", "ratio"): lambda press: set_default_ratio(press.user_id, press.args[0]),
+    ("set", "noratio"): lambda press: set_default_ratio(press.user_id, None),
 }
 
 
-def route(user_id: int, cb: Callback) -> tuple[Screen, str | None]:
-    """The screen for a button press (and an optional toast); unknown routes are stale buttons."""
-    render = _ROUTES.get((cb.screen, cb.action))
-    if render is None:
-        raise StaleButton(f"{cb.screen}:{cb.action} has no screen yet")
-    return render(user_id, cb.args)
+def register(bot: Any) -> None:
+    """The buttons above, ``/help``, ``/lang``, ``/settings`` and the legal texts."""
+    bot.add_actions(ACTIONS)
+    contact = bot.config.telegram.support_contact
+
+    @bot.client.on(events.NewMessage(pattern=r"^/(help|lang|settings)(?:@\w+)?\s*$"))  # /invite: bot.account
+    async def on_command(event: Any) -> None:
+        name = event.pattern_match.group(1)
+        render = {"help": help_screen, "lang": languages, "settings": settings_screen}[name]
+        await bot.reply(event, lambda user: render(user.id))
+
+    @bot.client.on(events.NewMessage(pattern=r"^/(terms|privacy|support)(?:@\w+)?\s*$"))
+    async def on_legal(event: Any) -> None:
+        """Texts Telegram requires of bots that take payments (banned users too: "banned" points here)."""
+        user = await bot.guard(event, banned_ok=True)
+        if user is None:
+            return
+        name = event.pattern_match.group(1)
+        await event.respond(i18n.t(user.language, f"{name}-text", contact=contact))

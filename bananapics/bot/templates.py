@@ -11,9 +11,9 @@ from urllib.parse import quote
 from telethon import Button, events
 
 from bananapics import i18n
-from bananapics.bot import screens, viewer, wizard
-from bananapics.bot.callbacks import Callback, StaleButton, encode
-from bananapics.bot.screens import Screen, _btn, _menu_row, _pager, excerpt
+from bananapics.bot import viewer, wizard
+from bananapics.bot.callbacks import encode
+from bananapics.bot.ui import BOT_USERNAME, Screen, button, error_text, excerpt, menu_row, pager
 from bananapics.errors import BananaError, NotFound
 from bananapics.models import Template
 from bananapics.services import drafts, pricing, templates
@@ -28,8 +28,8 @@ def _lang(user_id: int) -> str:
 
 
 def _footer(lang: str) -> list[list[Any]]:
-    return [[_btn(lang, "btn-templates", "tpl", "cats"), _btn(lang, "btn-trending", "trend", "page", 0),
-             _menu_row(lang)[0]]]
+    return [[button(lang, "btn-templates", "tpl", "cats"), button(lang, "btn-trending", "trend", "page", 0),
+             menu_row(lang)[0]]]
 
 
 def categories(user_id: int, note: str | None = None) -> Screen:
@@ -39,11 +39,11 @@ def categories(user_id: int, note: str | None = None) -> Screen:
     lines.append(i18n.t(lang, "templates-title" if found else "templates-empty"))
     rows = [[Button.inline(i18n.t(lang, "btn-template-category", category=c.name(lang), count=n),
                            encode("tpl", "cat", c.slug, 0))] for c, n in found]
-    return Screen("\n".join(lines), rows + [[_btn(lang, "btn-trending", "trend", "page", 0), _menu_row(lang)[0]]])
+    return Screen("\n".join(lines), rows + [[button(lang, "btn-trending", "trend", "page", 0), menu_row(lang)[0]]])
 
 
 def _share(lang: str, template: Template) -> Any:
-    link = f"https://t.me/{screens.BOT_USERNAME['value']}?start={DEEP_LINK}{template.id}"
+    link = f"https://t.me/{BOT_USERNAME['value']}?start={DEEP_LINK}{template.id}"
     text = f"{template.title(lang)} — {i18n.t(lang, 'template-share-text')}"
     return Button.url(i18n.t(lang, "btn-share"),
                       f"https://t.me/share/url?url={quote(link, safe='')}&text={quote(text, safe='')}")
@@ -70,9 +70,9 @@ def card(user_id: int, template: Template, *, index: int | None = None, total: i
     count = templates.uses(template.id)
     if count:
         lines.append(i18n.t(lang, "template-uses", count=count))
-    rows = [[_btn(lang, "btn-use", "tpl", "use", template.id)]]
+    rows = [[button(lang, "btn-use", "tpl", "use", template.id)]]
     if index is not None:
-        rows += _pager(lang, "tpl", "cat", index, total, template.category_id)
+        rows += pager(lang, "tpl", "cat", index, total, template.category_id)
     rows.append([_share(lang, template)])
     return Screen("\n".join(lines).strip(), rows + _footer(lang), photo=template.preview_key)
 
@@ -100,7 +100,7 @@ def use(user_id: int, template_id: int, note: str | None = None) -> Screen:
     try:
         drafts.from_template(user_id, template, lang, viewer.user(user_id))
     except BananaError as exc:
-        return card(user_id, template, note=noted(wizard.error_text(lang, exc)))
+        return card(user_id, template, note=noted(error_text(lang, exc)))
     return wizard.refs(user_id, noted(i18n.t(lang, "template-applied", title=template.title(lang))))
 
 
@@ -110,7 +110,7 @@ def trending(user_id: int, number: int = 0) -> Screen:
     days = templates.trending_days()
     if not ranked:
         return Screen("\n".join([i18n.t(lang, "trending-title", days=days), "", i18n.t(lang, "trending-empty")]),
-                      [[_btn(lang, "btn-templates", "tpl", "cats"), _menu_row(lang)[0]]])
+                      [[button(lang, "btn-templates", "tpl", "cats"), menu_row(lang)[0]]])
     pages = -(-len(ranked) // TRENDING_PAGE)
     number = min(max(number, 0), pages - 1)
     lines = [i18n.t(lang, "trending-title", days=days)]
@@ -128,8 +128,8 @@ def trending(user_id: int, number: int = 0) -> Screen:
             lines.append(i18n.t(lang, "trending-line", n=n, title=title, count=count))
             label = i18n.t(lang, "btn-trending-item", n=n, title=title)
         rows.append([Button.inline(label, encode("tpl", "open", template.id))])
-    rows += _pager(lang, "trend", "page", number, pages)
-    return Screen("\n".join(lines), rows + [[_btn(lang, "btn-templates", "tpl", "cats"), _menu_row(lang)[0]]])
+    rows += pager(lang, "trend", "page", number, pages)
+    return Screen("\n".join(lines), rows + [[button(lang, "btn-templates", "tpl", "cats"), menu_row(lang)[0]]])
 
 
 def open_one(user_id: int, template_id: int) -> Screen:
@@ -145,24 +145,17 @@ def deep_link(user_id: int, arg: str, welcome: str | None) -> Screen:
     return use(user_id, int(arg) if arg.isascii() and arg.isdigit() and len(arg) <= 9 else 0, welcome)
 
 
-def route(user_id: int, cb: Callback, chat_id: int) -> tuple[Screen, str | None]:
-    key = (cb.screen, cb.action)
-    if key == ("tpl", "cats"):
-        return categories(user_id), None
-    if key == ("tpl", "cat"):
-        return in_category(user_id, *cb.args), None
-    if key == ("tpl", "open"):
-        return open_one(user_id, cb.args[0]), None
-    if key == ("tpl", "use"):
-        return use(user_id, cb.args[0]), None
-    if key == ("trend", "page"):
-        return trending(user_id, cb.args[0]), None
-    raise StaleButton(f"{cb.screen}:{cb.action} has no screen")
+ACTIONS = {
+    ("tpl", "cats"): lambda press: (categories(press.user_id), None),
+    ("tpl", "cat"): lambda press: (in_category(press.user_id, *press.args), None),
+    ("tpl", "open"): lambda press: (open_one(press.user_id, press.args[0]), None),
+    ("tpl", "use"): lambda press: (use(press.user_id, press.args[0]), None),
+    ("trend", "page"): lambda press: (trending(press.user_id, press.args[0]), None),
+}
 
 
 def register(bot) -> None:
-    bot.routers["tpl"] = route
-    bot.routers["trend"] = route
+    bot.add_actions(ACTIONS)
     bot.deep_links[DEEP_LINK] = deep_link
 
     @bot.client.on(events.NewMessage(pattern=r"^/(templates|trending)(?:@\w+)?\s*$"))

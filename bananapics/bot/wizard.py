@@ -2,45 +2,37 @@
 
 Buttons carry a token of the draft's version bound to its owner (hex), so a button from an older
 screen of the wizard — or data copied from someone else's panel — is stale. Every step is validated
-by ``services.drafts``; the confirm submits one job per confirm screen. The settings screens are in
+by ``services.drafts``; Generate submits one job per confirm screen (``services.generation``, the id
+enqueued after commit). Typed text is the draft's prompt: the wizard's text step, the default of
+every user nobody asked anything else (``routing.PROMPT``). The settings screens are in
 ``bananapics.bot.options``, references in ``bananapics.bot.references``, the job's progress and
 result buttons in ``bananapics.bot.progress`` / ``bananapics.bot.results``.
 """
 
 from __future__ import annotations
 
-import hashlib
+import functools
+from collections.abc import Callable
 from typing import Any
 
-from telethon import Button
+from telethon import Button, events
 
 from bananapics import i18n
-from bananapics.bot import progress, viewer
-from bananapics.bot.callbacks import Callback, StaleButton, encode
-from bananapics.bot.screens import Screen, _btn, _menu_row, excerpt, main_menu
+from bananapics.bot import options, progress, viewer
+from bananapics.bot.callbacks import StaleButton, encode
+from bananapics.bot.routing import PROMPT, Answer, Press, TextInput
+from bananapics.bot.screens import main_menu
+from bananapics.bot.ui import Screen, button, error_text, excerpt, menu_row, noted
+from bananapics.bot.wizard_parts import cancel_button, price_line, token
 from bananapics.errors import BananaError, InvalidInput
-from bananapics.images import MAX_BYTES
-from bananapics.models import AiModel, Draft
-from bananapics.services import drafts, jobs, pricing, settings
+from bananapics.models import Draft, User
+from bananapics.services import drafts, generation, jobs, pricing
 
 EXCERPT = 200
 
 
-def token(draft: Draft) -> str:
-    """The hex id wizard buttons carry: changes with every edit of the draft, differs per user."""
-    return hashlib.blake2b(f"{draft.user_id}:{draft.version}".encode(), digest_size=6).hexdigest()
-
-
 def _lang(user_id: int) -> str:
     return viewer.lang(user_id)
-
-
-def _cancel(lang: str, tok: str) -> Any:
-    return _btn(lang, "btn-cancel", "gen", "cancel", tok)
-
-
-def _lines(note: str | None, *lines: str) -> str:
-    return "\n".join(([note, ""] if note else []) + list(lines))
 
 
 # --------------------------------------------------------------------------- steps
@@ -50,12 +42,12 @@ def models(user_id: int, note: str | None = None) -> Screen:
     lang = _lang(user_id)
     available = drafts.enabled_models()
     if not available:
-        return Screen(i18n.t(lang, "gen-no-models"), [_menu_row(lang)])
+        return Screen(i18n.t(lang, "gen-no-models"), [menu_row(lang)])
     marked = drafts.users_default(viewer.user(user_id), available).id  # theirs (Settings) while on, else the admin's
     rows = [[Button.inline(i18n.t(lang, "btn-model-default" if m.id == marked else "btn-model", name=m.name,
                                   price=pricing.starting_price(m)), encode("gen", "model", m.id))]
             for m in available]
-    return Screen(_lines(note, i18n.t(lang, "gen-model-title")), rows + [_menu_row(lang)])
+    return Screen(noted(note, i18n.t(lang, "gen-model-title")), rows + [menu_row(lang)])
 
 
 def prompt(user_id: int, note: str | None = None, draft: Draft | None = None) -> Screen:
@@ -63,14 +55,14 @@ def prompt(user_id: int, note: str | None = None, draft: Draft | None = None) ->
     lang = _lang(user_id)
     draft = draft or drafts.get(user_id)
     tok = token(draft)
-    lines = [i18n.t(lang, "gen-prompt-ask", model=drafts._model(draft).name, limit=jobs.PROMPT_MAX)]
+    lines = [i18n.t(lang, "gen-prompt-ask", model=drafts.model_of(draft).name, limit=jobs.PROMPT_MAX)]
     rows = []
     if draft.prompt:
         lines.append(i18n.t(lang, "gen-prompt-current", prompt=excerpt(draft.prompt, EXCERPT)))
-        rows.append([_btn(lang, "btn-keep-prompt", "gen", "next", tok)])
-    rows.append([_btn(lang, "btn-pick-template", "gen", "tpl", tok)])
-    rows.append([_btn(lang, "btn-back", "gen", "step", tok, "model"), _cancel(lang, tok)])
-    return Screen(_lines(note, *lines), rows)
+        rows.append([button(lang, "btn-keep-prompt", "gen", "next", tok)])
+    rows.append([button(lang, "btn-pick-template", "gen", "tpl", tok)])
+    rows.append([button(lang, "btn-back", "gen", "step", tok, "model"), cancel_button(lang, tok)])
+    return Screen(noted(note, *lines), rows)
 
 
 def refs(user_id: int, note: str | None = None, draft: Draft | None = None) -> Screen:
@@ -82,13 +74,13 @@ def refs(user_id: int, note: str | None = None, draft: Draft | None = None) -> S
     lines = [i18n.t(lang, "gen-refs-ask", max=limit)]
     if count:
         lines.append(i18n.t(lang, "gen-refs-count", count=count, max=limit))
-        first = [_btn(lang, "btn-refs-done", "gen", "rdone", tok, count=count),
-                 _btn(lang, "btn-refs-remove-last", "gen", "rlast", tok),
-                 _btn(lang, "btn-refs-clear", "gen", "rclear", tok)]
+        first = [button(lang, "btn-refs-done", "gen", "rdone", tok, count=count),
+                 button(lang, "btn-refs-remove-last", "gen", "rlast", tok),
+                 button(lang, "btn-refs-clear", "gen", "rclear", tok)]
     else:
-        first = [_btn(lang, "btn-skip", "gen", "skip", tok)]
-    return Screen(_lines(note, *lines), [first, [_btn(lang, "btn-back", "gen", "step", tok, "prompt"),
-                                                 _cancel(lang, tok)]])
+        first = [button(lang, "btn-skip", "gen", "skip", tok)]
+    return Screen(noted(note, *lines), [first, [button(lang, "btn-back", "gen", "step", tok, "prompt"),
+                                                 cancel_button(lang, tok)]])
 
 
 def confirm(user_id: int, note: str | None = None) -> Screen:
@@ -99,17 +91,15 @@ def confirm(user_id: int, note: str | None = None) -> Screen:
         drafts.go(user_id, "prompt")
         return prompt(user_id, i18n.t(lang, "error-prompt-empty"))
     tok = token(draft)
-    model = drafts._model(draft)
+    model = drafts.model_of(draft)
     lines = [i18n.t(lang, "confirm-title")]
     try:
         quote = pricing.cost(model, {**draft.settings_dict, "refs": len(draft.refs)})
     except InvalidInput as exc:  # the admin changed the model's limits since the settings were chosen
         lines += [i18n.t(lang, "confirm-prompt", prompt=excerpt(draft.prompt, EXCERPT)), "", error_text(lang, exc, model=model)]
-        return Screen(_lines(note, *lines), [[_btn(lang, "btn-edit", "gen", "edit", tok), _cancel(lang, tok)]])
-    from bananapics.bot.options import summary
-
+        return Screen(noted(note, *lines), [[button(lang, "btn-edit", "gen", "edit", tok), cancel_button(lang, tok)]])
     available = viewer.user(user_id).available  # as the update found it: no money moved since
-    lines += [i18n.t(lang, "confirm-model", model=model.name, options=summary(lang, model, quote.settings)),
+    lines += [i18n.t(lang, "confirm-model", model=model.name, options=options.summary(lang, model, quote.settings)),
               i18n.t(lang, "confirm-prompt", prompt=excerpt(draft.prompt, EXCERPT))]
     if draft.refs:
         lines.append(i18n.t(lang, "confirm-refs", count=len(draft.refs)))
@@ -119,21 +109,21 @@ def confirm(user_id: int, note: str | None = None) -> Screen:
     after = available - quote.total
     if after < 0:
         lines.append(i18n.t(lang, "confirm-short", price=quote.total, balance=available, shortfall=-after))
-        first = _btn(lang, "btn-topup-shortfall", "bal", "open", shortfall=-after)
+        first = button(lang, "btn-topup-shortfall", "bal", "open", shortfall=-after)
     else:
-        first = _btn(lang, "btn-generate-price", "gen", "go", tok, quote.total, price=quote.total)
-    return Screen(_lines(note, *lines), [[first], [_btn(lang, "btn-edit", "gen", "edit", tok), _cancel(lang, tok)]])
+        first = button(lang, "btn-generate-price", "gen", "go", tok, quote.total, price=quote.total)
+    return Screen(noted(note, *lines), [[first], [button(lang, "btn-edit", "gen", "edit", tok), cancel_button(lang, tok)]])
 
 
 def edit(user_id: int) -> Screen:
     lang = _lang(user_id)
     tok = token(drafts.get(user_id))
     return Screen(i18n.t(lang, "gen-edit-title"), [
-        [_btn(lang, "btn-edit-model", "gen", "step", tok, "model"),
-         _btn(lang, "btn-edit-prompt", "gen", "step", tok, "prompt")],
-        [_btn(lang, "btn-edit-refs", "gen", "step", tok, "refs"),
-         _btn(lang, "btn-edit-settings", "gen", "step", tok, "settings")],
-        [_btn(lang, "btn-back", "gen", "next", tok), _cancel(lang, tok)],
+        [button(lang, "btn-edit-model", "gen", "step", tok, "model"),
+         button(lang, "btn-edit-prompt", "gen", "step", tok, "prompt")],
+        [button(lang, "btn-edit-refs", "gen", "step", tok, "refs"),
+         button(lang, "btn-edit-settings", "gen", "step", tok, "settings")],
+        [button(lang, "btn-back", "gen", "next", tok), cancel_button(lang, tok)],
     ])
 
 
@@ -146,9 +136,7 @@ def step(user_id: int, name: str, note: str | None = None) -> Screen:
         return prompt(user_id, note, draft)
     if name == "refs":
         return refs(user_id, note, draft)
-    from bananapics.bot.options import options
-
-    return options(user_id, note, draft)
+    return options.options(user_id, note, draft)
 
 
 def resume(user_id: int, note: str | None = None) -> Screen:
@@ -161,15 +149,9 @@ def resume(user_id: int, note: str | None = None) -> Screen:
     return main_menu(user_id, note)
 
 
-# --------------------------------------------------------------------------- prices and errors
+# --------------------------------------------------------------------------- prices
 
 
-def price_line(lang: str, quote: pricing.Quote, available: int) -> str:
-    after = max(available - quote.total, 0)
-    if quote.count > 1:
-        return i18n.t(lang, "confirm-price", count=quote.count, per_image=quote.per_image, total=quote.total,
-                      after=after)
-    return i18n.t(lang, "confirm-price-single", total=quote.total, after=after)
 
 
 def breakdown(lang: str, quote: pricing.Quote) -> str:
@@ -189,19 +171,6 @@ def breakdown(lang: str, quote: pricing.Quote) -> str:
     return " + ".join(parts)
 
 
-def error_text(lang: str, exc: BananaError, *, model: AiModel | None = None, length: int = 0) -> str:
-    """A service error in the user's words, with the numbers its text needs."""
-    limits = model.limits_dict if model is not None else {}
-    title = getattr(exc, "title", "")
-    if getattr(exc, "code", "") == "too_many_jobs":
-        limit = int(settings.get("limits.user_parallel_jobs"))
-    else:
-        limit = jobs.PROMPT_MAX
-    maximum = int(limits.get("max_count" if title == "count_out_of_range" else "max_refs", 0))
-    args: dict[str, Any] = {"model": model.name if model is not None else "", "length": length, "limit": limit,
-                            "max_mb": MAX_BYTES // (1024 * 1024), "max": maximum,
-                            "available": getattr(exc, "available", 0), "needed": getattr(exc, "needed", 0)}
-    return i18n.t(lang, i18n.error_key(exc), **args)
 
 
 # --------------------------------------------------------------------------- text input
@@ -221,7 +190,7 @@ def text_entered(user_id: int, text: str) -> Screen:
     try:
         saved = drafts.set_prompt(user_id, text)
     except BananaError as exc:
-        note = error_text(lang, exc, model=drafts._model(draft), length=len(text.strip()))
+        note = error_text(lang, exc, model=drafts.model_of(draft), length=len(text.strip()))
         return back(note) if stay else step(user_id, "prompt", note)
     if stay:
         return back(i18n.t(lang, "gen-prompt-updated"))
@@ -230,62 +199,110 @@ def text_entered(user_id: int, text: str) -> Screen:
     return refs(user_id, draft=saved)
 
 
+def typed(text_input: TextInput) -> Screen:
+    """The wizard's text step (:data:`routing.PROMPT`): the prompt; the model list while every model
+    is switched off."""
+    try:
+        return text_entered(text_input.user_id, text_input.text)
+    except drafts.NoModels:  # the admin switched every model off mid-wizard
+        return models(text_input.user_id)
+
+
 # --------------------------------------------------------------------------- buttons
+# ``gen:*``. Every button but New and a model choice carries the draft's token (``_current``).
 
 
-def route(user_id: int, cb: Callback, chat_id: int, bot: Any) -> tuple[Screen, str | None]:
-    """``gen:*`` buttons. ``bot.submit`` confirms the draft and enqueues the job after commit."""
+def new(press: Press) -> Answer:
+    drafts.reset(press.user_id, viewer.user(press.user_id))
+    return models(press.user_id), None
+
+
+def choose_model(press: Press) -> Answer:
+    user_id = press.user_id
     lang = _lang(user_id)
-    if cb.action == "new":
-        drafts.reset(user_id, viewer.user(user_id))
-        return models(user_id), None
-    if cb.action == "model":
-        had = len(drafts.get(user_id).refs)
-        try:
-            draft = drafts.choose_model(user_id, cb.args[0], viewer.user(user_id))
-        except BananaError as exc:
-            return models(user_id), error_text(lang, exc)
-        note = None
-        if len(draft.refs) < had:  # the new model takes fewer references
-            note = i18n.t(lang, "gen-refs-kept", count=len(draft.refs), asked=had, model=drafts._model(draft).name,
-                          max=drafts.max_refs(draft))
-        return (confirm(user_id, note) if draft.prompt else prompt(user_id, note, draft)), None
-    if not cb.args or cb.args[0] != token(drafts.get(user_id)):
-        raise StaleButton("an older wizard screen, or someone else's")
-    action = cb.action
-    if action == "cancel":
-        drafts.reset(user_id, viewer.user(user_id))
-        return main_menu(user_id), i18n.t(lang, "gen-cancelled")
-    if action == "tpl":
-        from bananapics.bot import templates  # the template screens open the wizard again: import late
-
-        return templates.categories(user_id), None
-    if action in ("skip", "rdone", "opts"):
-        return step(user_id, "settings"), None
-    if action == "rclear":
-        drafts.clear_refs(user_id)
-        return refs(user_id, i18n.t(lang, "gen-refs-cleared")), None
-    if action == "rlast":
-        drafts.remove_last_ref(user_id)
-        return refs(user_id, i18n.t(lang, "gen-refs-removed")), None
-    if action == "step":
-        return step(user_id, cb.args[1]), None
-    if action == "next":
-        return confirm(user_id), None
-    if action == "edit":
-        return edit(user_id), None
-    if action == "go":
-        return _go(user_id, cb.args[1], chat_id, bot)
-    from bananapics.bot import options
-
-    if action == "opt":
-        return options.choose(user_id, cb.args[1])
-    if action in options.SETTING_OF_ACTION:
-        return options.choose_value(user_id, action, cb.args[1])
-    raise StaleButton(f"gen:{action} has no screen here")
+    had = len(drafts.get(user_id).refs)
+    try:
+        draft = drafts.choose_model(user_id, press.args[0], viewer.user(user_id))
+    except BananaError as exc:
+        return models(user_id), error_text(lang, exc)
+    note = None
+    if len(draft.refs) < had:  # the new model takes fewer references
+        note = i18n.t(lang, "gen-refs-kept", count=len(draft.refs), asked=had, model=drafts.model_of(draft).name,
+                      max=drafts.max_refs(draft))
+    return (confirm(user_id, note) if draft.prompt else prompt(user_id, note, draft)), None
 
 
-def _go(user_id: int, shown_price: int, chat_id: int, bot: Any) -> tuple[Screen, str | None]:
+def _current(handler: Callable[[Press], Answer]) -> Callable[[Press], Answer]:
+    """``handler`` for a button of the draft as it is now: an older wizard screen's button, or data
+    copied from someone else's panel, is stale."""
+    @functools.wraps(handler)
+    def checked(press: Press) -> Answer:
+        if press.args[0] != token(drafts.get(press.user_id)):
+            raise StaleButton("an older wizard screen, or someone else's")
+        return handler(press)
+    return checked
+
+
+@_current
+def cancel(press: Press) -> Answer:
+    drafts.reset(press.user_id, viewer.user(press.user_id))
+    return main_menu(press.user_id), i18n.t(_lang(press.user_id), "gen-cancelled")
+
+
+@_current
+def pick_template(press: Press) -> Answer:
+    """The template categories (the templates module's screen, through the bot's table: a template
+    opens the wizard again, so the two modules do not import each other)."""
+    return press.bot.actions[("tpl", "cats")](press.to("tpl", "cats"))
+
+
+@_current
+def to_settings(press: Press) -> Answer:
+    return step(press.user_id, "settings"), None
+
+
+@_current
+def clear_refs(press: Press) -> Answer:
+    drafts.clear_refs(press.user_id)
+    return refs(press.user_id, i18n.t(_lang(press.user_id), "gen-refs-cleared")), None
+
+
+@_current
+def remove_last_ref(press: Press) -> Answer:
+    drafts.remove_last_ref(press.user_id)
+    return refs(press.user_id, i18n.t(_lang(press.user_id), "gen-refs-removed")), None
+
+
+@_current
+def back_to(press: Press) -> Answer:
+    return step(press.user_id, press.args[1]), None
+
+
+@_current
+def to_confirm(press: Press) -> Answer:
+    return confirm(press.user_id), None
+
+
+@_current
+def to_edit(press: Press) -> Answer:
+    return edit(press.user_id), None
+
+
+@_current
+def choose_setting(press: Press) -> Answer:
+    return options.choose(press.user_id, press.args[1])
+
+
+@_current
+def set_setting(press: Press) -> Answer:
+    return options.choose_value(press.user_id, press.cb.action, press.args[1])
+
+
+@_current
+def go(press: Press) -> Answer:
+    """Generate at the price the confirm screen showed: a price changed since, a model switched off
+    or settings no longer offered show the confirm (or the model list) again instead."""
+    user_id, shown_price = press.user_id, press.args[1]
     lang = _lang(user_id)
     draft = drafts.get(user_id)
     chosen = drafts.chosen_model(draft)
@@ -298,17 +315,41 @@ def _go(user_id: int, shown_price: int, chat_id: int, bot: Any) -> tuple[Screen,
     if price != shown_price:
         return confirm(user_id, i18n.t(lang, "error-price-changed")), None
     try:
-        job = bot.submit(user_id, chat_id, expected_cost=shown_price)
+        job = generation.confirm(press.bot.tasks, user_id, chat_id=press.chat_id, expected_cost=shown_price)
     except BananaError as exc:  # PriceChanged (a photo came in meanwhile) re-shows the new price
-        return confirm(user_id, error_text(lang, exc, model=drafts._model(draft))), None
+        return confirm(user_id, error_text(lang, exc, model=drafts.model_of(draft))), None
     return progress.panel(user_id, job.id, started=True), None
 
 
-def register(bot: Any) -> None:
-    """The wizard's buttons, references (photos, files, albums) and the job's result buttons."""
-    from bananapics.bot import references, results
+ACTIONS: dict[tuple[str, str], Callable[[Press], Answer]] = {
+    ("gen", "new"): new, ("gen", "model"): choose_model, ("gen", "cancel"): cancel, ("gen", "tpl"): pick_template,
+    ("gen", "skip"): to_settings, ("gen", "rdone"): to_settings, ("gen", "opts"): to_settings,
+    ("gen", "rclear"): clear_refs, ("gen", "rlast"): remove_last_ref, ("gen", "step"): back_to,
+    ("gen", "next"): to_confirm, ("gen", "edit"): to_edit, ("gen", "go"): go, ("gen", "opt"): choose_setting,
+    **{("gen", code): set_setting for code in options.SETTING_OF_ACTION},
+}
+TEXT_STEPS: dict[str, Callable[[TextInput], Screen]] = {PROMPT: typed}
 
-    bot.routers["gen"] = lambda user_id, cb, chat_id: route(user_id, cb, chat_id, bot)
-    references.register(bot)
-    results.register(bot)
+
+def register(bot: Any) -> None:
+    """The wizard's buttons, its text step, ``/generate`` and ``/cancel``, and the job's chat action
+    while it runs."""
+    bot.add_actions(ACTIONS)
+    bot.add_text_steps(TEXT_STEPS)
     bot.loops.append(progress.run_forever)
+
+    @bot.client.on(events.NewMessage(pattern=r"^/generate(?:@\w+)?\s*$"))
+    async def on_generate(event: Any) -> None:
+        def render(user: User) -> Screen:
+            drafts.reset(user.id, user)
+            return models(user.id)
+
+        await bot.reply(event, render)
+
+    @bot.client.on(events.NewMessage(pattern=r"^/cancel(?:@\w+)?\s*$"))
+    async def on_cancel(event: Any) -> None:
+        def render(user: User) -> Screen:
+            drafts.reset(user.id, user)
+            return main_menu(user.id, i18n.t(user.language, "gen-cancelled"))
+
+        await bot.reply(event, render)

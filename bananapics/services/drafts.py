@@ -17,7 +17,7 @@ from typing import Any
 from bananapics.db import atomic, connection, is_postgres
 from bananapics.errors import InvalidInput, NotFound
 from bananapics.models import AiModel, Draft, Job, User, utcnow
-from bananapics.services import jobs, preferences, pricing, templates, toggles
+from bananapics.services import conversation, jobs, preferences, pricing, templates, toggles
 
 STEPS = ("model", "prompt", "refs", "settings", "confirm")
 
@@ -97,7 +97,9 @@ def chosen_model(draft: Draft) -> AiModel | None:
     return pricing.find_model(draft.model)
 
 
-def _model(draft: Draft) -> AiModel:
+def model_of(draft: Draft) -> AiModel:
+    """The model the draft's screens and prices use: the chosen one while it is on, else the admin's
+    default (:class:`NoModels` when every model is off)."""
     model = pricing.find_model(draft.model)
     if model is None or not model.enabled:
         fallback = default_model()
@@ -139,7 +141,7 @@ def set_prompt(user_id: int, text: str) -> Draft:
 
 
 def max_refs(draft: Draft) -> int:
-    return _model(draft).max_refs
+    return model_of(draft).max_refs
 
 
 def _locked(user_id: int) -> Draft:
@@ -156,7 +158,7 @@ def add_refs(user_id: int, keys: list[str]) -> Draft:
         limit = max_refs(draft)
         refs = draft.refs + [k for k in keys if k not in draft.refs]
         if len(refs) > limit:
-            raise InvalidInput(f"{_model(draft).name} takes at most {limit} reference images", title="too_many_refs")
+            raise InvalidInput(f"{model_of(draft).name} takes at most {limit} reference images", title="too_many_refs")
         return _save(user_id, ref_keys=json.dumps(refs))
 
 
@@ -193,7 +195,7 @@ def set_option(user_id: int, key: str, value: Any) -> Draft:
     if key == "refs":
         raise InvalidInput("references are added as images")
     draft = get(user_id)
-    model = _model(draft)
+    model = model_of(draft)
     settings = {**draft.settings_dict, key: value}
     pricing.normalise(model, {**settings, "refs": len(draft.refs)})
     return _save(user_id, settings=json.dumps(settings))
@@ -210,7 +212,7 @@ def go(user_id: int, step: str) -> Draft:
 
 def quote(user_id: int) -> pricing.Quote:
     draft = get(user_id)
-    return pricing.cost(_model(draft), {**draft.settings_dict, "refs": len(draft.refs)})
+    return pricing.cost(model_of(draft), {**draft.settings_dict, "refs": len(draft.refs)})
 
 
 def confirm(user_id: int, *, chat_id: int | None, expected_cost: int | None = None,
@@ -229,7 +231,7 @@ def confirm(user_id: int, *, chat_id: int | None, expected_cost: int | None = No
         # tap of the same Generate button submits the same job id again and gets the job back.
         confirm_id = draft.confirm_id or uuid.uuid4().hex
         # The model the user chose, not a fallback: a model switched off since is refused, never swapped.
-        job = jobs.submit(user_id, draft.model or _model(draft).id, draft.prompt, draft.settings_dict,
+        job = jobs.submit(user_id, draft.model or model_of(draft).id, draft.prompt, draft.settings_dict,
                           ref_keys=draft.refs, chat_id=chat_id, job_id=confirm_id, expected_cost=expected_cost,
                           timing=timing)
         templates.record_use(draft.template_id, user_id, job.id)  # trending counts submitted generations
@@ -260,7 +262,7 @@ def from_template(user_id: int, template: Any, lang: str, user: User | None = No
     if user is None and template.settings_dict.get("aspect_ratio") is None:
         user = _user_row(user_id)
     if model is None or not model.enabled:
-        model = _model(draft)
+        model = model_of(draft)
     refs = draft.refs[: model.max_refs]
     settings = _fit_settings(model, {**preferences.draft_defaults(user, model), **template.settings_dict})
     return _save(user_id, model=model.id, prompt=jobs.clean_prompt(template.prompt(lang)),
@@ -296,18 +298,22 @@ def repeat(user_id: int, job_id: str, *, chat_id: int | None, pressed: int | Non
 
 def reset(user_id: int, user: User | None = None) -> Draft:
     """A new draft: on the user's default model (Settings) when they chose one, else on the model
-    chosen last; with their default aspect ratio when that model offers it. ``user``: the caller's
-    row of the user, if it has one (else it is read)."""
+    chosen last; with their default aspect ratio when that model offers it. Typed text is its prompt
+    again: a text step some screen asked for (``services.conversation``) is dropped. ``user``: the
+    caller's row of the user, if it has one (else it is read)."""
     user = user or _user_row(user_id)
     draft, created = _get(user_id, user)
     if created:
+        conversation.clear(user_id)
         return draft
     preferred = start_model(user) if user is not None and user.pref_model else None
     try:
-        model = preferred if preferred is not None else _model(draft)
+        model = preferred if preferred is not None else model_of(draft)
     except NoModels:  # the admin switched every model off: still a clean draft (/cancel, /generate answer)
         model = None
     fresh = {"prompt": None, "template_id": None, "ref_keys": "[]", "settings": "{}", "step": "model", "confirm_id": None}
     if model is not None:
         fresh.update(model=model.id, settings=json.dumps(preferences.draft_defaults(user, model)))
-    return _save(user_id, **fresh)
+    with atomic():  # one write transaction for both
+        conversation.clear(user_id)
+        return _save(user_id, **fresh)

@@ -1,4 +1,5 @@
-"""A user's past generations: pages of jobs, one job's detail (owner only) and re-sending results.
+"""A user's past generations: pages of jobs, one job's detail (owner only), re-sending results, and
+from a job: regenerate (its request back in the draft) or reuse its prompt in a new draft.
 
 Re-sending queues an outbox row with the job's storage keys; the bot's delivery loop sends it
 (reusing the Telegram file references it cached the first time). One re-send of a job is queued
@@ -12,9 +13,9 @@ from dataclasses import dataclass
 
 from bananapics.db import atomic, connection
 from bananapics.errors import InvalidInput, NotFound
-from bananapics.models import AiModel, Draft, Hold, Job, Outbox, utcnow
+from bananapics.models import AiModel, Draft, Hold, Job, Outbox, User, utcnow
 from bananapics.models.jobs import TERMINAL
-from bananapics.services import jobs, outbox, tgfiles
+from bananapics.services import drafts, jobs, outbox, pricing, tgfiles
 
 PAGE_SIZE = 5
 DELIVERED = ("succeeded", "partial")
@@ -109,3 +110,26 @@ def delete(user_id: int, job_id: str, storage) -> int:
             storage.delete(key)
             deleted += 1
     return deleted
+
+
+def regenerate(user_id: int, job: Job, storage) -> Draft:
+    """The job's model, prompt, settings and reference photos back in the user's draft, at the
+    confirm step (priced and held anew when submitted). Nothing changes when its model is switched off
+    or gone (InvalidInput ``model_disabled``), a reference photo is no longer stored (NotFound
+    ``refs_gone``) or the model no longer takes its settings."""
+    model = pricing.find_model(job.model)
+    if model is None or not model.enabled:
+        raise InvalidInput(f"{model.name if model is not None else job.model} is switched off", title="model_disabled")
+    if not all(storage.exists(key) for key in job.refs):
+        raise NotFound("a reference photo of this job is no longer stored", title="refs_gone")
+    return drafts.from_job(user_id, job)
+
+
+def reuse(user_id: int, job: Job, user: User | None = None) -> Draft:
+    """A new draft with the job's prompt (and its model while that is switched on), at the
+    references step. ``user``: the caller's row of the user, if it has one."""
+    drafts.reset(user_id, user)
+    model = pricing.find_model(job.model)
+    if model is not None and model.enabled:
+        drafts.choose_model(user_id, job.model, user)
+    return drafts.set_prompt(user_id, job.prompt)

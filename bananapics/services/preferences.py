@@ -1,4 +1,4 @@
-"""A user's own defaults, chosen in Settings: the model a new draft starts with and its aspect ratio.
+"""A user's own choices in Settings: the language, the model a new draft starts with and its aspect ratio.
 
 Both are only defaults: a model the admin switches off is skipped (the admin's default model is used
 instead), and a ratio the chosen model does not offer is left out (the model's own default applies).
@@ -11,7 +11,7 @@ from typing import Any
 from bananapics.db import atomic, connection
 from bananapics.errors import InvalidInput
 from bananapics.models import AiModel, User, utcnow
-from bananapics.services import jobs, pricing
+from bananapics.services import jobs, pricing, users
 
 # The order ratios are offered in: square, portrait, landscape, then anything else a model declares.
 RATIO_ORDER = ("1:1", "2:3", "3:4", "4:5", "9:16", "1:4", "3:2", "4:3", "5:4", "16:9", "21:9", "4:1")
@@ -22,6 +22,13 @@ def ratios(models: list[AiModel]) -> list[str]:
     offered = {ratio for model in models for ratio in pricing.choices(model).get("aspect_ratio", [])}
     known = [ratio for ratio in RATIO_ORDER if ratio in offered]
     return known + sorted(offered - set(known))
+
+
+def set_language(user_id: int, code: str) -> User:
+    """The language the bot speaks to the user (one of ``users.LANGUAGES``)."""
+    if code not in users.LANGUAGES:
+        raise InvalidInput(f"unknown language {code!r}; choose {', '.join(users.LANGUAGES)}")
+    return _set(user_id, language=code)
 
 
 def set_model(user_id: int, model_id: str | None) -> User:

@@ -40,25 +40,11 @@ from telethon.network.mtprotosender import MTProtoSender
 from telethon.tl import types
 
 from .errors import NotSimulatedError, TgError
+from .queue import UpdatesQueue
 from .server import FakeTelegram
 from .wire import serialize_result
 
 _client_ids = itertools.count(1)
-
-
-class _UpdatesQueue(asyncio.Queue):
-    """``client._updates_queue`` that knows whether the update loop is parked on it."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.waiting = 0
-
-    async def get(self):  # noqa: D401 - same contract as asyncio.Queue.get
-        self.waiting += 1
-        try:
-            return await super().get()
-        finally:
-            self.waiting -= 1
 
 
 class SimSender:
@@ -234,7 +220,7 @@ class SimClient(TelegramClient):
         super().__init__(session, api_id, api_hash, **kwargs)
         self.telegram = telegram
         self.sim_handler_errors: list[BaseException] = []
-        self._updates_queue = _UpdatesQueue()
+        self._updates_queue = UpdatesQueue()
         self._sender = SimSender(self, telegram)
         if authorized:
             telegram._authorize(self._sender.auth_key.key_id)

@@ -7,6 +7,7 @@ from typing import Any, Optional
 
 
 from .errors import BotHandlerError, SettleTimeout
+from .queue import UpdatesQueue
 
 
 class SettleMixin:
@@ -90,7 +91,5 @@ def _task_name(task: "asyncio.Task") -> str:
 
 
 def _parked_getter(task: "asyncio.Task") -> bool:
-    from .client import _UpdatesQueue  # late import: client imports server
-
     coro = task.get_coro()
-    return getattr(coro, "cr_code", None) is _UpdatesQueue.get.__code__
+    return getattr(coro, "cr_code", None) is UpdatesQueue.get.__code__
