@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -43,6 +44,19 @@ def redact_url(url: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
+def create_private_file(path: str | os.PathLike[str]) -> None:
+    """Create ``path`` (and its directory) readable by this account only (mode 600) unless it exists.
+    SQLite then creates its -wal/-shm files with the same mode: users' names, prompts and balances
+    are in there."""
+    try:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+    except OSError as exc:
+        raise ConfigError(f"cannot create {path}: {exc.strerror}") from None
+
+
 def make_database(cfg: DatabaseConfig) -> pw.Database:
     """Build (but do not open) the database the URL names."""
     url = cfg.url
@@ -54,7 +68,7 @@ def make_database(cfg: DatabaseConfig) -> pw.Database:
         if not path or path == ":memory:":
             path = ":memory:"
         else:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            create_private_file(path)
         # Pooled: opening a SQLite connection and applying the pragmas costs ~1 ms, and every
         # service call borrows one; the pool keeps them open (busy_timeout is the pragma: the
         # pool's ``timeout`` is how long to wait for a free connection).

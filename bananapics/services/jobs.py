@@ -32,7 +32,8 @@ from bananapics.db import proxy as db_proxy
 from bananapics.errors import BananaError, InDebt, InvalidInput, NotFound, UserBanned
 from bananapics.models import AiModel, Job, Outbox, User, utcnow
 from bananapics.models.jobs import ACTIVE, TERMINAL
-from bananapics.services import invoices, ledger, outbox, pricing, settings
+from bananapics.services import audit, invoices, ledger, outbox, pricing, settings
+from bananapics.services.audit import Actor
 
 PROMPT_MAX = 2000
 # Format characters a prompt keeps: newline and tab, and the zero-width (non-)joiner that emoji
@@ -84,12 +85,17 @@ def enabled_model(model_id: str) -> AiModel:
 
 def submit(user_id: int, model_id: str, prompt: str, job_settings: dict[str, Any] | None = None, *,
            ref_keys: list[str] | None = None, chat_id: int | None = None, source: str = "bot",
-           job_id: str | None = None, free: bool = False, timing: Timing = Timing()) -> Job:
+           job_id: str | None = None, free: bool = False, timing: Timing = Timing(),
+           actor: Actor | None = None) -> Job:
     """Validate, price and hold in one transaction; returns the queued job (enqueue it after commit).
 
     ``job_id`` makes a double-tapped confirm a no-op: the same id returns the existing job.
     ``free`` (operator test runs) records cost 0 and holds nothing.
+    ``actor``: an operator spending the user's tokens (``generate --user``): admin only, recorded on
+    the hold and in the admin log, in this transaction.
     """
+    if actor is not None:
+        actor.require("admin", "generating on a user's balance")
     text = clean_prompt(prompt)
     ref_keys = list(ref_keys or [])
     wanted = dict(job_settings or {})
@@ -124,7 +130,7 @@ def submit(user_id: int, model_id: str, prompt: str, job_settings: dict[str, Any
         if took != 1:
             raise TooManyJobs(f"you already have {cap} generation(s) running; wait for one to finish")
         if cost:
-            ledger.hold(user_id, cost, job_id, actor=f"user:{user.tg_id}")
+            ledger.hold(user_id, cost, job_id, actor=actor.name if actor else f"user:{user.tg_id}")
         now = utcnow()
         Job.insert(
             id=job_id, user=user_id, model=model.id, provider=model.provider, provider_model=model.provider_model,
@@ -133,6 +139,10 @@ def submit(user_id: int, model_id: str, prompt: str, job_settings: dict[str, Any
             deadline_at=now + dt.timedelta(seconds=timing.deadline_s), chat_id=chat_id, source=source,
             created_at=now, updated_at=now,
         ).execute()
+        if actor is not None:
+            audit.record(actor, "jobs.generate", f"user:{user.tg_id}",
+                         after={"job": job_id, "model": model.id, "count": quote.count, "cost": cost,
+                                "deliver": chat_id is not None})
     return get(job_id)
 
 
@@ -342,13 +352,15 @@ def retry_later(job_id: str, delay_s: float, kind: str, detail: str) -> Job | No
     return get(job_id)
 
 
-def requeue(job_id: str) -> Job:
-    """Operator retry of a stuck queued/running job (resets the lease; attempts stay)."""
+def requeue(job_id: str, *, actor: Actor) -> Job:
+    """Operator retry of a stuck queued/running job (resets the lease; attempts stay); logged."""
+    actor.require("admin", "retrying jobs")
     now = utcnow()
     with atomic():
         job = Job.get_or_none(Job.id == job_id)
         if job is None:
             raise NotFound(f"job {job_id} not found")
+        audit.record(actor, "jobs.retry", f"job:{job_id}", before={"status": job.status, "attempts": job.attempts})
         if job.status in TERMINAL:
             raise InvalidInput(f"job {job_id} is already {job.status}")
         if job.status == "running":
@@ -361,8 +373,11 @@ def requeue(job_id: str) -> Job:
     return get(job_id)
 
 
-def sweep(timing: Timing = Timing(), now: dt.datetime | None = None) -> SweepReport:
-    """One pass of the sweeper; returns what it did (the caller enqueues ``requeued``)."""
+def sweep(timing: Timing = Timing(), now: dt.datetime | None = None, *, actor: Actor | None = None) -> SweepReport:
+    """One pass of the sweeper; returns what it did (the caller enqueues ``requeued``). An operator's
+    run (``actor``) is logged with what it did, in its last transaction."""
+    if actor is not None:
+        actor.require("admin", "sweeping jobs")
     now = now or utcnow()
     report = SweepReport()
     with connection():
@@ -396,6 +411,11 @@ def sweep(timing: Timing = Timing(), now: dt.datetime | None = None) -> SweepRep
                 .where((Outbox.status == "sending") & (Outbox.locked_until < now)).execute()
             )
         report.intents_expired = invoices.expire_intents(now)
+        if actor is not None:
+            with atomic():
+                audit.record(actor, "jobs.sweep", "jobs", after={
+                    "requeued": report.requeued, "failed": report.failed,
+                    "outbox_released": report.outbox_released, "intents_expired": report.intents_expired})
     return report
 
 
