@@ -17,13 +17,13 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
-from urllib.parse import parse_qs, unquote, urlsplit, urlunsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import peewee as pw
 from playhouse.migrations import Runner
 from playhouse.pool import PooledPostgresqlDatabase, PooledSqliteDatabase
 
-from bananapics.config import DatabaseConfig
+from bananapics.config import DatabaseConfig, redact_url
 from bananapics.errors import ConfigError
 from bananapics.models import db as proxy
 from bananapics.models import migrations as _migrations_pkg
@@ -33,15 +33,6 @@ log = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(_migrations_pkg.__file__).resolve().parent
 
 MIGRATION_LOCK_ID = 0x42414E41  # "BANA": Postgres advisory lock held while migrating
-
-
-def redact_url(url: str) -> str:
-    """The URL with any password replaced, for logs and `config show`."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":********@", 1)
-    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def create_private_file(path: str | os.PathLike[str]) -> None:

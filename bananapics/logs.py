@@ -1,8 +1,9 @@
 """Logging setup with a filter that keeps secrets out of every log line.
 
 The filter masks the configured secret values themselves, anything shaped like a Telegram bot
-token, ``Authorization``/``x-goog-api-key`` header values and passwords in URLs — even when a
-library logs them by accident.
+token, ``Authorization``/``x-goog-api-key`` header values and passwords in URLs (the user part, also
+when empty or when the password holds ``@``, and ``?password=``) — even when a library logs them by
+accident. The passwords of the configured database and Redis URLs are among the secret values.
 """
 
 from __future__ import annotations
@@ -17,7 +18,11 @@ PATTERNS = [
     re.compile(r"\b\d{6,}:[A-Za-z0-9_-]{30,}\b"),  # Telegram bot token
     re.compile(r"(?i)(authorization['\"]?\s*[:=]\s*['\"]?(?:bearer|basic)?\s*)[^\s'\",]+"),
     re.compile(r"(?i)((?:x-goog-api-key|api[_-]?key)['\"]?\s*[:=]\s*['\"]?)[^\s'\",&]+"),
-    re.compile(r"(?i)(\w+://[^:/\s]+:)[^@\s]+(@)"),  # password in a URL
+    # password in a URL's user part (the user may be empty: redis://:pw@host); greedy up to the last
+    # "@" before the path, so a password holding "@" is masked whole
+    re.compile(r"(?i)(\b[a-z][a-z0-9+.-]*://[^:/@\s]*:)[^/\s]*(@)"),
+    # ?password=… (psycopg2 and libpq take it from the query)
+    re.compile(r"(?i)([?&](?:ssl)?(?:password|passwd|pass|pwd)=)[^&\s'\"#]+"),
 ]
 
 

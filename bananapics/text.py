@@ -28,8 +28,12 @@ def safe_terminal(text: str) -> str:
     return UNSAFE.sub(_visible, text)
 
 
+# What json.dumps leaves raw (it escapes C0 itself; a raw newline in its output is indentation).
+UNSAFE_IN_JSON = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
 def safe_json(encoded: str) -> str:
     """JSON text (``json.dumps(..., ensure_ascii=False)``) with the characters json leaves raw (DEL,
-    C1, bidi) escaped as ``\\uXXXX``: such characters occur only inside string literals, where the
-    escape decodes back to the same character."""
-    return UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", encoded)
+    C1, bidi, lone surrogates) escaped as ``\\uXXXX``: such characters occur only inside string
+    literals, where the escape decodes back to the same character."""
+    return UNSAFE_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", encoded)

@@ -17,7 +17,7 @@ import peewee as pw
 import typer
 from rich.console import Console
 from rich.table import Table
-from typer._click.exceptions import ClickException, NoArgsIsHelpError  # typer vendors click (pinned <0.30)
+from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError  # typer vendors click (pinned <0.30)
 from typer.core import TyperGroup
 
 from bananapics import db as dbm
@@ -124,7 +124,7 @@ def _check_text_args(args: list[str]) -> None:
         try:
             arg.encode("utf-8")
         except UnicodeEncodeError:
-            raise ClickException(f"argument {number} ({safe_terminal(arg)}) is not valid UTF-8 text") from None
+            raise UsageError(f"argument {number} ({safe_terminal(arg)}) is not valid UTF-8 text") from None
 
 
 class BananaGroup(TyperGroup):

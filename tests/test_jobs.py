@@ -255,7 +255,7 @@ def test_errors_are_typed(database):
     with pytest.raises(NotFound):
         jobs.get("nope")
     with pytest.raises(NotFound):
-        jobs.requeue("nope")
+        jobs.requeue("nope", actor=ADMIN)
 
 
 def test_no_free_slot_means_retry_soon_not_skip(database, runtime):
