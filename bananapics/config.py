@@ -85,6 +85,8 @@ def redact_url(url: str) -> str:
         netloc = f"{userinfo.partition(':')[0]}:{MASK}@{hostport}"
     query = "&".join(f"{name}={MASK}" if unquote(name).lower() in SECRET_QUERY_KEYS and sep else name + sep + value
                      for name, sep, value in _split_query(parts.query))
+    if (netloc, query) == (parts.netloc, parts.query):
+        return url  # urlunsplit would turn sqlite:///x into sqlite:/x
     return urlunsplit(parts._replace(netloc=netloc, query=query))
 
 
