@@ -12,7 +12,8 @@ import pytest
 from typer.testing import CliRunner
 
 from bananapics.cli.main import app
-from bananapics.config import load_config, redact_url
+from bananapics.config import load_config
+from bananapics.db import redact_url
 from bananapics.errors import ConfigError
 from bananapics.logs import SecretFilter, setup_logging
 
