@@ -43,9 +43,7 @@ def test_urls_without_a_password_are_unchanged():
 
 @pytest.mark.parametrize("url,password,redacted", SHAPES)
 def test_the_log_filter_masks_every_password_shape(url, password, redacted):
-    text = SecretFilter([]).redact(f"could not connect to {url}: timeout")
-    assert password not in text and password.split("@")[-1] not in text.split(" to ")[1].split("@")[0]
-    assert "********" in text
+    assert SecretFilter([]).redact(f"could not connect to {url}: timeout") == f"could not connect to {redacted}: timeout"
 
 
 def _env(key: str, url: str) -> dict[str, str]:
