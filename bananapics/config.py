@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import tomllib
 from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
@@ -26,6 +27,7 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 
 from bananapics.errors import ConfigError
+from bananapics.text import UNSAFE
 
 ENV_PREFIX = "BANANAPICS_"
 MASK = "********"
@@ -166,6 +168,13 @@ class AdminConfig(Section):
 class OperatorConfig(Section):
     name: str = Field("operator", min_length=1, max_length=64, description="who CLI/TUI actions are recorded as")
 
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if UNSAFE.search(value):  # it goes into the admin log and onto other operators' terminals
+            raise ValueError("control and bidi characters are not allowed")
+        return value
+
 
 class UsersConfig(Section):
     start_balance: int = Field(0, ge=0, description="tokens granted once to every new user")
@@ -303,9 +312,18 @@ def _env_value(section: str, key: str, raw: str) -> Any:
     return raw
 
 
+SECRET_FILE_MAX = 64 * 1024  # a token, key or URL; a device like /dev/zero would be read without end
+
+
 def _read_secret_file(origin: str, section: str, key: str, path: str) -> str:
     try:
-        value = Path(path).expanduser().read_text(encoding="utf-8").strip()
+        with Path(path).expanduser().open("rb") as handle:
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                raise ConfigError(f"{origin}: [{section}] {key}_file: cannot read {path}: not a regular file")
+            raw = handle.read(SECRET_FILE_MAX + 1)
+        if len(raw) > SECRET_FILE_MAX:
+            raise ConfigError(f"{origin}: [{section}] {key}_file: {path} is larger than {SECRET_FILE_MAX // 1024} KB")
+        value = raw.decode("utf-8").strip()
     except OSError as exc:
         raise ConfigError(f"{origin}: [{section}] {key}_file: cannot read {path}: {exc.strerror}") from None
     except UnicodeDecodeError:  # the decoder's message quotes a byte of the secret: not repeated
@@ -354,6 +372,10 @@ def _merge_env(data: dict[str, dict[str, Any]], environ: dict[str, str], origins
     for name, raw in sorted(environ.items()):
         if not name.startswith(ENV_PREFIX) or "__" not in name:
             continue
+        try:
+            raw.encode("utf-8")
+        except UnicodeEncodeError:  # bytes that are not UTF-8: Python hands them over as lone surrogates
+            raise ConfigError(f"environment {name}: not valid UTF-8 text") from None
         section, _, key = name[len(ENV_PREFIX):].lower().partition("__")
         if section not in SECTIONS:
             raise ConfigError(f"environment {name}: unknown section {section!r}")

@@ -24,7 +24,7 @@ from bananapics import db as dbm
 from bananapics.config import Config, load_config
 from bananapics.errors import BananaError
 from bananapics.services.audit import Actor
-from bananapics.text import safe_json, safe_terminal
+from bananapics.text import UNSAFE, safe_json, safe_terminal
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 AsOpt = Annotated[str | None, typer.Option("--as", help="Operator name for the admin log (default: [operator] name).")]
@@ -73,6 +73,8 @@ def close_database() -> None:
 
 
 def operator(name: str | None) -> Actor:
+    if name is not None and (not name.strip() or len(name) > 64 or UNSAFE.search(name)):
+        raise typer.BadParameter("1-64 characters, no control or bidi characters", param_hint="'--as'")
     return Actor.operator(name or config().operator.name)
 
 

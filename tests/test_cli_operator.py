@@ -203,3 +203,18 @@ def test_users_forget_asks_then_erases(cli):
     code, out, _ = cli("users", "forget", str(user.tg_id), "-r", "request", "--yes")
     assert code == 0 and "already forgotten" in out
     assert_ledger_clean()
+
+
+def test_operator_names_and_secret_files_from_hostile_places(cli, monkeypatch):
+    from bananapics.config import load_config
+    from bananapics.errors import ConfigError
+
+    new_user(tg_id=557)
+    code, _, err = cli("users", "ban", "557", "-r", "x", "--as", "bob\x1b[2J")
+    assert code == 2 and "--as" in err and not User.get(User.tg_id == 557).banned
+    with pytest.raises(ConfigError, match="control and bidi"):
+        load_config(None, environ={"BANANAPICS_OPERATOR__NAME": "eve\u202e"})
+    with pytest.raises(ConfigError, match="not a regular file"):
+        load_config(None, environ={"BANANAPICS_TELEGRAM__BOT_TOKEN_FILE": "/dev/zero"})
+    with pytest.raises(ConfigError, match="not valid UTF-8"):
+        load_config(None, environ={"BANANAPICS_TELEGRAM__BOT_TOKEN": "caf\udce9"})
