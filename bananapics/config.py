@@ -317,9 +317,10 @@ SECRET_FILE_MAX = 64 * 1024  # a token, key or URL; a device like /dev/zero woul
 
 def _read_secret_file(origin: str, section: str, key: str, path: str) -> str:
     try:
-        with Path(path).expanduser().open("rb") as handle:
-            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
-                raise ConfigError(f"{origin}: [{section}] {key}_file: cannot read {path}: not a regular file")
+        file = Path(path).expanduser()
+        if not stat.S_ISREG(file.stat().st_mode):  # before open(): opening a FIFO waits for a writer
+            raise ConfigError(f"{origin}: [{section}] {key}_file: cannot read {path}: not a regular file")
+        with file.open("rb") as handle:
             raw = handle.read(SECRET_FILE_MAX + 1)
         if len(raw) > SECRET_FILE_MAX:
             raise ConfigError(f"{origin}: [{section}] {key}_file: {path} is larger than {SECRET_FILE_MAX // 1024} KB")

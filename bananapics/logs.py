@@ -12,6 +12,7 @@ import logging
 import re
 
 from bananapics.config import Config
+from bananapics.text import safe_terminal
 
 MASK = "********"
 PATTERNS = [
@@ -50,11 +51,20 @@ class SecretFilter(logging.Filter):
         return True
 
 
+class TerminalSafeFormatter(logging.Formatter):
+    """Log lines go to an operator's terminal: a user's name or prompt in a message must not carry
+    control or bidi characters there (:func:`~bananapics.text.safe_terminal`, line by line, so a
+    traceback keeps its lines)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return "\n".join(safe_terminal(line) for line in super().format(record).split("\n"))
+
+
 def setup_logging(config: Config) -> SecretFilter:
     """Configure the root logger once for a process; returns the secret filter in use."""
     secret_filter = SecretFilter(config.secret_values())
     handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(TerminalSafeFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(secret_filter)
     root = logging.getLogger()
     root.handlers[:] = [handler]

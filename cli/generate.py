@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import stat
 import time
 from pathlib import Path
@@ -27,9 +26,9 @@ def _read_reference(path: Path) -> bytes:
     """A regular file up to the reference size limit: a device (/dev/zero), a FIFO or a huge file
     would otherwise be read without end."""
     try:
+        if not stat.S_ISREG(path.stat().st_mode):  # before open(): opening a FIFO waits for a writer
+            raise InvalidInput(f"cannot read {path}: not a regular file")
         with path.open("rb") as handle:
-            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
-                raise InvalidInput(f"cannot read {path}: not a regular file")
             data = handle.read(MAX_BYTES + 1)
     except OSError as exc:
         raise InvalidInput(f"cannot read {path}: {exc.strerror}") from None

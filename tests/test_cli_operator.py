@@ -4,6 +4,7 @@ line, operator actions on users' jobs and payments are logged, `users forget` wo
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -105,7 +106,9 @@ def test_arguments_that_are_not_utf8_are_one_line(cli):
 
 def test_generate_refuses_devices_directories_and_unwritable_outputs(cli, tmp_path):
     use_local_provider()
-    for ref in ("/dev/zero", str(tmp_path)):
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)  # opening it would wait for a writer for ever
+    for ref in ("/dev/zero", str(tmp_path), str(fifo)):
         code, _, err = cli("generate", "-m", "seedream-4", "-p", "x", "--ref", ref)
         assert one_line_error(code, err), err
     blocker = tmp_path / "file"
@@ -216,5 +219,21 @@ def test_operator_names_and_secret_files_from_hostile_places(cli, monkeypatch):
         load_config(None, environ={"BANANAPICS_OPERATOR__NAME": "eve\u202e"})
     with pytest.raises(ConfigError, match="not a regular file"):
         load_config(None, environ={"BANANAPICS_TELEGRAM__BOT_TOKEN_FILE": "/dev/zero"})
+    os.mkfifo("fifo")
+    with pytest.raises(ConfigError, match="not a regular file"):
+        load_config(None, environ={"BANANAPICS_QUEUE__SIGNING_KEY_FILE": "fifo"})
     with pytest.raises(ConfigError, match="not valid UTF-8"):
         load_config(None, environ={"BANANAPICS_TELEGRAM__BOT_TOKEN": "caf\udce9"})
+
+
+def test_log_lines_show_user_text_escaped(capsys):
+    import logging
+
+    from bananapics.config import load_config
+    from bananapics.logs import setup_logging
+
+    setup_logging(load_config(None, environ={}))
+    logging.getLogger("bananapics.test").warning("user %s wrote %r", HOSTILE, "x")
+    err = capsys.readouterr().err
+    logging.getLogger().handlers.clear()
+    assert not any(ch in err for ch in RAW) and "Eve\\x1b[2J" in err
