@@ -19,7 +19,9 @@ from bananapics.services import invoices, jobs, users
 from bananapics.services.audit import Actor
 from bananapics.services.reconcile import reconcile
 from bananapics.text import safe_terminal
-from tests.helpers import assert_ledger_clean, new_user
+from bananapics.simtg import SimUser
+from tests.helpers import assert_ledger_clean, new_user, scenario
+from tests.test_bot_wizard import deliver, roomy
 from tests.test_payments_service import FakeStars, package, tx
 from tests.test_pipeline import use_local_provider
 
@@ -237,3 +239,24 @@ def test_log_lines_show_user_text_escaped(capsys):
     err = capsys.readouterr().err
     logging.getLogger().handlers.clear()
     assert not any(ch in err for ch in RAW) and "Eve\\x1b[2J" in err
+
+
+def test_an_operator_job_with_delivery_reaches_the_users_chat(database):
+    """`generate --user … --deliver`: the job carries the user's chat, so the bot's delivery loop
+    sends its result like any bot job."""
+    async def body(tg, bot):
+        roomy(bot, tg)
+        ann = SimUser(tg, "Ann", lang_code="en")
+        await ann.start()
+        user = users.get(ann.id)
+        with atomic():
+            job = jobs.submit(user.id, "seedream-4", "a gift from support", source="cli", chat_id=ann.id,
+                              actor=Actor.operator("support"))
+            bot.tasks.enqueue_after_commit(job.id)  # the immediate queue runs it at the commit
+        assert jobs.get(job.id).status == "succeeded"
+        before = len(ann.messages)
+        assert await deliver(bot) == 1
+        assert [m.media_kind for m in ann.messages[before:]][:2] == ["photo", "document"]
+        assert_ledger_clean()
+
+    scenario(database, body)
