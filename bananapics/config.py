@@ -5,7 +5,10 @@ the same values), the TOML file, then environment variables ``BANANAPICS_<SECTIO
 
 Secrets (bot token, API id/hash, provider keys, S3 keys, queue signing key) may come only from the
 environment or from a file named by ``<key>_file`` (in TOML or as ``BANANAPICS_<SECTION>__<KEY>_FILE``).
-A secret written directly into a TOML file is refused, so it cannot end up in git.
+A secret written directly into a TOML file is refused, so it cannot end up in git. The database and
+Redis URLs are secrets when they carry a password (user part or ``?password=``): refused in TOML with
+one, loadable from ``url_file`` / ``redis_url_file``, redacted by :func:`redact_url` everywhere.
+Telegram and provider URLs must be https (http only to this machine).
 
 Everything is validated at load; a bad file or value raises :class:`~bananapics.errors.ConfigError`
 naming the file (or variable), the key and the reason, never a traceback. The config is read once by
@@ -14,14 +17,13 @@ the entry point and passed down.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import stat
 import tomllib
 from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
-
-import ipaddress
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
