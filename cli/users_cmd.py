@@ -10,7 +10,7 @@ from bananapics.cli.common import AsOpt, JsonOpt, config, database, operator, ou
 from bananapics.services import privacy, users
 from bananapics.storage import make_storage
 
-app = typer.Typer(help="Users: lookup, search, bans and roles.", no_args_is_help=True)
+app = typer.Typer(help="Users: lookup, search, bans, roles and erasure (forget).", no_args_is_help=True)
 
 TgId = Annotated[int, typer.Argument(help="Telegram user id.")]
 Reason = Annotated[str, typer.Option("--reason", "-r", help="Why (kept in the admin log).")]
