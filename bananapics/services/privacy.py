@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from bananapics.db import atomic
+from bananapics.db import atomic, is_postgres
 from bananapics.errors import InvalidInput, NotFound
 from bananapics.models import AdminAction, Draft, Job, Outbox, Panel, User, utcnow
 from bananapics.models.jobs import ACTIVE
@@ -45,7 +45,10 @@ def forget(tg_id: int, *, actor: Actor, reason: str, storage) -> Forgotten:
     if not reason or not reason.strip():
         raise InvalidInput("erasing a user's data needs a reason")
     with atomic():
-        user = User.get_or_none(User.tg_id == tg_id)
+        # The user's row is locked first, as jobs.submit does: a generation submitted meanwhile either
+        # commits before (and is counted as running below) or waits and finds the user gone.
+        query = User.select().where(User.tg_id == tg_id)
+        user = (query.for_update() if is_postgres() else query).first()
         if user is None:
             earlier = _earlier_forget(tg_id)
             if earlier is None:
