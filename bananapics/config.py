@@ -5,7 +5,10 @@ the same values), the TOML file, then environment variables ``BANANAPICS_<SECTIO
 
 Secrets (bot token, API id/hash, provider keys, S3 keys, queue signing key) may come only from the
 environment or from a file named by ``<key>_file`` (in TOML or as ``BANANAPICS_<SECTION>__<KEY>_FILE``).
-A secret written directly into a TOML file is refused, so it cannot end up in git.
+A secret written directly into a TOML file is refused, so it cannot end up in git. The database and
+Redis URLs are secrets when they carry a password (user part or ``?password=``): refused in TOML with
+one, loadable from ``url_file`` / ``redis_url_file``, redacted by :func:`redact_url` everywhere.
+Telegram and provider URLs must be https (http only to this machine).
 
 Everything is validated at load; a bad file or value raises :class:`~bananapics.errors.ConfigError`
 naming the file (or variable), the key and the reason, never a traceback. The config is read once by
@@ -14,17 +17,19 @@ the entry point and passed down.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
+import stat
 import tomllib
 from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
-
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 
 from bananapics.errors import ConfigError
+from bananapics.text import UNSAFE
 
 ENV_PREFIX = "BANANAPICS_"
 MASK = "********"
@@ -45,6 +50,68 @@ def _parsable_url(url: str, schemes: tuple[str, ...] | None = None) -> str:
         raise ValueError(f"not a valid URL: {exc}") from None
     if schemes is not None and parts.scheme not in schemes:
         raise ValueError(f"must start with {', '.join(s + '://' for s in schemes[:-1])} or {schemes[-1]}://")
+    return url
+
+
+# Query parameters that carry a password (psycopg2 takes ``?password=``, libpq ``sslpassword``).
+SECRET_QUERY_KEYS = frozenset({"password", "sslpassword", "pass", "passwd", "pwd"})
+# URLs that are secrets when they carry a password: never written in a config file with one,
+# loadable from ``<key>_file``, masked in every output and log.
+SECRET_URLS = frozenset({("database", "url"), ("queue", "redis_url")})
+
+
+def _split_query(query: str) -> list[tuple[str, str, str]]:
+    """(name, "=" or "", value) of each ``&``-separated query item, as written."""
+    return [item.partition("=") for item in query.split("&")] if query else []
+
+
+def url_passwords(url: str) -> list[str]:
+    """The passwords a URL carries (in its user part or its query), as written and decoded."""
+    try:
+        parts = urlsplit(url)
+        found = [parts.password] if parts.password else []
+    except ValueError:
+        return []
+    found += [value for name, _, value in _split_query(parts.query)
+              if unquote(name).lower() in SECRET_QUERY_KEYS and value]
+    return sorted({variant for p in found for variant in (p, unquote(p))}, key=len, reverse=True)
+
+
+def redact_url(url: str) -> str:
+    """The URL with every password (user part, ``?password=``) replaced, for output and logs."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return MASK
+    netloc = parts.netloc
+    userinfo, at, hostport = netloc.rpartition("@")  # a password may itself hold "@"
+    if at and ":" in userinfo:
+        netloc = f"{userinfo.partition(':')[0]}:{MASK}@{hostport}"
+    query = "&".join(f"{name}={MASK}" if unquote(name).lower() in SECRET_QUERY_KEYS and sep else name + sep + value
+                     for name, sep, value in _split_query(parts.query))
+    if (netloc, query) == (parts.netloc, parts.query):
+        return url  # urlunsplit would turn sqlite:///x into sqlite:/x
+    return urlunsplit(parts._replace(netloc=netloc, query=query))
+
+
+LOOPBACK_NAMES = ("localhost",)
+
+
+def _secure_url(url: str) -> str:
+    """https://, or http:// to this machine only (a local Bot API server, a test fake): a token or key
+    sent over plain http to another host could be read on the way."""
+    _parsable_url(url, ("http", "https"))
+    parts = urlsplit(url)
+    if parts.scheme == "https":
+        return url
+    host = (parts.hostname or "").lower()
+    try:
+        loopback = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = host in LOOPBACK_NAMES or host.endswith(".localhost")
+    if not loopback:
+        raise ValueError("must use https:// (http:// is allowed only to localhost: the bot token or API key "
+                         "would travel in clear)")
     return url
 
 
@@ -90,6 +157,11 @@ class TelegramConfig(Section):
     bot_api_url: str = Field("https://api.telegram.org", description="Bot API server the CLI and workers use for refunds and reconcile")
     reconcile_minutes: int = Field(30, ge=0, le=1440, description="how often workers reconcile the Stars history; 0 = never")
 
+    @field_validator("bot_api_url")
+    @classmethod
+    def _bot_api_url(cls, value: str) -> str:
+        return _secure_url(value)
+
 
 class AdminConfig(Section):
     bootstrap_ids: list[int] = Field(default_factory=list, description="Telegram ids that are always admins")
@@ -97,6 +169,13 @@ class AdminConfig(Section):
 
 class OperatorConfig(Section):
     name: str = Field("operator", min_length=1, max_length=64, description="who CLI/TUI actions are recorded as")
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if UNSAFE.search(value):  # it goes into the admin log and onto other operators' terminals
+            raise ValueError("control and bidi characters are not allowed")
+        return value
 
 
 class UsersConfig(Section):
@@ -129,6 +208,11 @@ class ProvidersConfig(Section):
     openai_api_key: SecretStr | None = Field(None, description="secret: OpenAI key")
     ark_api_key: SecretStr | None = Field(None, description="secret: ModelArk key")
     fal_api_key: SecretStr | None = Field(None, description="secret: fal key")
+
+    @field_validator("gemini_base_url", "openai_base_url", "ark_base_url", "fal_base_url")
+    @classmethod
+    def _base_url(cls, value: str) -> str:
+        return _secure_url(value)
 
 
 class JobsConfig(Section):
@@ -176,6 +260,8 @@ class Config(BaseModel):
                 value = getattr(section, key)
                 if isinstance(value, SecretStr):
                     value = MASK
+                elif (name, key) in SECRET_URLS:
+                    value = redact_url(value)
                 values[key] = value
             out[name] = values
         return out
@@ -189,6 +275,8 @@ class Config(BaseModel):
                 value = getattr(section, key)
                 if isinstance(value, SecretStr) and value.get_secret_value():
                     found.append(value.get_secret_value())
+        for section, key in SECRET_URLS:
+            found.extend(url_passwords(getattr(getattr(self, section), key)))
         return found
 
 
@@ -202,6 +290,14 @@ def _section_cls(name: str) -> type[Section]:
 def is_secret(section: str, key: str) -> bool:
     field = _section_cls(section).model_fields.get(key)
     return field is not None and SecretStr in get_args(field.annotation)
+
+
+def _file_key(section: str, key: str) -> str | None:
+    """The key a ``<key>_file`` entry fills (a secret, or a URL that may carry a password), else None."""
+    base = key.removesuffix("_file")
+    if base != key and (is_secret(section, base) or (section, base) in SECRET_URLS):
+        return base
+    return None
 
 
 def _env_value(section: str, key: str, raw: str) -> Any:
@@ -218,9 +314,19 @@ def _env_value(section: str, key: str, raw: str) -> Any:
     return raw
 
 
+SECRET_FILE_MAX = 64 * 1024  # a token, key or URL; a device like /dev/zero would be read without end
+
+
 def _read_secret_file(origin: str, section: str, key: str, path: str) -> str:
     try:
-        value = Path(path).expanduser().read_text(encoding="utf-8").strip()
+        file = Path(path).expanduser()
+        if not stat.S_ISREG(file.stat().st_mode):  # before open(): opening a FIFO waits for a writer
+            raise ConfigError(f"{origin}: [{section}] {key}_file: cannot read {path}: not a regular file")
+        with file.open("rb") as handle:
+            raw = handle.read(SECRET_FILE_MAX + 1)
+        if len(raw) > SECRET_FILE_MAX:
+            raise ConfigError(f"{origin}: [{section}] {key}_file: {path} is larger than {SECRET_FILE_MAX // 1024} KB")
+        value = raw.decode("utf-8").strip()
     except OSError as exc:
         raise ConfigError(f"{origin}: [{section}] {key}_file: cannot read {path}: {exc.strerror}") from None
     except UnicodeDecodeError:  # the decoder's message quotes a byte of the secret: not repeated
@@ -248,8 +354,13 @@ def _merge_file(data: dict[str, dict[str, Any]], path: Path, origins: Origins) -
         if not isinstance(values, dict):
             raise ConfigError(f"{path}: {section}: must be a table [{section}]")
         for key, value in values.items():
-            if key.endswith("_file") and is_secret(section, key[:-5]):
+            if _file_key(section, key):
                 data[section][key[:-5]] = _read_secret_file(str(path), section, key[:-5], str(value))
+            elif (section, key) in SECRET_URLS and isinstance(value, str) and url_passwords(value):
+                raise ConfigError(
+                    f"{path}: [{section}] {key}: a URL with a password may not be written in a config file; "
+                    f"set {ENV_PREFIX}{section.upper()}__{key.upper()} or {key}_file"
+                )
             elif is_secret(section, key):
                 raise ConfigError(
                     f"{path}: [{section}] {key}: secrets may not be written in a config file; "
@@ -264,10 +375,14 @@ def _merge_env(data: dict[str, dict[str, Any]], environ: dict[str, str], origins
     for name, raw in sorted(environ.items()):
         if not name.startswith(ENV_PREFIX) or "__" not in name:
             continue
+        try:
+            raw.encode("utf-8")
+        except UnicodeEncodeError:  # bytes that are not UTF-8: Python hands them over as lone surrogates
+            raise ConfigError(f"environment {name}: not valid UTF-8 text") from None
         section, _, key = name[len(ENV_PREFIX):].lower().partition("__")
         if section not in SECTIONS:
             raise ConfigError(f"environment {name}: unknown section {section!r}")
-        if key.endswith("_file") and is_secret(section, key[:-5]):
+        if _file_key(section, key):
             data[section][key[:-5]] = _read_secret_file(f"environment {name}", section, key[:-5], raw)
             origins[(section, key[:-5])] = f"environment {name}"
             continue

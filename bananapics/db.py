@@ -13,17 +13,18 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
-from urllib.parse import parse_qs, unquote, urlsplit, urlunsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import peewee as pw
 from playhouse.migrations import Runner
 from playhouse.pool import PooledPostgresqlDatabase, PooledSqliteDatabase
 
-from bananapics.config import DatabaseConfig
+from bananapics.config import DatabaseConfig, redact_url
 from bananapics.errors import ConfigError
 from bananapics.models import db as proxy
 from bananapics.models import migrations as _migrations_pkg
@@ -35,13 +36,17 @@ MIGRATIONS_DIR = Path(_migrations_pkg.__file__).resolve().parent
 MIGRATION_LOCK_ID = 0x42414E41  # "BANA": Postgres advisory lock held while migrating
 
 
-def redact_url(url: str) -> str:
-    """The URL with any password replaced, for logs and `config show`."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":********@", 1)
-    return urlunsplit(parts._replace(netloc=netloc))
+def create_private_file(path: str | os.PathLike[str]) -> None:
+    """Create ``path`` (and its directory) readable by this account only (mode 600) unless it exists.
+    SQLite then creates its -wal/-shm files with the same mode: users' names, prompts and balances
+    are in there."""
+    try:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+    except OSError as exc:
+        raise ConfigError(f"cannot create {path}: {exc.strerror}") from None
 
 
 def make_database(cfg: DatabaseConfig) -> pw.Database:
@@ -55,7 +60,7 @@ def make_database(cfg: DatabaseConfig) -> pw.Database:
         if not path or path == ":memory:":
             path = ":memory:"
         else:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            create_private_file(path)
         # Pooled: opening a SQLite connection and applying the pragmas costs ~1 ms, and every
         # service call borrows one; the pool keeps them open (busy_timeout is the pragma: the
         # pool's ``timeout`` is how long to wait for a free connection).

@@ -17,13 +17,14 @@ import peewee as pw
 import typer
 from rich.console import Console
 from rich.table import Table
-from typer._click.exceptions import ClickException, NoArgsIsHelpError  # typer vendors click (pinned <0.30)
+from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError  # typer vendors click (pinned <0.30)
 from typer.core import TyperGroup
 
 from bananapics import db as dbm
 from bananapics.config import Config, load_config
 from bananapics.errors import BananaError
 from bananapics.services.audit import Actor
+from bananapics.text import UNSAFE, safe_json, safe_terminal
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 AsOpt = Annotated[str | None, typer.Option("--as", help="Operator name for the admin log (default: [operator] name).")]
@@ -72,12 +73,25 @@ def close_database() -> None:
 
 
 def operator(name: str | None) -> Actor:
+    if name is not None and (not name.strip() or len(name) > 64 or UNSAFE.search(name)):
+        raise typer.BadParameter("1-64 characters, no control or bidi characters", param_hint="'--as'")
     return Actor.operator(name or config().operator.name)
 
 
-# Pipes and captures get a wide console so tables are not squeezed to 80 columns.
-out = Console(highlight=False, markup=False, soft_wrap=True, width=None if sys.stdout.isatty() else 160)
-err = Console(stderr=True, highlight=False, markup=False, soft_wrap=True)
+class SafeConsole(Console):
+    """A console that never writes a control or bidi character it was given in a string: user text
+    (names, reasons, prompts, an argument echoed in an error) is shown with visible escapes
+    (:func:`~bananapics.text.safe_terminal`). Tables are built from cleaned cells by :func:`table`."""
+
+    def print(self, *objects: Any, **kwargs: Any) -> None:  # type: ignore[override]
+        super().print(*(safe_terminal(o) if isinstance(o, str) else o for o in objects), **kwargs)
+
+
+# Pipes and captures get a wide console so tables are not squeezed to 80 columns. No emoji codes:
+# a name like ":fire:" is shown as typed.
+out = SafeConsole(highlight=False, markup=False, emoji=False, soft_wrap=True,
+                  width=None if sys.stdout.isatty() else 160)
+err = SafeConsole(stderr=True, highlight=False, markup=False, emoji=False, soft_wrap=True)
 
 
 def _default(value: Any) -> Any:
@@ -87,15 +101,16 @@ def _default(value: Any) -> Any:
 
 
 def print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, default=_default, ensure_ascii=False, indent=2) + "\n")
+    """JSON on stdout; control, bidi and undecodable characters in strings are ``\\uXXXX`` escapes."""
+    sys.stdout.write(safe_json(json.dumps(data, default=_default, ensure_ascii=False, indent=2)) + "\n")
 
 
 def table(title: str | None, columns: list[str], rows: list[list[Any]]) -> None:
-    grid = Table(title=title, title_justify="left", show_edge=False)
+    grid = Table(title=safe_terminal(title) if title else title, title_justify="left", show_edge=False)
     for column in columns:
         grid.add_column(column)
     for row in rows:
-        grid.add_row(*("" if cell is None else str(cell) for cell in row))
+        grid.add_row(*("" if cell is None else safe_terminal(str(cell)) for cell in row))
     out.print(grid)
 
 
@@ -104,11 +119,23 @@ def fail(message: str, code: int = 1) -> None:
     raise typer.Exit(code)
 
 
+def _check_text_args(args: list[str]) -> None:
+    """Bytes that are not UTF-8 reach Python as lone surrogates, which no database, log or terminal
+    can take: the argument is refused before any command runs (the shell can spell any real name)."""
+    for number, arg in enumerate(args, 1):
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:
+            raise UsageError(f"argument {number} ({safe_terminal(arg)}) is not valid UTF-8 text") from None
+
+
 class BananaGroup(TyperGroup):
     """Turns every failure into one line on stderr with a non-zero exit code."""
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):  # type: ignore[override]
+        args = sys.argv[1:] if args is None else list(args)
         try:
+            _check_text_args(args)
             code = super().main(args=args, prog_name=prog_name or "bananapics", complete_var=complete_var,
                                 standalone_mode=False, **extra)
         except NoArgsIsHelpError as exc:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import typer
 
 from bananapics.cli.common import JsonOpt, config, out, print_json, table
-from bananapics.db import redact_url
 
 app = typer.Typer(help="Configuration.", no_args_is_help=True)
 
@@ -14,9 +13,7 @@ app = typer.Typer(help="Configuration.", no_args_is_help=True)
 def show(as_json: JsonOpt = False) -> None:
     """Print the effective config (file + environment) with every secret masked."""
     cfg = config()
-    data = cfg.show()
-    data["database"]["url"] = redact_url(data["database"]["url"])
-    data["queue"]["redis_url"] = redact_url(data["queue"]["redis_url"])
+    data = cfg.show()  # secrets and URL passwords masked
     if as_json:
         print_json({"source": cfg.source, **data})
         return

@@ -19,7 +19,10 @@ def upgrade(as_json: JsonOpt = False) -> None:
     if as_json:
         print_json({"applied": applied, "bootstrap_admins_promoted": promoted})
         return
-    out.print("\n".join(f"applied {name}" for name in applied) or "database is up to date")
+    for name in applied:
+        out.print(f"applied {name}")
+    if not applied:
+        out.print("database is up to date")
     for tg_id in promoted:
         out.print(f"promoted {tg_id} to admin (bootstrap)")
 

@@ -75,12 +75,12 @@ def retry(job_id: str,
 
 
 @app.command()
-def sweep(as_json: JsonOpt = False) -> None:
+def sweep(as_: AsOpt = None, as_json: JsonOpt = False) -> None:
     """Run the sweeper once: re-enqueue stale jobs, refund overdue ones, release stuck deliveries."""
     from bananapics.wiring import build_tasks, timing
 
     database()
-    report = jobs.sweep(timing(config()))
+    report = jobs.sweep(timing(config()), actor=operator(as_))
     tasks = build_tasks(config())
     for job_id in report.requeued:
         tasks.enqueue(job_id)
@@ -94,17 +94,21 @@ def sweep(as_json: JsonOpt = False) -> None:
 
 @app.command("purge-media")
 def purge_media(days: Annotated[int | None, typer.Option(min=1, help="Override [storage] retention_days.")] = None,
-                as_json: JsonOpt = False) -> None:
-    """Delete stored images and references older than the retention period now."""
+                as_: AsOpt = None, as_json: JsonOpt = False) -> None:
+    """Delete stored images and references older than the retention period now, and clear the
+    prompts of generations users deleted from their history."""
+    from bananapics.services import privacy
     from bananapics.storage import make_storage
-    from bananapics.tasks.generation import purge_old_media
 
+    database()
     keep = days if days is not None else config().storage.retention_days
-    removed = purge_old_media(make_storage(config().storage), keep)
+    done = privacy.apply_retention(make_storage(config().storage), keep, actor=operator(as_))
     if as_json:
-        print_json({"deleted": removed, "days": keep})
-    else:
-        out.print(f"deleted {removed} stored file(s) older than {keep} day(s)" if keep else "retention is off (0 days)")
+        print_json({"deleted": done.files_deleted, "days": keep, "prompts_cleared": done.prompts_cleared})
+        return
+    out.print(f"deleted {done.files_deleted} stored file(s) older than {keep} day(s)" if keep
+              else "retention is off (0 days): no stored file deleted")
+    out.print(f"cleared the prompts of {done.prompts_cleared} generation(s) deleted from users' history")
 
 
 def _parse_sets(pairs: list[str]) -> dict[str, str]:
@@ -123,18 +127,26 @@ def generate(model: Annotated[str, typer.Option("--model", "-m", help="Model id,
              set_: Annotated[list[str] | None, typer.Option("--set", help="Setting key=value (repeatable).")] = None,
              count: Annotated[int | None, typer.Option(help="Images to make (1-4).")] = None,
              user: Annotated[int | None, typer.Option(help="Charge this Telegram user's balance.")] = None,
+             deliver: Annotated[bool, typer.Option("--deliver", help="With --user: also send the result to the "
+                                                   "user's chat (through the bot's outbox).")] = False,
              out_dir: Annotated[Path | None, typer.Option("--out", help="Directory for the images.")] = None,
-             as_json: JsonOpt = False) -> None:
+             as_: AsOpt = None, as_json: JsonOpt = False) -> None:
     """Run one job through the real pipeline (hold → provider → settle/refund) and write its images."""
     from bananapics.cli.generate import run_generate
 
+    if deliver and user is None:
+        raise typer.BadParameter("--deliver needs --user (whose chat to send to)", param_hint="'--deliver'")
     database()
     job, files = run_generate(config(), model=model, prompt=prompt, refs=ref or [], settings=_parse_sets(set_ or []),
-                              count=count, user_tg_id=user, out_dir=out_dir or Path(config().jobs.output_dir))
+                              count=count, user_tg_id=user, out_dir=out_dir or Path(config().jobs.output_dir),
+                              actor=operator(as_), deliver=deliver)
     if as_json:
         print_json({**job_dict(job), "files": [str(f) for f in files]})
     else:
         _print_generated(job, files)
+        if user is not None:
+            out.print(f"queued for delivery to {user}'s chat (the bot sends it)" if deliver
+                      else f"not sent to {user}: add --deliver to send the result to their chat")
     if job.status == "failed":  # the same exit code with or without --json: scripts test it
         raise typer.Exit(1)
 

@@ -111,11 +111,12 @@ def refund(charge_id: Annotated[str, typer.Argument(help="Telegram charge id.")]
 
 @app.command("reconcile")
 def reconcile_cmd(max_pages: Annotated[int, typer.Option(min=1, max=10000, help="Pages of 100 transactions to read.")] = 50,
-                  as_json: JsonOpt = False) -> None:
+                  as_: AsOpt = None, as_json: JsonOpt = False) -> None:
     """Credit every Stars payment Telegram lists that was never recorded; exit 1 on mismatches."""
+    actor = operator(as_)
     database()
     with telegram() as api:
-        report = reconcile_service.reconcile(api, max_pages=max_pages)
+        report = reconcile_service.reconcile(api, max_pages=max_pages, actor=actor)
     if as_json:
         print_json(report.as_dict())
     else:

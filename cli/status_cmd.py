@@ -31,7 +31,9 @@ def collect() -> dict:
         "config": cfg.source,
         "database": {"url": dbm.redact_url(cfg.database.url), "engine": "postgres" if dbm.is_postgres(database_) else "sqlite",
                      "migrations_applied": len(migrations) - len(pending), "migrations_pending": pending},
-        "queue": {"backend": cfg.queue.backend, "workers": cfg.queue.workers, "problem": _queue_problem(cfg)},
+        "queue": {"backend": cfg.queue.backend, "workers": cfg.queue.workers, "problem": _queue_problem(cfg),
+                  "url": dbm.redact_url(cfg.queue.redis_url) if cfg.queue.backend == "redis" else cfg.queue.sqlite_path,
+                  "signing_key": cfg.queue.signing_key is not None},
         "telegram": {"bot_token": cfg.telegram.bot_token is not None, "api_id": cfg.telegram.api_id is not None,
                      "api_hash": cfg.telegram.api_hash is not None, "bot_username": cfg.telegram.bot_username},
         "providers": {name: getattr(cfg.providers, f"{name}_api_key") is not None
@@ -54,7 +56,10 @@ def status(as_json: JsonOpt = False) -> None:
     out.print(f"database: {d['engine']} {d['url']} · migrations applied {d['migrations_applied']}"
               + (f", PENDING {', '.join(d['migrations_pending'])} (run `bananapics db upgrade`)" if d["migrations_pending"] else ""))
     q = data["queue"]
-    out.print(f"queue: {q['backend']} ({q['workers']} workers)" + (f", PROBLEM: {q['problem']}" if q["problem"] else ", reachable")
+    signing = "" if q["signing_key"] else (", signing key MISSING (required)" if q["backend"] == "redis"
+                                           else ", payloads unsigned (no signing key)")
+    out.print(f"queue: {q['backend']} {q['url']} ({q['workers']} workers){signing}"
+              + (f", PROBLEM: {q['problem']}" if q["problem"] else ", reachable")
               + f" · storage: {data['storage']['backend']}")
     tg = data["telegram"]
     present = lambda ok: "set" if ok else "missing"  # noqa: E731

@@ -1,4 +1,4 @@
-"""``bananapics users …``: add, show, search, ban, unban, role."""
+"""``bananapics users …``: add, show, search, ban, unban, role, forget."""
 
 from __future__ import annotations
 
@@ -6,10 +6,11 @@ from typing import Annotated
 
 import typer
 
-from bananapics.cli.common import AsOpt, JsonOpt, database, operator, out, print_json, table
-from bananapics.services import lists, users
+from bananapics.cli.common import AsOpt, JsonOpt, config, database, operator, out, print_json, table
+from bananapics.services import lists, privacy, users
+from bananapics.storage import make_storage
 
-app = typer.Typer(help="Users: lookup, search, bans and roles.", no_args_is_help=True)
+app = typer.Typer(help="Users: lookup, search, bans, roles and erasure (forget).", no_args_is_help=True)
 
 TgId = Annotated[int, typer.Argument(help="Telegram user id.")]
 Reason = Annotated[str, typer.Option("--reason", "-r", help="Why (kept in the admin log).")]
@@ -78,3 +79,22 @@ def role(tg_id: TgId, role: Annotated[str, typer.Argument(help="user, support or
     """Change a user's role."""
     database()
     _show(users.set_role(tg_id, role, actor=operator(as_), reason=reason), as_json)
+
+
+@app.command()
+def forget(tg_id: TgId, reason: Reason,
+           yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+           as_: AsOpt = None, as_json: JsonOpt = False) -> None:
+    """Erase a user's personal data: names, prompts, images, Telegram file ids (the money records stay, anonymous)."""
+    actor = operator(as_)
+    database()
+    if not yes:
+        typer.confirm(f"Erase every name, prompt and image of user {tg_id}? This cannot be undone", abort=True)
+    done = privacy.forget(tg_id, actor=actor, reason=reason, storage=make_storage(config().storage))
+    if as_json:
+        print_json({"tg_id": done.tg_id, "anonymous_id": -done.user_id, "jobs": done.jobs,
+                    "files_deleted": done.files_deleted, "replayed": done.replayed})
+        return
+    out.print(f"user {tg_id} is forgotten: {done.jobs} generation(s) erased, {done.files_deleted} stored file(s) "
+              f"deleted; the money records stay under the anonymous id {-done.user_id}"
+              + (" (already forgotten: only leftover files were deleted)" if done.replayed else ""))

@@ -16,7 +16,7 @@ from huey.api import Huey, TaskWrapper
 
 from bananapics.errors import TelegramError
 from bananapics.models import db
-from bananapics.services import jobs, reconcile
+from bananapics.services import jobs, privacy, reconcile
 from bananapics.services.stars import StarsApi
 from bananapics.worker import Heartbeat, Runtime, run_job
 
@@ -40,13 +40,6 @@ class Tasks:
     def enqueue_after_commit(self, job_id: str) -> None:
         """Enqueue once the surrounding transaction commits (dropped on rollback)."""
         db.after_commit(lambda: self.enqueue(job_id))
-
-
-def purge_old_media(storage, retention_days: int) -> int:
-    """Apply the retention setting to generated images and uploaded references."""
-    if retention_days <= 0:
-        return 0
-    return sum(storage.purge_older_than(retention_days, prefix=prefix) for prefix in ("jobs/", "refs/"))
 
 
 def every(minutes: int) -> crontab:
@@ -106,9 +99,10 @@ def register(huey: Huey, runtime: Callable[[], Runtime], *, sweep_minutes: int =
     @huey.periodic_task(crontab(hour="3", minute="17"), name="bananapics.purge_media")
     @huey.lock_task("bananapics-purge")
     def purge_media() -> None:
-        removed = purge_old_media(runtime().storage, retention_days)
-        if removed:
-            log.info("retention: deleted %d stored images older than %d days", removed, retention_days)
+        done = privacy.apply_retention(runtime().storage, retention_days)
+        if done.files_deleted or done.prompts_cleared:
+            log.info("retention: deleted %d stored images older than %d days, cleared %d deleted prompts",
+                     done.files_deleted, retention_days, done.prompts_cleared)
 
     # Every consumer (``bananapics worker``, ``run all``) writes this process's heartbeat row.
     @huey.on_startup(name="bananapics.heartbeat")

@@ -12,13 +12,12 @@ payloads carry only ids; the database, not the queue, is the source of truth.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import redis
 from huey import Huey, MemoryHuey, RedisExpireHuey, SqliteHuey
 from huey.serializer import Serializer, SignedSerializer
 
 from bananapics.config import QueueConfig
+from bananapics.db import create_private_file
 from bananapics.errors import ConfigError
 
 REDIS_POOL_SLACK = 10
@@ -34,7 +33,7 @@ def make_huey(cfg: QueueConfig, name: str = "bananapics") -> Huey:
     if cfg.backend == "immediate":
         return MemoryHuey(name, immediate=True, results=False, serializer=serializer(cfg))
     if cfg.backend == "sqlite":
-        Path(cfg.sqlite_path).parent.mkdir(parents=True, exist_ok=True)
+        create_private_file(cfg.sqlite_path)  # mode 600, as the database
         return SqliteHuey(name, filename=cfg.sqlite_path, results=False, serializer=serializer(cfg))
     if cfg.signing_key is None:
         raise ConfigError("[queue] signing_key: required with the redis backend "

@@ -28,7 +28,8 @@ import bananapics.services as services_pkg
 from bananapics.db import atomic, connection
 from bananapics.errors import PermissionDenied
 from bananapics.models import AdminAction, Job, Package, User, db
-from bananapics.services import (catalog, jobs, ledger, lists, maintenance, packages, payments, referrals, settings,
+from bananapics.services import (catalog, jobs, ledger, lists, maintenance, packages, payments, privacy, reconcile,
+                                 referrals, settings,
                                  system, templates, toggles, users)
 from bananapics.services.audit import PERMISSIONS, Actor
 from bananapics.storage import LocalStorage
@@ -41,10 +42,13 @@ PROMPTS3 = {"uz": "Tog‘lar ustida tong", "ru": "Рассвет над гора
 
 
 class Stars:
-    """The Telegram side of a refund: it just returns the Stars."""
+    """The Telegram side of a refund: it just returns the Stars; its history is empty."""
 
     def refund_charge(self, user_tg_id: int, charge_id: str) -> None:
         pass
+
+    def transactions(self, *, max_pages: int = 50):
+        return [], True
 
 
 @dataclass
@@ -52,6 +56,7 @@ class World:
     """What the calls act on, made fresh for every test."""
 
     target: User  # a plain user the admin functions act on
+    quiet: User  # a user with no generation running (one that can be forgotten)
     charge: str  # a small paid Stars charge of the target
     big_charge: str  # a charge above admin.support_refund_limit
     job_id: str  # a queued job of the target
@@ -84,6 +89,12 @@ CASES: list[tuple[str, str, frozenset[str], Call]] = [
     ("payments.refund", "force", ADMIN,
      lambda a, w: payments.refund(w.charge, reason="asked", actor=a, telegram=Stars(), force=True)),
     ("jobs.requeue", "", STAFF, lambda a, w: jobs.requeue(w.job_id, actor=a)),
+    ("jobs.submit", "on a user's balance", ADMIN,
+     lambda a, w: jobs.submit(w.target.id, "nano-banana", "an operator's banana", actor=a)),
+    ("jobs.sweep", "", ADMIN, lambda a, w: jobs.sweep(actor=a)),
+    ("privacy.forget", "", ADMIN, lambda a, w: privacy.forget(w.quiet.tg_id, reason="asked", actor=a, storage=w.storage)),
+    ("privacy.apply_retention", "", ADMIN, lambda a, w: privacy.apply_retention(w.storage, 30, actor=a)),
+    ("reconcile.reconcile", "", ADMIN, lambda a, w: reconcile.reconcile(Stars(), actor=a)),
     ("jobs.requeue", "extra attempt", ADMIN, lambda a, w: jobs.requeue(w.spent_job_id, extra_attempt=True, actor=a)),
     ("settings.set_value", "", ADMIN, lambda a, w: settings.set_value("trending.days", 9, actor=a)),
     ("settings.set_value", "toggle key", ADMIN,
@@ -138,7 +149,7 @@ def admin_functions() -> set[str]:
             if name.startswith("_") or not inspect.isfunction(fn) or fn.__module__ != module.__name__:
                 continue
             param = inspect.signature(fn).parameters.get("actor")
-            if param is not None and param.annotation in ("Actor", Actor):
+            if param is not None and param.annotation in ("Actor", Actor, "Actor | None"):
                 found.add(f"{info.name}.{name}")
     return found - NOT_ADMIN_FUNCTIONS
 
@@ -154,6 +165,7 @@ def test_the_table_matches_the_issue():
 
 
 def make_world(tmp_path) -> World:
+    settings.set_value("limits.user_parallel_jobs", 5, actor=Actor.system())  # room for an operator's job too
     target = users.register(7_000_100, first_name="Matrix", start_balance=100).user
     credit = payments.credit(target.id, "ch-matrix", stars=10, tokens=20)
     big = payments.credit(target.id, "ch-matrix-big", stars=payments.support_refund_limit() + 100, tokens=20)
@@ -164,7 +176,8 @@ def make_world(tmp_path) -> World:
     with connection():
         package_ids = [p.id for p in Package.select().order_by(Package.sort, Package.id)]
         template_id = templates.admin_list()[0][0].id
-    return World(users.get(target.tg_id), credit.charge_id, big.charge_id, job.id, spent.id, template_id, package_ids,
+    quiet = users.register(7_000_101, first_name="Quiet").user
+    return World(users.get(target.tg_id), quiet, credit.charge_id, big.charge_id, job.id, spent.id, template_id, package_ids,
                  LocalStorage(tmp_path / "media", fsync=False))
 
 

@@ -338,5 +338,5 @@ def test_cli_purge_media_applies_retention(cli, tmp_path):
     old = time.time() - 40 * 86400
     os.utime(tmp_path / "media" / "jobs" / "old" / "0.png", (old, old))
     code, out, _ = cli("jobs", "purge-media", "--json")
-    assert code == 0 and json.loads(out) == {"deleted": 1, "days": 30}
+    assert code == 0 and json.loads(out) == {"deleted": 1, "days": 30, "prompts_cleared": 0}
     assert not storage.exists("jobs/old/0.png") and storage.exists("refs/1/new.jpg")

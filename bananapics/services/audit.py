@@ -34,12 +34,17 @@ ALL_PERMISSIONS = frozenset({
     "users.ban",  # ban and unban
     "users.add",
     "users.role",
+    "users.forget",  # erase a user's personal data
     "jobs.retry",  # put a stuck job back in the queue
     "jobs.extra_attempt",  # grant one more attempt to a job that has used them all
+    "jobs.generate",  # an operator's generation on a user's balance
+    "jobs.sweep",  # run the sweeper now
+    "jobs.purge_media",  # apply the storage retention now
     "payments.refund",  # up to admin.support_refund_limit Stars per payment for support
     "payments.refund_force",  # a refund that leaves the payer a debt
     "payments.refund_over_limit",  # a refund of more Stars than admin.support_refund_limit
     "payments.mark_refunded",  # reverse a charge in the ledger without a Telegram refund
+    "payments.reconcile",  # credit and reverse charges found in Telegram's Stars history
     "ledger.adjust",
     "catalog.edit",  # models: on/off, default, prices, extras, limits
     "packages.edit",

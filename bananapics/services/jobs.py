@@ -86,13 +86,17 @@ def enabled_model(model_id: str) -> AiModel:
 def submit(user_id: int, model_id: str, prompt: str, job_settings: dict[str, Any] | None = None, *,
            ref_keys: list[str] | None = None, chat_id: int | None = None, source: str = "bot",
            job_id: str | None = None, free: bool = False, expected_cost: int | None = None,
-           timing: Timing = Timing()) -> Job:
+           timing: Timing = Timing(), actor: Actor | None = None) -> Job:
     """Validate, price and hold in one transaction; returns the queued job (enqueue it after commit).
 
     ``job_id`` makes a double-tapped confirm a no-op: the same id returns the existing job.
     ``free`` (operator test runs) records cost 0 and holds nothing. ``expected_cost``: the price
     the user confirmed; a request that costs anything else now raises PriceChanged and holds nothing.
+    ``actor``: an operator spending the user's tokens (``generate --user``): admin only, recorded on
+    the hold and in the admin log, in this transaction.
     """
+    if actor is not None:
+        audit.authorize(actor, "jobs.generate", f"user:{user_id}")
     text = clean_prompt(prompt)
     ref_keys = list(ref_keys or [])
     wanted = dict(job_settings or {})
@@ -132,7 +136,7 @@ def submit(user_id: int, model_id: str, prompt: str, job_settings: dict[str, Any
             locked = referrals.locked_cashback(user_id)  # on the locked user row: no spend can slip past
             if locked and user.available - locked < cost <= user.available:
                 raise CashbackLocked(user.available - locked, cost, locked)
-            ledger.hold(user_id, cost, job_id, actor=f"user:{user.tg_id}")
+            ledger.hold(user_id, cost, job_id, actor=actor.name if actor else f"user:{user.tg_id}")
         now = utcnow()
         Job.insert(
             id=job_id, user=user_id, model=model.id, provider=model.provider, provider_model=model.provider_model,
@@ -141,6 +145,10 @@ def submit(user_id: int, model_id: str, prompt: str, job_settings: dict[str, Any
             deadline_at=now + dt.timedelta(seconds=timing.deadline_s), chat_id=chat_id, source=source,
             created_at=now, updated_at=now,
         ).execute()
+        if actor is not None:
+            audit.record(actor, "jobs.generate", f"user:{user.tg_id}",
+                         after={"job": job_id, "model": model.id, "count": quote.count, "cost": cost,
+                                "deliver": chat_id is not None})
     return get(job_id)
 
 
@@ -404,8 +412,11 @@ def cancel_queued(job_id: str, kind: str, detail: str) -> Job | None:
     return job
 
 
-def sweep(timing: Timing = Timing(), now: dt.datetime | None = None) -> SweepReport:
-    """One pass of the sweeper; returns what it did (the caller enqueues ``requeued``)."""
+def sweep(timing: Timing = Timing(), now: dt.datetime | None = None, *, actor: Actor | None = None) -> SweepReport:
+    """One pass of the sweeper; returns what it did (the caller enqueues ``requeued``). An operator's
+    run (``actor``) is logged with what it did, in its last transaction."""
+    if actor is not None:
+        audit.authorize(actor, "jobs.sweep", "jobs")
     now = now or utcnow()
     report = SweepReport()
     with connection():
@@ -439,6 +450,11 @@ def sweep(timing: Timing = Timing(), now: dt.datetime | None = None) -> SweepRep
                 .where((Outbox.status == "sending") & (Outbox.locked_until < now)).execute()
             )
         report.intents_expired = invoices.expire_intents(now)
+        if actor is not None:
+            with atomic():
+                audit.record(actor, "jobs.sweep", "jobs", after={
+                    "requeued": report.requeued, "failed": report.failed,
+                    "outbox_released": report.outbox_released, "intents_expired": report.intents_expired})
     return report
 
 

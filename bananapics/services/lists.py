@@ -65,6 +65,7 @@ def _page(query: pw.ModelSelect, model: type[pw.Model], limit: int, after: str |
 
 
 def _user_id(tg_id: int) -> int:
+    users_service.check_tg_id(tg_id)  # one clear line for an id no Telegram user can have (and no overflow in SQL)
     row = User.select(User.id).where(User.tg_id == tg_id).first()
     if row is None:
         raise NotFound(f"user {tg_id} not found")

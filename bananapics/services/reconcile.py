@@ -19,10 +19,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from bananapics.db import connection
+from bananapics.db import atomic, connection
 from bananapics.errors import BananaError
 from bananapics.models import Payment, User
-from bananapics.services import payments
+from bananapics.services import audit, payments
+from bananapics.services.audit import Actor
 from bananapics.services.stars import StarsApi, StarsTx
 
 
@@ -55,7 +56,12 @@ def _known(charge_ids: list[str]) -> dict[str, tuple[Payment, int]]:
     return found
 
 
-def reconcile(api: StarsApi, *, max_pages: int = 50) -> Report:
+def reconcile(api: StarsApi, *, max_pages: int = 50, actor: Actor | None = None) -> Report:
+    """Every credit and reversal is logged in its own transaction (by ``actor``, else ``system``);
+    an operator's run (``actor``) also logs what it found."""
+    if actor is not None:
+        audit.authorize(actor, "payments.reconcile", "payments")
+    by = actor or Actor.system()
     history, complete = api.transactions(max_pages=max_pages)
     paid: dict[str, StarsTx] = {}
     refunded: set[str] = set()
@@ -69,15 +75,20 @@ def reconcile(api: StarsApi, *, max_pages: int = 50) -> Report:
     for charge_id, tx in paid.items():
         if charge_id in known:
             payment, tg_id = known[charge_id]
-            if payment.stars != tx.amount or tg_id != tx.user_tg_id:
+            # a forgotten payer (privacy.forget) has no Telegram id here any more: only the amount is compared
+            if payment.stars != tx.amount or (tg_id != tx.user_tg_id and tg_id > 0):
                 report.mismatches.append(Mismatch(charge_id, f"Telegram: {tx.amount} ⭐ from {tx.user_tg_id}; "
                                                              f"here: {payment.stars} ⭐ from {tg_id}"))
             continue
         if charge_id in refunded:  # Telegram already gave the Stars back: nothing is owed either way
             continue
         try:
-            payments.credit_charge(tx.user_tg_id, tx.payload, charge_id, currency="XTR", amount=tx.amount,
-                                   source="reconcile")
+            with atomic():
+                credit = payments.credit_charge(tx.user_tg_id, tx.payload, charge_id, currency="XTR",
+                                                amount=tx.amount, source="reconcile")
+                if not credit.replayed:
+                    audit.record(by, "payments.reconcile_credit", f"charge:{charge_id}",
+                                 after={"user": tx.user_tg_id, "stars": tx.amount, "tokens": credit.tokens})
         except BananaError as exc:
             report.mismatches.append(Mismatch(charge_id, f"never credited: {exc.msg}"))
             continue
@@ -86,7 +97,11 @@ def reconcile(api: StarsApi, *, max_pages: int = 50) -> Report:
         if charge_id in known and known[charge_id][0].status == "refunded":
             continue  # reversed here already (the same as the replay refunded_by_telegram would be)
         try:
-            done = payments.refunded_by_telegram(charge_id, reason="refund found by reconcile")
+            with atomic():
+                done = payments.refunded_by_telegram(charge_id, reason="refund found by reconcile")
+                if done is not None and not done.replayed:
+                    audit.record(by, "payments.reconcile_reverse", f"charge:{charge_id}",
+                                 after={"tokens": done.tokens, "debt": done.debt})
         except BananaError as exc:
             if charge_id in known:  # recorded here, refunded there, and the reversal failed: say so
                 report.mismatches.append(Mismatch(charge_id, f"refunded on Telegram, not reversed here: {exc.msg}"))
@@ -102,6 +117,9 @@ def reconcile(api: StarsApi, *, max_pages: int = 50) -> Report:
     if complete:
         report.mismatches.extend(Mismatch(charge_id, "recorded here but not in Telegram's Stars history")
                                  for charge_id in _unlisted(set(paid)))
+    if actor is not None:
+        with atomic():
+            audit.record(actor, "payments.reconcile", "payments", after=report.as_dict())
     return report
 
 

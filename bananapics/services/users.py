@@ -124,6 +124,7 @@ def add(tg_id: int, *, username: str | None = None, role: str = "user", actor: A
 
 
 def get(tg_id: int) -> User:
+    check_tg_id(tg_id)  # an id past 64 bits would overflow the query itself
     with connection():
         user = User.by(User.tg_id, tg_id)
     if user is None:
@@ -166,6 +167,7 @@ def _like(expression: str, pattern: str) -> pw.SQL:
 
 
 def _admin_change(tg_id: int, actor: Actor, action: str, changes: dict, reason: str | None) -> User:
+    check_tg_id(tg_id)
     with atomic():
         user = User.get_or_none(User.tg_id == tg_id)
         if user is None:
