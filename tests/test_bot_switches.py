@@ -293,3 +293,21 @@ def test_a_flood_wait_on_a_legal_text_or_an_invoice_is_logged_once_not_a_traceba
 
     with caplog.at_level(logging.WARNING):
         scenario(database, body, limits=Limits())
+
+
+def test_a_newcomer_during_maintenance_is_greeted_and_bound_to_the_inviter_after_it(database):
+    async def body(tg, bot):
+        roomy(bot, tg)
+        inviter = SimUser(tg, "Inviter", lang_code="en")
+        await inviter.start()
+        code = account(inviter).referral_code
+        maintenance.set_mode(True, actor=ADMIN)
+        friend = SimUser(tg, "Friend", lang_code="uz")
+        await friend.start(f"ref_{code}")
+        assert bot_texts(friend) == [i18n.t("uz", "maintenance-default")]
+        maintenance.set_mode(False, actor=ADMIN)
+        await friend.start(f"ref_{code}")  # the first /start they are served is their first /start
+        assert account(friend).referrer_id == account(inviter).id
+        assert i18n.t("uz", "menu-welcome-referred", name="Inviter") in friend.panel.text
+
+    scenario(database, body)

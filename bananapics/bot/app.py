@@ -170,23 +170,25 @@ class Bot:
             users.register, event.sender_id, username=getattr(sender, "username", None),
             first_name=getattr(sender, "first_name", "") or "", last_name=getattr(sender, "last_name", "") or "",
             language_code=getattr(sender, "lang_code", None), default_language=self.config.users.default_language,
-            start_balance=self.config.users.start_balance, bootstrap_admins=self.config.admin.bootstrap_ids,
-            welcomed=_is_start(event))  # /start greets a new user at once: stored welcomed, no second write
+            start_balance=self.config.users.start_balance, bootstrap_admins=self.config.admin.bootstrap_ids)
 
         def in_thread() -> tuple[User, Any, bool]:
-            user = register().user
+            closed = not essential and maintenance.enabled()  # settings are cached: no read of its own
+            # /start greets a new user at once: stored welcomed, no second write. Not during maintenance:
+            # their first /start after it is the greeting (and binds the referral link it carries).
+            user = register(welcomed=_is_start(event) and not closed).user
             if user.blocked_bot:  # writing to the bot again means it is no longer blocked
                 users.set_blocked_bot(user.tg_id, False)
             if (user.banned and not essential) or not allowed:
                 return user, None, False
-            if not essential and maintenance.blocks(user):  # settings are cached: no read of its own
+            if closed and maintenance.blocks(user):  # admins and support pass
                 return user, maintenance.message(user.language), True
             if work is None:
                 return user, None, False
             viewer.VIEWER.set(user)  # this thread's copy of the update's context
             return user, work(user), False
 
-        user, result, closed = await asyncio.to_thread(in_thread)
+        user, result, blocked = await asyncio.to_thread(in_thread)
         viewer.VIEWER.set(user)  # the screens of this update use this row instead of reading it again
         if user.registered_now:
             self._note_panel(user.id, (None, False))  # a new user has no panel yet
@@ -207,7 +209,7 @@ class Bot:
                 await self.say(event.chat_id, i18n.t(user.language, "rate-limited", seconds=wait))
             return None
         self._slowed.discard(user.tg_id)
-        if closed:
+        if blocked:
             await self._tell_maintenance(event, user, result, callback)
             return None
         return Served(user, result)
