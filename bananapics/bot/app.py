@@ -137,7 +137,7 @@ class Bot:
     # ------------------------------------------------------------------ plumbing
 
     async def guard(self, event: Any, *, essential: bool = False) -> User | None:
-        """Registration, ban and flood control shared by every handler; None means stop here."""
+        """Registration, ban, maintenance and flood control shared by every handler; None means stop here."""
         served = await self.serve(event, essential=essential)
         return served.user if served is not None else None
 
