@@ -84,8 +84,7 @@ def sweep(as_: AsOpt = None, as_json: JsonOpt = False) -> None:
     tasks = build_tasks(config())
     for job_id in report.requeued:
         tasks.enqueue(job_id)
-    data = {"requeued": report.requeued, "failed": report.failed,
-            "outbox_released": report.outbox_released, "intents_expired": report.intents_expired}
+    data = report.as_dict()
     if as_json:
         print_json(data)
     else:

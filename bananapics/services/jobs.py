@@ -19,6 +19,7 @@ worker and the sweeper, or a replayed task can never both finish a job.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import unicodedata
@@ -32,7 +33,7 @@ from bananapics.db import proxy as db_proxy
 from bananapics.errors import BananaError, CashbackLocked, InDebt, InvalidInput, NotFound, PriceChanged, UserBanned
 from bananapics.models import AiModel, Job, Outbox, User, utcnow
 from bananapics.models.jobs import ACTIVE, TERMINAL
-from bananapics.services import audit, invoices, ledger, outbox, pricing, referrals, settings
+from bananapics.services import audit, conversation, invoices, ledger, outbox, pricing, referrals, settings
 from bananapics.services.audit import Actor
 
 PROMPT_MAX = 2000
@@ -60,6 +61,11 @@ class SweepReport:
     failed: list[str] = field(default_factory=list)
     outbox_released: int = 0
     intents_expired: int = 0
+    conversations_expired: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        """What the pass did (the admin-log row of an operator's sweep, ``jobs sweep --json``)."""
+        return dataclasses.asdict(self)
 
 
 def clean_prompt(prompt: str | None) -> str:
@@ -450,11 +456,10 @@ def sweep(timing: Timing = Timing(), now: dt.datetime | None = None, *, actor: A
                 .where((Outbox.status == "sending") & (Outbox.locked_until < now)).execute()
             )
         report.intents_expired = invoices.expire_intents(now)
+        report.conversations_expired = conversation.expire(now)
         if actor is not None:
             with atomic():
-                audit.record(actor, "jobs.sweep", "jobs", after={
-                    "requeued": report.requeued, "failed": report.failed,
-                    "outbox_released": report.outbox_released, "intents_expired": report.intents_expired})
+                audit.record(actor, "jobs.sweep", "jobs", after=report.as_dict())
     return report
 
 
