@@ -25,6 +25,9 @@ from bananapics.services import settings
 PG_ADMIN_URL = os.environ.get("BANANAPICS_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("BANANAPICS_TEST_REDIS", "redis://127.0.0.1:6379/15")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+# Tests write settings from other connections and processes and look at once: no recheck interval
+# here (tests/test_settings_and_verify.py checks the interval itself).
+settings.RECHECK_S = 0.0
 
 
 def _unavailable(what: str, why: object) -> None:

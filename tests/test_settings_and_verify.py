@@ -42,6 +42,29 @@ def test_a_change_from_another_process_is_seen(database, database_url):
     assert settings.get("referral.mode") == "first"
 
 
+def test_another_process_is_seen_within_the_recheck_interval_and_our_own_change_at_once(
+        database, database_url, monkeypatch):
+    """The cache asks the table's version stamp at most every RECHECK_S (the bot reads settings on
+    every update): another process's change shows once the interval has passed; this process's own
+    ``set_value`` shows at once."""
+    clock = [1000.0]
+    monkeypatch.setattr(settings, "RECHECK_S", 1.0)
+    monkeypatch.setattr(settings.time, "monotonic", lambda: clock[0])
+    settings.clear_cache()
+    assert settings.get("referral.mode") == "every"
+    other = dbm.make_database(DatabaseConfig(url=database_url, pool_max=2))
+    with other.connection_context():
+        other.execute_sql("UPDATE settings SET value = '\"first\"', version = version + 1 WHERE key = 'referral.mode'")
+    if hasattr(other, "close_all"):
+        other.close_all()
+    clock[0] += 0.5
+    assert settings.get("referral.mode") == "every"  # still trusted
+    clock[0] += 0.6
+    assert settings.get("referral.mode") == "first"  # the stamp moved: reloaded
+    settings.set_value("referral.percent", 33, actor=ADMIN)
+    assert settings.get("referral.percent") == 33  # no wait for our own change
+
+
 def test_verify_reports_each_kind_of_breach(database):
     user = new_user(50)
     ledger.hold(user.id, 20, "job-v")

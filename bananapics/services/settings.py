@@ -1,14 +1,17 @@
 """Admin-tunable settings: a registry of known keys with types, defaults and validation.
 
 Values live in the ``settings`` table (seeded by a migration). Reads go through a process-wide cache
-that reloads when the table's version sum changes, so a change made by an admin in one process
-reaches every bot and worker process at its next read.
+that asks the table's version sum at most every :data:`RECHECK_S` (1 s) and reloads when it changed,
+so a change made by an admin in one process reaches every bot and worker process within a second
+(the process that made it sees it at once).
 """
 
 from __future__ import annotations
 
 import json
+import math
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -103,24 +106,41 @@ def coerce(key: str, value: Any) -> Any:
     return value
 
 
+# How long the cached values are trusted before the table's version stamp is asked again: a change
+# made by another process (the CLI, the TUI, another worker) reaches this one within this time. The
+# bot reads settings on every update (maintenance, toggles), so without it each update cost a query.
+RECHECK_S = 1.0
+
+
 class _Cache:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.stamp: tuple[int, int] | None = None
         self.values: dict[str, Any] = {}
         self.database: Any = None
+        self.checked_at = -math.inf
 
     def load(self) -> dict[str, Any]:
+        now = time.monotonic()
+        with self.lock:
+            if self.database is db.obj and self.stamp is not None and now - self.checked_at < RECHECK_S:
+                return self.values
         with connection():
             stamp = db.execute_sql("SELECT COALESCE(SUM(version), 0), COUNT(*) FROM settings").fetchone()
             stamp = (int(stamp[0]), int(stamp[1]))
             with self.lock:
                 if stamp == self.stamp and self.database is db.obj:
+                    self.checked_at = now
                     return self.values
             values = {row.key: json.loads(row.value) for row in Setting.select()}
         with self.lock:
-            self.stamp, self.values, self.database = stamp, values, db.obj
+            self.stamp, self.values, self.database, self.checked_at = stamp, values, db.obj, now
         return values
+
+    def recheck(self) -> None:
+        """Ask the stamp at the next read (this process changed a setting)."""
+        with self.lock:
+            self.checked_at = -math.inf
 
 
 _cache = _Cache()
@@ -159,10 +179,11 @@ def set_value(key: str, value: Any, *, actor: Actor, reason: str | None = None) 
             (Setting.update(value=json.dumps(value), version=Setting.version + 1, updated_at=utcnow(),
                             updated_by=actor.name).where(Setting.key == key).execute())
         audit.record(actor, permission, f"setting:{key}", before={key: before}, after={key: value}, reason=reason)
+    _cache.recheck()  # this process sees its own change at once; others within RECHECK_S
     return value
 
 
 def clear_cache() -> None:
     """Forget cached values (tests that rewrite the table underneath use it)."""
     with _cache.lock:
-        _cache.stamp, _cache.values, _cache.database = None, {}, None
+        _cache.stamp, _cache.values, _cache.database, _cache.checked_at = None, {}, None, -math.inf
