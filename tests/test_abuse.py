@@ -29,6 +29,7 @@ from bananapics.services import drafts, ledger, users
 from bananapics.simtg import Limits, SimUser
 from tests.abuse_files import jpeg_canvas, peak_of_prepare, png_canvas
 from tests.helpers import new_user, scenario
+from tests.test_bot_wizard import account
 
 WELCOME = "Welcome"
 
@@ -271,3 +272,24 @@ def test_a_reused_ledger_key_is_refused_naming_the_telegram_id(database):
     with pytest.raises(IdempotencyConflict) as refused:
         ledger.grant(ann.id, 7, "promo-1", reason="promo")
     assert str(ann.tg_id) in str(refused.value) and "user#" not in str(refused.value)
+
+
+def test_the_one_time_welcome_is_never_coalesced_away(database):
+    """Panels waiting for the chat's turn give way to a newer one, except the one-time welcome
+    (``Screen.keep``): with the chat's burst spent, a welcome and a menu asked at the same moment are
+    both sent; two ordinary panels end in the newest alone."""
+    from bananapics.bot.ui import Screen
+
+    async def body(tg, bot):
+        ann = SimUser(tg, "Ann", lang_code="en")
+        await ann.start()
+        user = users.get(ann.id)
+        for n in range(5):  # spend the chat's burst: the next panels wait for their turn
+            await bot.show(user, ann.id, Screen(f"filler {n}"))
+        await asyncio.gather(bot.show(user, ann.id, Screen("plain 1")), bot.show(user, ann.id, Screen("plain 2")))
+        await asyncio.gather(bot.show(user, ann.id, Screen("greeting", keep=True)),
+                             bot.show(user, ann.id, Screen("menu")))
+        texts = [t for t in ann.texts if t in ("plain 1", "plain 2", "greeting", "menu")]
+        assert texts == ["plain 2", "greeting", "menu"], texts
+
+    scenario(database, body, limits=Limits())

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import functools
 import inspect
 import io
@@ -328,7 +329,8 @@ class Bot:
     async def _send_panel(self, user: User, chat_id: int, screen: screens.Screen, photo: Any, replace: bool) -> None:
         """Send a new panel when the chat's turn comes (the per-chat limit); one at a time per chat,
         so each takes over from the one before it. A panel still waiting when a newer one for the same
-        chat is asked for is dropped: the newer one is sent instead."""
+        chat is asked for is dropped: the newer one is sent instead (unless it is a ``keep`` panel, the
+        one-time welcome, which is always sent)."""
         ticket = next(self._tickets)
         self._wanted[chat_id] = ticket
 
@@ -337,7 +339,7 @@ class Bot:
 
         try:
             async with self._sending.hold(chat_id):
-                if not await self.sender.acquire(chat_id, wanted=wanted):
+                if not await self.sender.acquire(chat_id, wanted=None if screen.keep else wanted):
                     return  # a newer panel for this chat is on its way
                 current, _ = await self._panel(user.id)
                 if photo is not None:
@@ -561,9 +563,9 @@ def start_screen(bot: Bot, user: User, payload: str) -> screens.Screen:
     if started.greet:
         welcome = i18n.t(user.language, "menu-welcome-referred", name=started.inviter.first_name or "🙂") \
             if started.inviter else i18n.t(user.language, "menu-welcome")
-    if started.link is not None:
-        return bot.deep_links[started.link](user.id, started.arg, welcome)
-    return screens.main_menu(user.id, welcome)
+    screen = bot.deep_links[started.link](user.id, started.arg, welcome) if started.link is not None \
+        else screens.main_menu(user.id, welcome)
+    return dataclasses.replace(screen, keep=True) if welcome else screen  # a greeting is never coalesced away
 
 
 START = re.compile(r"^/start(?:@\w+)?(?:\s+(\S{1,64}))?\s*$")

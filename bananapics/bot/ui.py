@@ -34,6 +34,9 @@ class Screen:
     # parts of ``text`` shown as code (tap to copy). Texts are plain (no Markdown: user words in
     # them must stay as typed), so formatting is given as entities.
     code: tuple[str, ...] = ()
+    # a panel that must be seen even in a burst (the one-time welcome): a newer panel for the same chat
+    # waits for it instead of taking its place (``Bot.show`` coalesces every other panel)
+    keep: bool = False
 
 
 def excerpt(text: str | None, limit: int, *, squash: bool = False) -> str:
