@@ -155,6 +155,7 @@ class MInvoice:
     stars: int
     tokens: int
     bonus: int
+    expired: bool = False  # the sweeper an hour later expired its intent (payments.invoice_ttl_minutes)
 
 
 def _breaches() -> list[str]:
@@ -416,12 +417,12 @@ class BotMachine(RuleBasedStateMachine):
         label = next(b for b in sim.buttons() if b.startswith(GENERATE))
         shown = int(label[len(GENERATE):].replace(",", ""))
         confirm = sim.panel
-        model = drafts.model_of(drafts.get(m.id))
+        model = drafts.chosen_model(drafts.get(m.id))  # the one confirmed, switched off or not
         try:
             today = drafts.quote(m.id).total
         except Exception:  # noqa: BLE001
             today = None
-        expect = int(model.enabled and today == shown and m.debt == 0 and m.available() >= shown
+        expect = int(model is not None and model.enabled and today == shown and m.debt == 0 and m.available() >= shown
                      and m.active() < 2)
         before = self.snapshot()
         if double:
@@ -434,7 +435,12 @@ class BotMachine(RuleBasedStateMachine):
         event(f"generate: {'job' if expect else 'refused'}")
         if not expect:
             assert self.snapshot() == before
-        if not model.enabled:  # switched off since the confirm: the model list says so
+        if double and "Balance" in " ".join(sim.buttons()):
+            # The first tap re-showed the screen (a new draft version); the second, on the same old
+            # button, came after it and was answered "outdated" with the main menu. Money is safe;
+            # the user taps Generate in the menu again.
+            event("generate: double tap ended outdated")
+        elif model is not None and not model.enabled:  # switched off since the confirm: the model list says so
             assert f"{model.name} is switched off right now" in sim.panel.text, sim.panel.text
         elif today is not None and today != shown:  # repriced since: the confirm again, at today's price
             event("generate: price changed")
@@ -520,6 +526,8 @@ class BotMachine(RuleBasedStateMachine):
             for j in m.jobs:
                 if j.open:
                     j.status = "failed"
+        for invoice in self.invoices:  # and every invoice sent before is past its hour
+            invoice.expired = True
 
     @rule()
     def deliver(self) -> None:
@@ -584,8 +592,8 @@ class BotMachine(RuleBasedStateMachine):
         return invoice
 
     def _pay(self, invoice: MInvoice, replays: int, midway) -> None:
-        """Pre-checkout refuses an invoice whose package is off sale now (nothing moves, the user is
-        told); else the payment credits the terms the invoice was sent with, whatever the admin did
+        """Pre-checkout refuses an invoice that expired or whose package is off sale now (nothing
+        moves); else the payment credits the terms the invoice was sent with, whatever the admin did
         to the package since (or between pre-checkout and the payment update, ``midway``)."""
         m, sim = invoice.user, invoice.user.sim
         record = next(i for i in self.tg.invoices if i.msg_id == invoice.msg_id)
@@ -607,8 +615,8 @@ class BotMachine(RuleBasedStateMachine):
             return payment, msg
 
         paid = self.run(pay())
-        if not on_sale:
-            event("pay: package off sale")
+        if invoice.expired or not on_sale:
+            event(f"pay: {'expired' if invoice.expired else 'package off sale'}")
             assert paid is None and self.snapshot() == before
             return
         assert paid is not None
@@ -732,7 +740,7 @@ class BotMachine(RuleBasedStateMachine):
         if not ready:
             return
         m = data.draw(st.sampled_from(ready), label="waiting")
-        self._reprice(self.staff(data), drafts.model_of(drafts.get(m.id)).id, price, data)
+        self._reprice(self.staff(data), drafts.chosen_model(drafts.get(m.id)).id, price, data)
         self._press_generate(m, double)
 
     def _reprice(self, actor: Actor, model_id: str, price: int, data: st.DataObject) -> None:
@@ -763,6 +771,16 @@ class BotMachine(RuleBasedStateMachine):
         """catalog.set_enabled: off (queued jobs still run), off with ``refund_queued`` (each queued
         job of the model failed and refunded once, its user told through the outbox), or on.
         Sometimes the same call again: it changes nothing and logs nothing."""
+        self._switch(data, model, enabled, refund, replay)
+
+    @precondition(lambda self: any(j.status == "queued" for m in self.users for j in m.jobs))
+    @rule(data=st.data(), refund=st.booleans(), replay=st.booleans())
+    def admin_switches_off_a_busy_model(self, data: st.DataObject, refund: bool, replay: bool) -> None:
+        """The same, aimed at a model that has queued jobs (held in the queue, or waiting to retry)."""
+        busy = sorted({j.model for m in self.users for j in m.jobs if j.status == "queued"})
+        self._switch(data, data.draw(st.sampled_from(busy), label="busy model"), False, refund, replay)
+
+    def _switch(self, data: st.DataObject, model: str, enabled: bool, refund: bool, replay: bool) -> None:
         actor = self.staff(data)
         refund = refund and not enabled
         with connection():
@@ -780,8 +798,7 @@ class BotMachine(RuleBasedStateMachine):
             with connection():
                 told = [o.data for o in Outbox.select().where((Outbox.job == j.id) & (Outbox.kind == "job_failed"))]
             assert [t["reason"] for t in told] == [catalog.DISABLED_KIND] and told[0]["refunded"] == j.cost
-        if queued:
-            event("switch off: refunded")
+        event(f"switch {'on' if enabled else 'off'}{': refunded' if queued else ''}")
         if not queued:  # nothing refunded: nobody's money moved
             assert self.snapshot()[0] == others
         if replay:
@@ -815,6 +832,7 @@ class BotMachine(RuleBasedStateMachine):
             action = f"packages.{what}"
         if new != old:
             self.logged(actor, action, f"package:{package_id}")
+        event(f"package: {what}")
         assert self.snapshot() == before
 
     @rule(data=st.data(), on=st.booleans(), message=st.sampled_from([None, "", "Back at noon."]))
@@ -874,6 +892,7 @@ class BotMachine(RuleBasedStateMachine):
             assert [packages.snapshot(p) for p in Package.select().order_by(Package.id)] == packs_before
         assert self.snapshot() == before
         assert (maintenance.enabled(), settings.get("admin.support_refund_limit")) == state
+        event("support: denied")
 
     # ------------------------------------------------------------------ after every step
 
