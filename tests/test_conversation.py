@@ -49,6 +49,27 @@ def test_an_expired_step_is_the_wizards_prompt_again(database):
     assert conversation.current(me).name == "adm.grant"
 
 
+def test_the_sweeper_deletes_expired_steps_in_one_statement(database, monkeypatch):
+    from bananapics.services import jobs
+
+    gone, kept = new_user().id, new_user().id
+    conversation.expect(gone, "adm.grant", ttl_s=60)
+    conversation.expect(kept, "adm.search", ttl_s=600)
+    later = utcnow() + dt.timedelta(seconds=120)
+    statements = []
+    execute = database.execute_sql
+    monkeypatch.setattr(database, "execute_sql", lambda sql, *a, **k: statements.append(sql) or execute(sql, *a, **k))
+    assert conversation.expire(later) == 1
+    work = [sql for sql in statements if not sql.lstrip().upper().startswith(("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE"))]
+    assert len(work) == 1 and work[0].lstrip().upper().startswith("DELETE"), statements
+    assert [c.user_id for c in Conversation.select()] == [kept]
+    monkeypatch.undo()
+    conversation.expect(gone, "adm.grant", ttl_s=60)
+    report = jobs.sweep(now=later)  # the periodic sweeper does it too
+    assert report.conversations_expired == 1 and [c.user_id for c in Conversation.select()] == [kept]
+    assert jobs.sweep(now=later).conversations_expired == 0
+
+
 @pytest.mark.parametrize("step, ttl", [("", 60), ("Adm.Grant", 60), ("adm..x", 60), ("a" * 33, 60), ("adm.x", 0)])
 def test_a_bad_step_is_refused(database, step, ttl):
     me = new_user().id

@@ -36,9 +36,9 @@ from bananapics.bot.imagework import ImageWork
 from bananapics.bot.ratelimit import KeyedLocks, SendLimiter, UserLimiter
 from bananapics.config import Config
 from bananapics.errors import BananaError, PermissionDenied
-from bananapics.db import atomic, connection
-from bananapics.models import Panel, User, utcnow
-from bananapics.services import conversation, drafts, onboarding, settings, users
+from bananapics.models import User
+from bananapics.services import conversation, drafts, maintenance, onboarding, settings, users
+from bananapics.services import panels as stored_panels
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +69,7 @@ class Bot:
     _limits: tuple[int, int] = field(default_factory=lambda: _REGISTRY_LIMITS)
     _limits_read_at: float = -math.inf
     _slowed: set[int] = field(default_factory=set)  # users told "too many requests" (told once)
+    _told_closed: dict[int, float] = field(default_factory=dict)  # user → when told "maintenance" (clock)
     # chat id → the newest panel waiting for its turn to be sent (older ones give way: a burst is one panel)
     _wanted: dict[int, int] = field(default_factory=dict)
     _tickets: Any = field(default_factory=itertools.count)
@@ -135,20 +136,24 @@ class Bot:
 
     # ------------------------------------------------------------------ plumbing
 
-    async def guard(self, event: Any, *, banned_ok: bool = False) -> User | None:
-        """Registration, ban and flood control shared by every handler; None means stop here."""
-        served = await self.serve(event, banned_ok=banned_ok)
+    async def guard(self, event: Any, *, essential: bool = False) -> User | None:
+        """Registration, ban, maintenance and flood control shared by every handler; None means stop here."""
+        served = await self.serve(event, essential=essential)
         return served.user if served is not None else None
 
     async def serve(self, event: Any, work: Callable[[User], Any] | None = None, *,
-                    banned_ok: bool = False) -> "Served | None":
+                    essential: bool = False) -> "Served | None":
         """The guard, then ``work(user)`` in the same worker thread: one thread hop per update.
 
         Registers (or reads) the sender, clears a stale "blocked the bot" mark, refuses banned and
         flooding users (one polite message; None is returned and ``work`` never runs), and makes the
         row the update's viewer (``bot.viewer``) for the screens. ``work`` is synchronous service and
-        screen code; what it raises propagates. ``banned_ok``: the support and legal texts, which the
-        "banned" answer points to, are shown to banned users too.
+        screen code; what it raises propagates. During maintenance (``services.maintenance``) users
+        other than admins and support get the admin's message instead (once per burst of messages; a
+        button press as an alert, its panel unchanged). ``essential``: the support, payment-help and
+        legal texts, which the "banned" and maintenance answers point to, are shown to banned users
+        and during maintenance too. Payments never come here: an invoice paid during maintenance
+        still passes pre-checkout and credits (``bananapics.bot.payments``).
         """
         if not event.is_private:
             return None
@@ -165,23 +170,29 @@ class Bot:
             users.register, event.sender_id, username=getattr(sender, "username", None),
             first_name=getattr(sender, "first_name", "") or "", last_name=getattr(sender, "last_name", "") or "",
             language_code=getattr(sender, "lang_code", None), default_language=self.config.users.default_language,
-            start_balance=self.config.users.start_balance, bootstrap_admins=self.config.admin.bootstrap_ids,
-            welcomed=_is_start(event))  # /start greets a new user at once: stored welcomed, no second write
+            start_balance=self.config.users.start_balance, bootstrap_admins=self.config.admin.bootstrap_ids)
 
-        def in_thread() -> tuple[User, Any]:
-            user = register().user
+        def in_thread() -> tuple[User, Any, bool]:
+            closed = not essential and maintenance.enabled()  # settings are cached: no read of its own
+            # /start greets a new user at once: stored welcomed, no second write. Not during maintenance:
+            # their first /start after it is the greeting (and binds the referral link it carries).
+            user = register(welcomed=_is_start(event) and not closed).user
             if user.blocked_bot:  # writing to the bot again means it is no longer blocked
                 users.set_blocked_bot(user.tg_id, False)
-            if (user.banned and not banned_ok) or not allowed or work is None:
-                return user, None
+            if (user.banned and not essential) or not allowed:
+                return user, None, False
+            if closed and maintenance.blocks(user):  # admins and support pass
+                return user, maintenance.message(user.language), True
+            if work is None:
+                return user, None, False
             viewer.VIEWER.set(user)  # this thread's copy of the update's context
-            return user, work(user)
+            return user, work(user), False
 
-        user, result = await asyncio.to_thread(in_thread)
+        user, result, blocked = await asyncio.to_thread(in_thread)
         viewer.VIEWER.set(user)  # the screens of this update use this row instead of reading it again
         if user.registered_now:
             self._note_panel(user.id, (None, False))  # a new user has no panel yet
-        if user.banned and not banned_ok:
+        if user.banned and not essential:
             if not allowed and not callback:  # flooding: this answer is the last of the burst
                 self._told_slow(user.tg_id)
             if callback:
@@ -198,7 +209,25 @@ class Bot:
                 await self.say(event.chat_id, i18n.t(user.language, "rate-limited", seconds=wait))
             return None
         self._slowed.discard(user.tg_id)
+        if blocked:
+            await self._tell_maintenance(event, user, result, callback)
+            return None
         return Served(user, result)
+
+    async def _tell_maintenance(self, event: Any, user: User, text: str, callback: bool) -> None:
+        """The maintenance message: an alert for a press (the panel stays as it is); a message for the
+        first of a burst of messages, none for the rest (``MAINTENANCE_REPEAT_S``)."""
+        if callback:
+            await event.answer(ui.excerpt(text, TOAST_MAX), alert=True)
+            return
+        now = self.sender.clock()
+        told = self._told_closed.get(user.tg_id)
+        if told is not None and now - told < MAINTENANCE_REPEAT_S:
+            return
+        if len(self._told_closed) > 100_000:
+            self._told_closed.clear()
+        self._told_closed[user.tg_id] = now
+        await self.say(event.chat_id, text)
 
     def _told_slow(self, tg_id: int) -> None:
         """``tg_id`` was answered for a flood: further messages of the burst get no answer."""
@@ -207,9 +236,9 @@ class Bot:
         self._slowed.add(tg_id)
 
     async def reply(self, event: Any, render: Callable[[User], screens.Screen], *,
-                    banned_ok: bool = False) -> User | None:
+                    essential: bool = False) -> User | None:
         """The common handler: guard, render the screen in the same thread hop, show it."""
-        served = await self.serve(event, render, banned_ok=banned_ok)
+        served = await self.serve(event, render, essential=essential)
         if served is not None:
             await self.show(served.user, event.chat_id, served.result)
         return served.user if served is not None else None
@@ -252,14 +281,14 @@ class Bot:
         try:
             await self._show(user, chat_id, screen, photo, edit_message)
         except (errors.FloodWaitError, errors.SlowModeWaitError) as exc:
-            self._flooded(chat_id, exc, "panel")
+            self.flooded(chat_id, exc, "panel")
             await self.sender.clock.sleep(self.sender.paused_for(chat_id))
             try:
                 await self._show(user, chat_id, screen, photo, edit_message)
             except (errors.FloodWaitError, errors.SlowModeWaitError) as again:
-                self._flooded(chat_id, again, "panel dropped")
+                self.flooded(chat_id, again, "panel dropped")
 
-    def _flooded(self, chat_id: int, exc: Exception, what: str) -> None:
+    def flooded(self, chat_id: int, exc: Exception, what: str) -> None:
         """Telegram said wait: no more sends until then (to this chat for a slow mode; to anyone for a
         FloodWait, which Telethon remembers per request type, not per chat). One log line."""
         seconds = getattr(exc, "seconds", 1) or 1
@@ -276,7 +305,7 @@ class Bot:
         try:
             await self.client.send_message(chat_id, text)
         except (errors.FloodWaitError, errors.SlowModeWaitError) as exc:
-            self._flooded(chat_id, exc, "answer dropped")
+            self.flooded(chat_id, exc, "answer dropped")
 
     async def _show(self, user: User, chat_id: int, screen: screens.Screen, photo: Any,
                     edit_message: int | None) -> None:
@@ -349,12 +378,12 @@ class Bot:
         the panels), else from the database (after a restart)."""
         known = self.panels.get(user_id)
         if known is None:
-            known = await asyncio.to_thread(_panel_of, user_id)
+            known = await asyncio.to_thread(stored_panels.of, user_id)
             self._note_panel(user_id, known)
         return known
 
     async def _remember(self, user_id: int, chat_id: int, message_id: int, media: bool) -> None:
-        await asyncio.to_thread(_remember_panel, user_id, chat_id, message_id, media)
+        await asyncio.to_thread(stored_panels.remember, user_id, chat_id, message_id, media)
         self._note_panel(user_id, (message_id, media))
 
     def _note_panel(self, user_id: int, panel: tuple[int | None, bool]) -> None:
@@ -411,24 +440,13 @@ def _read_limits() -> tuple[int, int]:
 
 
 CAPTION_MAX = 1024
+MAINTENANCE_REPEAT_S = 30.0  # a user writing during maintenance is told again after this pause
 TOAST_MAX = 200  # Telegram's limit for a callback answer: cut here, once, for every handler
 # a press answered "this button is outdated": stale or forged data, a route no module serves, or an
 # action the presser's role (read from the database by the service) does not allow
 REFUSED = (drafts.NoModels, StaleButton, PermissionDenied)
 PHOTO_CACHE = 256
 PANEL_CACHE = 100_000
-
-
-def _panel_of(user_id: int) -> tuple[int | None, bool]:
-    with connection():
-        panel = Panel.by(Panel.user, user_id)
-    return (panel.message_id, bool(panel.media)) if panel else (None, False)
-
-
-def _remember_panel(user_id: int, chat_id: int, message_id: int, media: bool = False) -> None:
-    with atomic():
-        Panel.upsert(Panel.user, {"user": user_id, "chat_id": chat_id, "message_id": message_id, "media": media,
-                                  "updated_at": utcnow()})
 
 
 def build_bot(config: Config, client: TelegramClient, tasks: Any = None) -> Bot:

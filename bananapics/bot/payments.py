@@ -24,10 +24,10 @@ from bananapics import i18n
 from bananapics.bot import delivery, viewer
 from bananapics.bot.callbacks import StaleButton
 from bananapics.bot.routing import Answer, Press
-from bananapics.bot.ui import Screen, button, error_text, menu_row, pager
-from bananapics.errors import BananaError, NotFound
+from bananapics.bot.ui import Screen, button, error_text, menu_row, noted, pager
+from bananapics.errors import BananaError, FeatureOff, NotFound
 from bananapics.models import Payment
-from bananapics.services import invoices, payments, settings, users
+from bananapics.services import invoices, payments, settings, toggles, users
 
 log = logging.getLogger(__name__)
 
@@ -56,8 +56,11 @@ def balance(user_id: int) -> Screen:
 
 
 def packages(user_id: int, note: str | None = None) -> Screen:
+    """The packages to buy; while an admin has top-ups switched off, a line saying they are paused."""
     lang = viewer.lang(user_id)
     rows = []
+    if not toggles.is_on("topups"):
+        return Screen(noted(note, i18n.t(lang, "topup-off")), [[button(lang, "btn-back", "bal", "open")] + menu_row(lang)])
     for package in invoices.packages():
         total = package.tokens + package.bonus_tokens
         if package.bonus_pct:
@@ -185,13 +188,19 @@ async def send_invoice(press: Press) -> Answer:
     lang = await asyncio.to_thread(viewer.lang, user_id)
     try:
         intent = await asyncio.to_thread(invoices.create_intent, user_id, package_id)
+    except FeatureOff:  # switched off since the packages were shown: the screen says top-ups are paused
+        return await asyncio.to_thread(packages, user_id), None
     except BananaError as exc:
         return await asyncio.to_thread(packages, user_id, error_text(lang, exc)), None
-    try:
+    try:  # paced like every message to the chat; a FloodWait pauses sending (logged once)
         pay = client.build_reply_markup(Button.buy(i18n.t(lang, "btn-pay", stars=intent.stars)))
+        await press.bot.sender.acquire(chat_id)
         await client(functions.messages.SendMediaRequest(peer=chat_id, media=invoice_media(intent, lang),
                                                          message="", reply_markup=pay))
-    except errors.RPCError as exc:  # FloodWait, a Telegram hiccup: the intent just expires unused
+    except (errors.FloodWaitError, errors.SlowModeWaitError) as exc:  # the intent just expires unused
+        press.bot.flooded(chat_id, exc, "invoice not sent")
+        return await asyncio.to_thread(packages, user_id, i18n.t(lang, "error-generic")), None
+    except errors.RPCError as exc:  # a Telegram hiccup: the intent just expires unused
         log.warning("invoice for %s not sent: %s", user_id, exc)
         return await asyncio.to_thread(packages, user_id, i18n.t(lang, "error-generic")), None
     minutes = int(await asyncio.to_thread(settings.get, "payments.invoice_ttl_minutes"))
@@ -221,7 +230,7 @@ def register(bot) -> None:
         if event.pattern_match.group(1) == "balance":
             await bot.reply(event, lambda user: balance(user.id))
         else:
-            await bot.reply(event, lambda user: paysupport(user.id, contact), banned_ok=True)
+            await bot.reply(event, lambda user: paysupport(user.id, contact), essential=True)
 
     @client.on(events.Raw(types.UpdateBotPrecheckoutQuery))
     async def on_precheckout(update: types.UpdateBotPrecheckoutQuery) -> None:
@@ -268,8 +277,8 @@ def register(bot) -> None:
                     lang = (await asyncio.to_thread(users.get, tg_id)).language
                 except NotFound:
                     lang = config.users.default_language
-                await tell(tg_id, client.send_message(tg_id, i18n.t(lang, "payment-unmatched",
-                                                                    stars=action.total_amount, charge=charge.id)))
+                await tell(tg_id, bot.say(tg_id, i18n.t(lang, "payment-unmatched",
+                                                        stars=action.total_amount, charge=charge.id)))
             return
         if credit.replayed:
             return
@@ -294,8 +303,7 @@ def register(bot) -> None:
         if referrer.blocked_bot:
             return
         try:
-            await bot.sender.acquire(referrer.tg_id)
-            await client.send_message(referrer.tg_id, i18n.t(referrer.language, "ref-cashback", tokens=credit.cashback))
+            await bot.say(referrer.tg_id, i18n.t(referrer.language, "ref-cashback", tokens=credit.cashback))
         except errors.RPCError as exc:  # blocked the bot, never started it…: the tokens are there anyway
             log.info("cashback notice to %s not sent: %s", referrer.tg_id, exc)
 

@@ -21,7 +21,7 @@ from bananapics.bot.routing import Answer, Press
 from bananapics.bot.ui import BOT_USERNAME, Screen, button, error_text, menu_row
 from bananapics.errors import BananaError, InvalidInput
 from bananapics.models import AiModel, User
-from bananapics.services import drafts, preferences, pricing, referrals
+from bananapics.services import drafts, preferences, pricing, referrals, toggles
 
 
 def main_menu(user_id: int, welcome: str | None = None) -> Screen:
@@ -30,9 +30,11 @@ def main_menu(user_id: int, welcome: str | None = None) -> Screen:
     text = i18n.t(lang, "menu-title", balance=user.available)
     if welcome:
         text = f"{welcome}\n\n{text}"
+    templates = [[button(lang, "btn-templates", "tpl", "cats"), button(lang, "btn-trending", "trend", "page", 0)]] \
+        if toggles.is_on("templates") else []  # switched off by an admin: no buttons to a dead end
     return Screen(text, [
         [button(lang, "btn-generate", "gen", "new")],
-        [button(lang, "btn-templates", "tpl", "cats"), button(lang, "btn-trending", "trend", "page", 0)],
+        *templates,
         [button(lang, "btn-history", "hist", "page", 0), button(lang, "btn-balance", "bal", "open")],
         [button(lang, "btn-invite", "ref", "open"), button(lang, "btn-settings", "set", "open")],
         [button(lang, "btn-profile", "prof", "open"), button(lang, "btn-help", "help", "open")],
@@ -40,9 +42,15 @@ def main_menu(user_id: int, welcome: str | None = None) -> Screen:
 
 
 def referral(user_id: int) -> Screen:
+    """The user's invite link and what it earned; while an admin has referrals switched off, no link
+    (it would bind no one), a line saying so, and the figures."""
     user = viewer.user(user_id)
     lang = user.language
     stats = referrals.stats(user_id)
+    if not toggles.is_on("referrals"):
+        text = "\n".join([i18n.t(lang, "ref-title"), "", i18n.t(lang, "ref-off"), "",
+                          i18n.t(lang, "ref-stats", friends=stats.friends, earned=stats.earned)])
+        return Screen(text, [menu_row(lang)])
     rules = referrals.rules()
     link = f"https://t.me/{BOT_USERNAME['value']}?start=ref_{stats.code}"
     rule = "ref-rule-off" if rules.percent == 0 else f"ref-rule-{rules.mode}"
@@ -211,9 +219,10 @@ def register(bot: Any) -> None:
 
     @bot.client.on(events.NewMessage(pattern=r"^/(terms|privacy|support)(?:@\w+)?\s*$"))
     async def on_legal(event: Any) -> None:
-        """Texts Telegram requires of bots that take payments (banned users too: "banned" points here)."""
-        user = await bot.guard(event, banned_ok=True)
+        """Texts Telegram requires of bots that take payments (banned users and during maintenance
+        too: "banned" points here). Sent paced like any answer (a FloodWait is logged, not raised)."""
+        user = await bot.guard(event, essential=True)
         if user is None:
             return
         name = event.pattern_match.group(1)
-        await event.respond(i18n.t(user.language, f"{name}-text", contact=contact))
+        await bot.say(event.chat_id, i18n.t(user.language, f"{name}-text", contact=contact))

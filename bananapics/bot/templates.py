@@ -1,10 +1,14 @@
 """Templates and trending: ``/templates``, categories, a category's templates one card at a time
 (the preview photo when there is one, in the same panel), one template, "Use" (fills the draft and
 opens the wizard at the photos step), the trending list, and ``/start tpl_<id>`` deep links.
+
+While an admin has templates switched off (``features.templates``) every one of them answers with
+the main menu (which then has no templates buttons) saying so, in the user's language.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
@@ -13,10 +17,12 @@ from telethon import Button, events
 from bananapics import i18n
 from bananapics.bot import viewer, wizard
 from bananapics.bot.callbacks import encode
-from bananapics.bot.ui import BOT_USERNAME, Screen, button, error_text, excerpt, menu_row, pager
-from bananapics.errors import BananaError, NotFound
+from bananapics.bot.routing import Answer, Press
+from bananapics.bot.screens import main_menu
+from bananapics.bot.ui import BOT_USERNAME, Screen, button, error_text, excerpt, menu_row, noted, pager
+from bananapics.errors import BananaError, FeatureOff, NotFound
 from bananapics.models import Template
-from bananapics.services import drafts, pricing, templates
+from bananapics.services import drafts, pricing, templates, toggles
 
 TRENDING_PAGE = 8
 PROMPT_EXCERPT = 400
@@ -25,6 +31,14 @@ DEEP_LINK = "tpl_"
 
 def _lang(user_id: int) -> str:
     return viewer.lang(user_id)
+
+
+def switched_off(user_id: int, note: str | None = None) -> Screen | None:
+    """The main menu saying templates are switched off (under ``note``, a welcome), or None while
+    they are on."""
+    if toggles.is_on("templates"):
+        return None
+    return main_menu(user_id, noted(note, error_text(_lang(user_id), FeatureOff("templates"))))
 
 
 def _footer(lang: str) -> list[list[Any]]:
@@ -141,16 +155,26 @@ def open_one(user_id: int, template_id: int) -> Screen:
 
 def deep_link(user_id: int, arg: str, welcome: str | None) -> Screen:
     """``/start tpl_<id>``: the wizard with that template filled in (SCREENS.md)."""
+    off = switched_off(user_id, welcome)
+    if off is not None:
+        return off
     # isascii: "²" and "①" pass isdigit() but not int(); a payload typed by hand may hold anything
     return use(user_id, int(arg) if arg.isascii() and arg.isdigit() and len(arg) <= 9 else 0, welcome)
 
 
+def _when_on(render: Callable[[Press], Screen]) -> Callable[[Press], Answer]:
+    """A button handler that shows ``render``'s screen while templates are on."""
+    def handler(press: Press) -> Answer:
+        return switched_off(press.user_id) or render(press), None
+    return handler
+
+
 ACTIONS = {
-    ("tpl", "cats"): lambda press: (categories(press.user_id), None),
-    ("tpl", "cat"): lambda press: (in_category(press.user_id, *press.args), None),
-    ("tpl", "open"): lambda press: (open_one(press.user_id, press.args[0]), None),
-    ("tpl", "use"): lambda press: (use(press.user_id, press.args[0]), None),
-    ("trend", "page"): lambda press: (trending(press.user_id, press.args[0]), None),
+    ("tpl", "cats"): _when_on(lambda press: categories(press.user_id)),
+    ("tpl", "cat"): _when_on(lambda press: in_category(press.user_id, *press.args)),
+    ("tpl", "open"): _when_on(lambda press: open_one(press.user_id, press.args[0])),
+    ("tpl", "use"): _when_on(lambda press: use(press.user_id, press.args[0])),
+    ("trend", "page"): _when_on(lambda press: trending(press.user_id, press.args[0])),
 }
 
 
@@ -161,4 +185,4 @@ def register(bot) -> None:
     @bot.client.on(events.NewMessage(pattern=r"^/(templates|trending)(?:@\w+)?\s*$"))
     async def on_templates(event: Any) -> None:
         render = categories if event.pattern_match.group(1) == "templates" else trending
-        await bot.reply(event, lambda user: render(user.id))
+        await bot.reply(event, lambda user: switched_off(user.id) or render(user.id))

@@ -26,7 +26,7 @@ from bananapics.bot.ui import Screen, button, error_text, excerpt, menu_row, not
 from bananapics.bot.wizard_parts import cancel_button, price_line, token
 from bananapics.errors import BananaError, InvalidInput
 from bananapics.models import Draft, User
-from bananapics.services import drafts, generation, jobs, pricing
+from bananapics.services import drafts, generation, jobs, pricing, toggles
 
 EXCERPT = 200
 
@@ -60,7 +60,8 @@ def prompt(user_id: int, note: str | None = None, draft: Draft | None = None) ->
     if draft.prompt:
         lines.append(i18n.t(lang, "gen-prompt-current", prompt=excerpt(draft.prompt, EXCERPT)))
         rows.append([button(lang, "btn-keep-prompt", "gen", "next", tok)])
-    rows.append([button(lang, "btn-pick-template", "gen", "tpl", tok)])
+    if toggles.is_on("templates"):
+        rows.append([button(lang, "btn-pick-template", "gen", "tpl", tok)])
     rows.append([button(lang, "btn-back", "gen", "step", tok, "model"), cancel_button(lang, tok)])
     return Screen(noted(note, *lines), rows)
 

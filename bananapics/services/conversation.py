@@ -58,6 +58,13 @@ def current(user_id: int) -> Step | None:
     return Step(row.step, row.data_dict, row.expires_at)
 
 
+def expire(now: dt.datetime | None = None) -> int:
+    """Delete every step past its expiry (the sweeper; :func:`current` already ignores them): one
+    statement; returns how many went."""
+    with atomic_statement():
+        return Conversation.delete().where(Conversation.expires_at <= (now or utcnow())).execute()
+
+
 def clear(user_id: int) -> None:
     """Typed text is the wizard's prompt again (answered, cancelled, or a new draft)."""
     with atomic_statement():

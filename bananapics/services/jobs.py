@@ -32,7 +32,7 @@ from bananapics.db import proxy as db_proxy
 from bananapics.errors import BananaError, CashbackLocked, InDebt, InvalidInput, NotFound, PriceChanged, UserBanned
 from bananapics.models import AiModel, Job, Outbox, User, utcnow
 from bananapics.models.jobs import ACTIVE, TERMINAL
-from bananapics.services import audit, invoices, ledger, outbox, pricing, referrals, settings
+from bananapics.services import audit, conversation, invoices, ledger, outbox, pricing, referrals, settings
 from bananapics.services.audit import Actor
 
 PROMPT_MAX = 2000
@@ -60,6 +60,7 @@ class SweepReport:
     failed: list[str] = field(default_factory=list)
     outbox_released: int = 0
     intents_expired: int = 0
+    conversations_expired: int = 0
 
 
 def clean_prompt(prompt: str | None) -> str:
@@ -439,6 +440,7 @@ def sweep(timing: Timing = Timing(), now: dt.datetime | None = None) -> SweepRep
                 .where((Outbox.status == "sending") & (Outbox.locked_until < now)).execute()
             )
         report.intents_expired = invoices.expire_intents(now)
+        report.conversations_expired = conversation.expire(now)
     return report
 
 
