@@ -195,6 +195,7 @@ class BotMachine(RuleBasedStateMachine):
         self.operator = Actor.operator(f"prop{next(_examples)}")
         self.admin = self.support = self.operator  # the staff users' actors, once they exist
         self.limit = LIMIT
+        self.closed_texts = {maintenance.i18n.t("en", maintenance.DEFAULT_KEY)}  # maintenance messages used
         self.reset()
         self.crashes = Crashes()
         logging.getLogger("telethon").addHandler(self.crashes)
@@ -251,6 +252,25 @@ class BotMachine(RuleBasedStateMachine):
             if not sent:
                 break
         return total
+
+    def closed(self, m: MUser) -> bool:
+        """Maintenance mode stops this user (admins and support pass)."""
+        return m.role == "user" and maintenance.enabled()
+
+    def turned_away(self, m: MUser, text: str | None = None, press: tuple[str, object] | None = None) -> None:
+        """A user's step during maintenance: a message gets the admin's maintenance message (once per
+        burst), a button press an alert with it and the panel stays; no job, no money moves."""
+        told = {maintenance.message("en"), *self.closed_texts}
+        before, panel = self.snapshot(), m.sim.panel
+        if press is not None:
+            answer = self.run(m.sim.press(press[0], message=press[1]))
+            assert answer.alert and answer.message in told, answer
+            assert m.sim.panel.id == panel.id and m.sim.panel.text == panel.text
+        else:
+            self.run(m.sim.send(text))
+            assert any(msg.text in told for msg in m.sim.messages), [msg.text for msg in m.sim.messages[-3:]]
+        assert self.snapshot() == before and not self.new_jobs(m)
+        event("maintenance: user turned away")
 
     def by_id(self, uid: int) -> MUser:
         return next(m for m in self.users if m.id == uid)
@@ -338,6 +358,9 @@ class BotMachine(RuleBasedStateMachine):
         other = data.draw(st.sampled_from(self.users))
         with connection():
             code = User.get_by_id(other.id).referral_code
+        if self.closed(m):
+            self.turned_away(m, f"/start ref_{code}")
+            return
         before = self.snapshot()
         self.run(m.sim.start(f"ref_{code}"))
         assert self.snapshot() == before
@@ -361,6 +384,9 @@ class BotMachine(RuleBasedStateMachine):
     def _walk(self, data: st.DataObject, prompt: str, picks: int, go: bool) -> MUser | None:
         m = data.draw(st.sampled_from(self.users))
         sim = m.sim
+        if self.closed(m):
+            self.turned_away(m, "/generate")
+            return None
         before = self.snapshot()
         self.run(sim.send("/generate"))
         models = [b for b in sim.buttons() if " · from " in b]
@@ -417,6 +443,9 @@ class BotMachine(RuleBasedStateMachine):
         label = next(b for b in sim.buttons() if b.startswith(GENERATE))
         shown = int(label[len(GENERATE):].replace(",", ""))
         confirm = sim.panel
+        if self.closed(m):
+            self.turned_away(m, press=(label, confirm))
+            return
         model = drafts.chosen_model(drafts.get(m.id))  # the one confirmed, switched off or not
         try:
             today = drafts.quote(m.id).total
@@ -453,6 +482,9 @@ class BotMachine(RuleBasedStateMachine):
     def cancel(self, data: st.DataObject, how: str) -> None:
         """Cancel mid-wizard: nothing is submitted, no money moves, the main menu is back."""
         m = data.draw(st.sampled_from(self.users))
+        if self.closed(m):
+            self.turned_away(m, "/cancel")
+            return
         before = self.snapshot()
         if how == "button" and "✖ Cancel" in m.sim.buttons():
             self.run(m.sim.press("✖ Cancel"))
@@ -470,6 +502,9 @@ class BotMachine(RuleBasedStateMachine):
         if not offers:
             return
         m, msg, label = data.draw(st.sampled_from(offers), label="again")
+        if self.closed(m):
+            self.turned_away(m, press=(label, msg))
+            return
         button = msg.button(label)
         source = decode(button.data).args[0]
         with connection():
@@ -570,6 +605,9 @@ class BotMachine(RuleBasedStateMachine):
         """The invoice's intent froze the package's terms as they were when it was sent."""
         m = data.draw(st.sampled_from(self.users))
         sim = m.sim
+        if self.closed(m):
+            self.turned_away(m, "/balance")
+            return None
         self.run(sim.send("/balance"))
         self.run(sim.press("Top up"))
         offers = [b for b in sim.buttons() if b.startswith("⭐ ")]
@@ -842,6 +880,8 @@ class BotMachine(RuleBasedStateMachine):
         actor = self.staff(data)
         before = self.snapshot()
         messages = {"en": message} if message is not None else None
+        if message:
+            self.closed_texts.add(message)
         assert maintenance.set_mode(on, actor=actor, messages=messages, reason="proptest") is on
         if messages:
             self.logged(actor, "toggles.set", "setting:maintenance.message_en")
