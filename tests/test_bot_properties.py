@@ -4,14 +4,36 @@ A Hypothesis ``RuleBasedStateMachine`` drives the REAL bot (``build_bot`` on the
 Telegram, the offline provider, jobs inline or held in a queue) with two or three users: /start
 (some through another user's ``ref_`` link), the generate wizard on a random model with random
 settings (some prompts carry the local provider's ``#fail:<kind>`` / ``#partial`` markers), double
-taps of Generate and Again, Cancel mid-wizard, top-ups paid with simulated Stars, replays of the
-payment update, admin refunds (forced or not) through ``services.payments.refund``, the delivery
-loop, the worker, the sweeper, and an admin who changes prices and switches models on and off.
+taps of Generate and Again, Cancel mid-wizard, invoices sent and paid (at once or later) with
+simulated Stars, replays of the payment update, the delivery loop, the worker and the sweeper.
+
+Two more users are staff, their roles given by an operator (``users.set_role``): an admin and a
+support. The admin steps call the real admin services with real actors (``Actor.for_user`` for the
+admin and support users, ``Actor.operator`` for the CLI), never the ORM:
+
+* ``catalog.edit`` (base price, a resolution/quality extra), also aimed at a user waiting on the
+  confirm screen: Generate then re-shows the confirm at the new price and holds nothing;
+* ``catalog.set_enabled`` off (queued jobs still run), off with ``refund_queued`` (each queued job of
+  the model refunded once and its user told through the outbox; the call replayed changes nothing),
+  and on;
+* ``packages.edit`` / ``set_active`` between an invoice and its payment, also between Telegram's
+  pre-checkout and the payment update: the invoice credits the terms it was sent with; pre-checkout
+  refuses it once the package is off sale (or the sweeper's hour expired it);
+* ``maintenance.set_mode`` on/off (maybe with a new message): while on, a user's step gets the
+  maintenance message (a press: an alert), makes no job and moves no money; the staff pass;
+  payments still credit;
+* ``payments.refund`` by an admin (forced or not) and by support: under ``admin.support_refund_limit``
+  (set by the admin through ``settings.set_value``) like an admin's refund, cashback claw-back and
+  referrer debt included; over it, or forced, PermissionDenied and nothing changes; support trying
+  admin-only actions (prices, switches, packages, maintenance, settings) is refused the same way.
 
 After EVERY step: ``verify()`` reports no breach; no balance is negative; each user's ``held`` is the
 sum of the costs of their non-terminal jobs; every job has one hold and, once terminal, one outcome;
 every charge id credited once; the sum over all accounts is zero. A small model predicts each
-user's available, held and debt and which step makes a job (and at what price).
+user's available, held and debt and which step makes a job (and at what price). The admin log
+under this example's actors is exactly what the model expects: one ``ok`` row for each admin call
+that changed something (``settings`` writes log even an unchanged value), one ``denied`` row for
+each refused call, nothing else; maintenance stops exactly the users whose role is ``user``.
 
 The ``database`` fixture is shared by every example of a test function, so each example talks to
 a bot of its own on fresh Telegram ids and checks only its own users (plus the global invariants).
