@@ -217,6 +217,7 @@ class BotMachine(RuleBasedStateMachine):
         self.operator = Actor.operator(f"prop{next(_examples)}")
         self.admin = self.support = self.operator  # the staff users' actors, once they exist
         self.limit = LIMIT
+        self.maint_on, self.maint_message = False, ""  # as the reset below leaves maintenance
         self.closed_texts = {maintenance.i18n.t("en", maintenance.DEFAULT_KEY)}  # maintenance messages used
         self.reset()
         self.crashes = Crashes()
@@ -905,9 +906,12 @@ class BotMachine(RuleBasedStateMachine):
         if message:
             self.closed_texts.add(message)
         assert maintenance.set_mode(on, actor=actor, messages=messages, reason="proptest") is on
-        if messages:
+        if messages and message != self.maint_message:  # a setting set to what it holds logs nothing
             self.logged(actor, "toggles.set", "setting:maintenance.message_en")
-        self.logged(actor, "toggles.set", "setting:maintenance.enabled")
+            self.maint_message = message
+        if on != self.maint_on:
+            self.logged(actor, "toggles.set", "setting:maintenance.enabled")
+            self.maint_on = on
         assert self.snapshot() == before and maintenance.enabled() is on
         if message is not None:
             assert maintenance.message("en") == (message or maintenance.i18n.t("en", maintenance.DEFAULT_KEY))
@@ -918,7 +922,8 @@ class BotMachine(RuleBasedStateMachine):
         """settings.set admin.support_refund_limit: what support may refund from now on."""
         actor = self.staff(data)
         assert settings.set_value("admin.support_refund_limit", limit, actor=actor, reason="proptest") == limit
-        self.logged(actor, "settings.set", "setting:admin.support_refund_limit")
+        if limit != self.limit:  # the value it already has: nothing changes, nothing is logged
+            self.logged(actor, "settings.set", "setting:admin.support_refund_limit")
         self.limit = limit
 
     @rule(data=st.data(), what=st.sampled_from(["price", "switch", "package", "maintenance", "limit"]))

@@ -6,9 +6,9 @@ import pytest
 
 from bananapics import db as dbm
 from bananapics.config import DatabaseConfig
-from bananapics.db import atomic
+from bananapics.db import atomic, connection
 from bananapics.errors import InvalidInput, NotFound, PermissionDenied
-from bananapics.models import AdminAction, Hold, User, db
+from bananapics.models import AdminAction, Hold, Setting, User, db
 from bananapics.services import ledger, settings
 from bananapics.services.audit import Actor
 from bananapics.services.verify import verify
@@ -83,3 +83,16 @@ def test_verify_reports_each_kind_of_breach(database):
                        " status, created_at) VALUES ('ghost', '', %s, 5, 10, 0, 'paid', '2026-01-01')"
                        .replace("%s", str(user.id)))
     assert [b.check for b in verify()] == ["charge_credited_once"]
+
+
+def test_setting_the_value_it_holds_changes_and_logs_nothing(database):
+    """As every other admin change: nothing to change, nothing to log (and no version bump that
+    would make every process reload its settings)."""
+    settings.set_value("referral.mode", "first", actor=ADMIN)
+    with connection():
+        version = Setting.get(Setting.key == "referral.mode").version
+        rows = AdminAction.select().count()
+    assert settings.set_value("referral.mode", "first", actor=ADMIN) == "first"
+    with connection():
+        assert Setting.get(Setting.key == "referral.mode").version == version
+        assert AdminAction.select().count() == rows

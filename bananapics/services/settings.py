@@ -165,7 +165,8 @@ def permission_for(key: str) -> str:
 
 
 def set_value(key: str, value: Any, *, actor: Actor, reason: str | None = None) -> Any:
-    """Change one setting (admin only); logged with before/after in the same transaction."""
+    """Change one setting (admin only); logged with before/after in the same transaction. Setting the
+    value it already has changes and logs nothing."""
     permission = permission_for(key)
     audit.authorize(actor, permission, f"setting:{key}")
     spec = _spec(key)
@@ -173,6 +174,8 @@ def set_value(key: str, value: Any, *, actor: Actor, reason: str | None = None) 
     with atomic():
         row = Setting.get_or_none(Setting.key == key)
         before = json.loads(row.value) if row else spec.default
+        if before == value and type(before) is type(value):
+            return value  # nothing to change, nothing to log (as every other admin change)
         if row is None:
             Setting.insert(key=key, type=spec.type, value=json.dumps(value), updated_by=actor.name).execute()
         else:
