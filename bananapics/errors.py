@@ -21,7 +21,6 @@ project, with the module that defines it when that is not this one (tests/test_l
     ├── RefundBlocked          the user spent the tokens: a refund needs force (and leaves a debt)
     ├── PaymentMismatch        a Stars charge that matches no invoice of the payer
     ├── FeatureOff             an admin switched the feature off (templates, referrals, top-ups)
-    ├── Maintenance            maintenance mode: only admins and support are served
     ├── TooManyJobs            the user's parallel-job limit is reached (services.jobs)
     ├── StorageError           the storage backend failed or refused a key (storage)
     │   └── ObjectNotFound     no object under that key (storage)
@@ -139,16 +138,6 @@ class FeatureOff(BananaError):
     def __init__(self, feature: str) -> None:
         super().__init__(f"{feature} is switched off right now", title="feature_off")
         self.feature = feature
-
-
-class Maintenance(BananaError):
-    """``text`` is the admin's maintenance message in the user's language."""
-
-    code = "maintenance"
-
-    def __init__(self, text: str) -> None:
-        super().__init__(text, title="maintenance")
-        self.text = text
 
 
 class TelegramError(BananaError):

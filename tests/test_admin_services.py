@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from bananapics import i18n
-from bananapics.errors import FeatureOff, InvalidInput, Maintenance, NotFound
+from bananapics.errors import FeatureOff, InvalidInput, NotFound
 from bananapics.models import AdminAction, AiModel, Job, Outbox, Package, Payment, Setting, Transfer, WorkerHeartbeat, db, utcnow
 from bananapics.providers.base import ImageOut
 from bananapics.services import (catalog, drafts, invoices, jobs, lists, maintenance, packages, payments, pricing,
@@ -251,9 +251,6 @@ def test_maintenance_mode_blocks_users_lets_staff_pass_and_credits_payments(data
     assert not maintenance.blocks(users.get(helper.tg_id)) and not maintenance.blocks(users.get(boss.tg_id))
     assert maintenance.message("en") == "Back at 15:00" and maintenance.message("ru-RU") == "Скоро вернёмся"
     assert "texnik" in maintenance.message("uz")  # no Uzbek text given: the built-in one
-    with pytest.raises(Maintenance, match="Back at 15:00"):
-        maintenance.check(users.get(ann.tg_id).__class__(**{**users.get(ann.tg_id).__data__, "language": "en"}))
-    maintenance.check(users.get(helper.tg_id))
     # a payment already in flight still goes through
     assert invoices.precheckout(ann.tg_id, sent.payload, "XTR", sent.stars).ok
     assert payments.credit_charge(ann.tg_id, sent.payload, "ch-m", currency="XTR", amount=sent.stars).tokens == 100

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from bananapics import i18n
 from bananapics.db import atomic
-from bananapics.errors import InvalidInput, Maintenance
+from bananapics.errors import InvalidInput
 from bananapics.models import User
 from bananapics.services import audit, settings
 from bananapics.services.audit import Actor
@@ -36,12 +36,6 @@ def message(lang: str | None) -> str:
     lang = i18n.normalize(lang)
     text = str(settings.get(f"maintenance.message_{lang}") or "").strip()
     return text or i18n.t(lang, DEFAULT_KEY)
-
-
-def check(user: User | None) -> None:
-    """Raise Maintenance (with the message in the user's language) when :func:`blocks` says so."""
-    if blocks(user):
-        raise Maintenance(message(user.language if user is not None else None))
 
 
 def set_mode(on: bool, *, actor: Actor, messages: dict[str, str] | None = None, reason: str | None = None) -> bool:
