@@ -14,7 +14,7 @@ import uuid
 from typing import Any
 
 
-from bananapics.db import atomic, connection, is_postgres
+from bananapics.db import atomic, atomic_statement, connection, is_postgres
 from bananapics.errors import InvalidInput, NotFound
 from bananapics.models import AiModel, Draft, Job, User, utcnow
 from bananapics.services import conversation, jobs, preferences, pricing, templates, toggles
@@ -81,9 +81,11 @@ def _get(user_id: int, user: User | None = None) -> tuple[Draft, bool]:
 
 def _save(user_id: int, **fields: Any) -> Draft:
     """Change the draft (created first if the user has none) and return it: one UPDATE … RETURNING
-    (SQL rendered once per set of fields)."""
+    (SQL rendered once per set of fields). Inside a caller's transaction (reset, confirm) it joins
+    it without a savepoint: the common path is that one statement, and a failure rolls the caller
+    back as a whole."""
     fields["updated_at"] = utcnow()
-    with atomic():
+    with atomic_statement():
         for _ in range(2):
             draft = Draft.update_by(Draft.user, user_id, fields, bump="version")
             if draft is not None:
