@@ -225,6 +225,13 @@ class JobsConfig(Section):
 
 class LoggingConfig(Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="log level")
+    format: Literal["text", "json", "auto"] = Field("auto", description="text, json (one object a line) or auto: json when stderr is not a terminal")
+
+
+class MetricsConfig(Section):
+    port: int = Field(0, ge=0, le=65535, description="Prometheus /metrics port of each bot and worker process; 0 = off")
+    host: str = Field("127.0.0.1", description="address the metrics server listens on (0.0.0.0 in a container)")
+    verify_minutes: int = Field(10, ge=0, le=1440, description="how often one worker runs the ledger verify for the breaches gauge; 0 = never")
 
 
 class Config(BaseModel):
@@ -240,6 +247,7 @@ class Config(BaseModel):
     providers: ProvidersConfig = Field(default_factory=ProvidersConfig)
     jobs: JobsConfig = Field(default_factory=JobsConfig)
     logging: LoggingConfig = Field(default_factory=LoggingConfig)
+    metrics: MetricsConfig = Field(default_factory=MetricsConfig)
 
     source: str = Field("defaults", exclude=True)
 
