@@ -12,10 +12,11 @@ import logging
 import os
 import socket
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from bananapics import __version__
+from bananapics import __version__, logs, metrics
 from bananapics.providers.base import GenerationRequest, ImageIn, Provider, ProviderError
 from bananapics.images import EXT_BY_MIME
 from bananapics.services import jobs, system
@@ -56,6 +57,7 @@ def _mime_of(key: str) -> str:
 
 def run_job(job_id: str, rt: Runtime) -> Outcome:
     """Run one delivery of a job id; safe to call any number of times for the same id."""
+    logs.bind(job_id=job_id)
     job = jobs.claim(job_id, rt.worker_name(), timing=rt.timing)
     if job is None:
         waiting = jobs.waiting_for(job_id)
@@ -72,7 +74,13 @@ def run_job(job_id: str, rt: Runtime) -> Outcome:
         request = GenerationRequest(job.prompt, job.provider_model, job.settings_dict, references, job.id)
         provider = rt.provider_for(job.provider)
         rt.at("before_call", job_id)
-        images = provider.generate(request)
+        started = time.perf_counter()
+        try:
+            images = provider.generate(request)
+        except ProviderError as exc:
+            metrics.provider_call(job.provider, time.perf_counter() - started, exc.kind)
+            raise
+        metrics.provider_call(job.provider, time.perf_counter() - started)
         rt.at("after_call", job_id)
     except ProviderError as exc:
         log.warning("job %s attempt %s: %s (%s)", job_id, job.attempts, exc.kind, exc.detail[:200])
@@ -127,6 +135,7 @@ class Heartbeat:
     def beat(self) -> None:
         try:
             system.beat(self.worker_id, __version__)
+            metrics.heartbeat()
         except Exception as exc:  # a database hiccup must not stop the worker; the next beat retries
             log.warning("heartbeat: %s", exc)
 

@@ -29,7 +29,7 @@ from typing import Any
 
 from telethon import TelegramClient, errors, events, functions, types
 
-from bananapics import i18n
+from bananapics import i18n, logs, metrics
 from bananapics.bot import (account, admin, delivery, history, payments, references, results, routing, screens,
                             templates, ui, viewer, wizard)
 from bananapics.bot.callbacks import PRESSED_MESSAGE, ROUTES, StaleButton, decode
@@ -161,6 +161,8 @@ class Bot:
         await self.refresh_limits()
         allowed = self.limiter.allow(event.sender_id)
         callback = isinstance(event, events.CallbackQuery.Event)
+        if not allowed:
+            metrics.flood_refusal(callback)
         if not allowed and event.sender_id in self._slowed and not callback:
             # already told: flooding sends nothing and costs one indexed read (writing again means the
             # user no longer blocks the bot: a mark left from meanwhile is cleared, delivery resumes)
@@ -293,6 +295,7 @@ class Bot:
         """Telegram said wait: no more sends until then (to this chat for a slow mode; to anyone for a
         FloodWait, which Telethon remembers per request type, not per chat). One log line."""
         seconds = getattr(exc, "seconds", 1) or 1
+        metrics.flood_wait("answer" if what.startswith("answer") else "panel")
         if isinstance(exc, errors.SlowModeWaitError):
             self.sender.pause_chat(chat_id, seconds)
         else:
@@ -551,6 +554,7 @@ def build_bot(config: Config, client: TelegramClient, tasks: Any = None) -> Bot:
         if screen.followup is not None and not stale:
             await screen.followup(bot, chat_id)
 
+    metrics.instrument(client, on_update=lambda ids: logs.bind(**ids))  # updates by kind, handler latency
     return bot
 
 

@@ -33,7 +33,7 @@ from typing import Any
 
 from telethon import TelegramClient, errors, events, functions, helpers, types
 
-from bananapics import i18n
+from bananapics import i18n, metrics
 from bananapics.bot.progress import outcome_buttons
 from bananapics.bot.ratelimit import SendLimiter
 from bananapics.bot.ui import excerpt
@@ -267,6 +267,7 @@ async def _deliver_row(client: TelegramClient, storage: Any, limiter: SendLimite
             if part.buttons is not None:
                 await _adopt_panel(client, row, message)
     except errors.FloodWaitError as exc:
+        metrics.flood_wait("delivery")
         seconds = max(1, exc.seconds)
         limiter.pause_chat(row.chat_id, seconds)
         if seconds > GLOBAL_FLOOD_S:
@@ -288,6 +289,7 @@ async def _deliver_chat(client: TelegramClient, storage: Any, limiter: SendLimit
     sent = 0
     for n, row in enumerate(rows):
         outcome = await _deliver_row(client, storage, limiter, row)
+        metrics.delivery(outcome)
         sent += outcome == "sent"
         if outcome in ("flood", "blocked"):
             for later in rows[n + 1:]:

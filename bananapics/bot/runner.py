@@ -22,6 +22,7 @@ from pathlib import Path
 from huey.consumer import Consumer
 from telethon import TelegramClient, errors
 
+from bananapics import metrics
 from bananapics.config import Config
 from bananapics.errors import ConfigError
 
@@ -142,6 +143,7 @@ async def run(config: Config, *, with_worker: bool = False, workers: int | None 
     try:
         await _login(client, creds.bot_token)  # a refused token stops here, before any worker starts
         os.chmod(session, 0o600)
+        metrics.serve(config.metrics.port, config.metrics.host)  # [metrics] port 0: off
         if with_worker and not tasks.huey.immediate:
             consumer = await asyncio.to_thread(start_consumer, tasks, config, workers)
         await bot.start()

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
+from bananapics import metrics
 from bananapics.db import atomic, connection, is_postgres
 from bananapics.db import proxy as db_proxy
 from bananapics.errors import BananaError, CashbackLocked, InDebt, InvalidInput, NotFound, PriceChanged, UserBanned
@@ -155,6 +156,7 @@ def submit(user_id: int, model_id: str, prompt: str, job_settings: dict[str, Any
             audit.record(actor, "jobs.generate", f"user:{user.tg_id}",
                          after={"job": job_id, "model": model.id, "count": quote.count, "cost": cost,
                                 "deliver": chat_id is not None})
+    metrics.job("submitted", model.id)
     return get(job_id)
 
 
@@ -325,6 +327,7 @@ def succeed(job_id: str, result_keys: list[str], *, worker: str | None = None) -
         _outbox(job, "job_result", {"images": job.results, "requested": job.count,
                                      "refunded": outcome.refunded if outcome else 0, "model": job.model})
         _release_slot(job.model, True)
+    metrics.job(job.status, job.model)
     return job
 
 
@@ -339,6 +342,9 @@ def fail(job_id: str, kind: str, detail: str) -> Job:
         _outbox(job, "job_failed", {"reason": kind, "refunded": outcome.refunded if outcome else 0,
                                     "model": job.model})
         _release_slot(job.model, before == "running")
+    metrics.job("failed", job.model)
+    if job.cost:
+        metrics.REFUNDS.labels("job").inc()
     return job
 
 
@@ -361,6 +367,7 @@ def retry_later(job_id: str, delay_s: float, kind: str, detail: str) -> Job | No
         if moved != 1:
             return None
         _release_slot(job.model, True)
+    metrics.job("retry", job.model)
     return get(job_id)
 
 

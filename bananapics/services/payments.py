@@ -32,6 +32,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from bananapics import logs, metrics
 from bananapics.db import atomic, connection, is_postgres
 from bananapics.errors import (AlreadyRefunded, ChargeAlreadyRefunded, InsufficientTokens, InvalidInput, NotFound,
                                PaymentMismatch, RefundBlocked)
@@ -103,6 +104,7 @@ def credit(user_id: int, charge_id: str, *, stars: int, tokens: int, bonus: int 
         raise InvalidInput("a charge id must be 1-240 characters")
     if stars <= 0 or tokens <= 0 or bonus < 0:
         raise InvalidInput("stars and tokens must be positive")
+    logs.bind(charge_id=charge_id)
     p = db.obj.param
     with atomic():
         # Lock the payer first: two top-ups must not both count as "first", and a referral attach
@@ -137,6 +139,7 @@ def credit(user_id: int, charge_id: str, *, stars: int, tokens: int, bonus: int 
             # A second charge for an already paid intent keeps the first charge id on the intent.
             InvoiceIntent.update(status="paid", paid_at=utcnow(), charge_id=charge_id) \
                 .where((InvoiceIntent.id == intent_id) & (InvoiceIntent.status != "paid")).execute()
+    metrics.payment(stars, tokens + bonus)
     return Credit(payment_id, charge_id, user_id, tokens, bonus, amount, user.referrer_id if amount else None, False,
                   repaid.amount if repaid else 0)
 
@@ -207,6 +210,7 @@ def _reverse(charge_id: str, *, by: str, reason: str, allow_debt: bool) -> Refun
         if referrer_id is not None:
             _notice(User.get_by_id(referrer_id), NOTICE_CASHBACK_REVERSED, charge_id, tokens=clawed + referrer_debt,
                     debt=referrer_debt)
+    metrics.stars_refund(payment.stars)
     return Refund(charge_id, payment.user_id, payment.stars, need, shortfall, clawed, referrer_debt=referrer_debt)
 
 
