@@ -64,9 +64,13 @@ def build_tasks(config: Config, runtime: Runtime | None = None):
                 holder["rt"] = runtime or build_runtime(config)
             return holder["rt"]
 
-    return register(make_huey(config.queue), get_runtime, sweep_minutes=config.jobs.sweep_minutes,
-                    retention_days=config.storage.retention_days, stars_api=lambda: stars_api(config),
-                    reconcile_minutes=config.telegram.reconcile_minutes)
+    tasks = register(make_huey(config.queue), get_runtime, sweep_minutes=config.jobs.sweep_minutes,
+                     retention_days=config.storage.retention_days, stars_api=lambda: stars_api(config),
+                     reconcile_minutes=config.telegram.reconcile_minutes)
+    from bananapics.tasks import observability  # the metrics server and the leader's verify, per consumer
+
+    observability.register(tasks.huey, config)
+    return tasks
 
 
 def stars_api(config: Config):
