@@ -12,6 +12,7 @@ import typer
 
 from bananapics.cli import (common, config_cmd, db_cmd, jobs_cmd, ledger_cmd, payments_cmd, providers_cmd,
                             run_cmd, settings_cmd, status_cmd, users_cmd)
+from bananapics.cli import doctor_cmd
 
 app = typer.Typer(
     cls=common.BananaGroup,
@@ -47,6 +48,7 @@ app.command("worker")(jobs_cmd.worker)
 app.command("demo")(jobs_cmd.demo)
 app.command("status")(status_cmd.status)
 app.command("audit")(status_cmd.audit_log)
+app.command("doctor")(doctor_cmd.doctor)
 
 
 def run() -> None:

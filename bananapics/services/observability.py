@@ -15,13 +15,15 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import peewee as pw
 
 from bananapics.db import connection, is_postgres
-from bananapics.models import Job, WorkerHeartbeat, utcnow
+from bananapics.db import proxy as db_proxy
+from bananapics.models import AiModel, Job, WorkerHeartbeat, utcnow
 from bananapics.models.jobs import ACTIVE
 from bananapics.services import outbox, system, verify
 
@@ -94,3 +96,19 @@ class LeaderLock:
                 getattr(conn, "manual_close", conn.close)()
             except pw.DatabaseError:
                 pass
+
+
+def providers_in_use() -> list[str]:
+    """The provider adapters the enabled catalog models call (what must have a key that works)."""
+    with connection():
+        return sorted({p for (p,) in AiModel.select(AiModel.provider).where(AiModel.enabled).distinct().tuples()})
+
+
+def database_clock_skew_s() -> float | None:
+    """This machine's clock minus the database server's, in seconds (None on SQLite: the database
+    has no clock of its own). Leases, deadlines and invoice expiry compare both."""
+    if not is_postgres():
+        return None
+    with connection():
+        db_now = float(db_proxy.execute_sql("SELECT EXTRACT(EPOCH FROM clock_timestamp())").fetchone()[0])
+    return time.time() - db_now
