@@ -90,7 +90,12 @@ class LeaderLock:
         return self.leading
 
     def release(self) -> None:
-        conn, self.conn, self.leading = self.conn, None, False
+        conn, leading, self.conn, self.leading = self.conn, self.leading, None, False
+        if conn is not None and leading and self.postgres:
+            try:  # at once: a closed session's locks go only when the server notices the close
+                conn.execute_sql("SELECT pg_advisory_unlock(%s)", (LEADER_LOCK_ID,))
+            except pw.DatabaseError:
+                pass
         if conn is not None:
             try:  # closing the session drops the advisory lock (a pooled close would keep it open)
                 getattr(conn, "manual_close", conn.close)()
