@@ -5,10 +5,10 @@ from __future__ import annotations
 import typer
 
 from bananapics import db as dbm
-from bananapics.cli.common import JsonOpt, config, database, out, print_json, table
+from bananapics.cli.common import JsonOpt, config, database, out, print_json, table, group
 from bananapics.services import users
 
-app = typer.Typer(help="Schema migrations.", no_args_is_help=True)
+app = group("Schema migrations.")
 
 
 @app.command()

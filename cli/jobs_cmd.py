@@ -8,13 +8,13 @@ from typing import Annotated
 
 import typer
 
-from bananapics.cli.common import AsOpt, JsonOpt, config, database, operator, out, print_json, table
+from bananapics.cli.common import AsOpt, JsonOpt, config, database, operator, out, print_json, table, group
 from bananapics.errors import InvalidInput
 from bananapics.models import Job
 from bananapics.models.jobs import ACTIVE, TERMINAL
 from bananapics.services import jobs, lists
 
-app = typer.Typer(help="Generation jobs.", no_args_is_help=True)
+app = group("Generation jobs.")
 STATUSES = ACTIVE + TERMINAL
 
 

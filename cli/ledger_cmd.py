@@ -6,13 +6,13 @@ from typing import Annotated
 
 import typer
 
-from bananapics.cli.common import AsOpt, JsonOpt, database, fail, operator, out, print_json, table
+from bananapics.cli.common import AsOpt, JsonOpt, database, fail, operator, out, print_json, table, group
 from bananapics.errors import InvalidInput
 from bananapics.models import Transfer
 from bananapics.services import ledger, lists, users
 from bananapics.services.verify import verify as run_verify
 
-app = typer.Typer(help="The token ledger.", no_args_is_help=True)
+app = group("The token ledger.")
 
 
 def _account(user_id: int | None, name: str, tg_ids: dict[int, int]) -> str:

@@ -14,13 +14,13 @@ from typing import Annotated
 import typer
 
 from bananapics import botapi
-from bananapics.cli.common import AsOpt, JsonOpt, config, database, fail, operator, out, print_json, table
+from bananapics.cli.common import AsOpt, JsonOpt, config, database, fail, operator, out, print_json, table, group
 from bananapics.cli.ledger_cmd import transfer_dict
 from bananapics.models import Payment
 from bananapics.services import ledger, lists, payments, reconcile as reconcile_service, users
 from bananapics.services.stars import StarsApi
 
-app = typer.Typer(help="Telegram Stars payments: list, show, refund, reconcile.", no_args_is_help=True)
+app = group("Telegram Stars payments: list, show, refund, reconcile.")
 
 
 def stars_api() -> StarsApi:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import typer
 
-from bananapics.cli.common import JsonOpt, config, out, print_json, table
+from bananapics.cli.common import JsonOpt, config, out, print_json, table, group
 
-app = typer.Typer(help="Image providers.", no_args_is_help=True)
+app = group("Image providers.")
 
 
 @app.command()

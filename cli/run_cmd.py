@@ -8,11 +8,10 @@ from typing import Annotated
 
 import typer
 
-from bananapics.cli.common import config, database, out
+from bananapics.cli.common import config, database, out, group
 from bananapics.errors import BananaError
 
-app = typer.Typer(help="Run the Telegram bot (and, with `all`, the worker in the same process).",
-                  no_args_is_help=True)
+app = group("Run the Telegram bot (and, with `all`, the worker in the same process).")
 
 
 def _run(with_worker: bool, workers: int | None = None) -> None:

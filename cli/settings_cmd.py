@@ -6,10 +6,10 @@ from typing import Annotated
 
 import typer
 
-from bananapics.cli.common import AsOpt, JsonOpt, database, out, print_json, table
+from bananapics.cli.common import AsOpt, JsonOpt, database, out, print_json, table, group
 from bananapics.services import settings
 
-app = typer.Typer(help="Run-time settings.", no_args_is_help=True)
+app = group("Run-time settings.")
 
 
 @app.command()

@@ -6,11 +6,11 @@ from typing import Annotated
 
 import typer
 
-from bananapics.cli.common import AsOpt, JsonOpt, config, database, operator, out, print_json, table
+from bananapics.cli.common import AsOpt, JsonOpt, config, database, operator, out, print_json, table, group
 from bananapics.services import lists, privacy, users
 from bananapics.storage import make_storage
 
-app = typer.Typer(help="Users: lookup, search, bans, roles and erasure (forget).", no_args_is_help=True)
+app = group("Users: lookup, search, bans, roles and erasure (forget).")
 
 TgId = Annotated[int, typer.Argument(help="Telegram user id.")]
 Reason = Annotated[str, typer.Option("--reason", "-r", help="Why (kept in the admin log).")]
