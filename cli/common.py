@@ -206,8 +206,27 @@ def _make_console(stderr: bool):
                        width=None if sys.stdout.isatty() else 160)
 
 
+class _ErrorLine:
+    """stderr for one-line messages: no rich console needed (it costs start-up time on every error)."""
+
+    def print(self, text: str, **_: Any) -> None:
+        sys.stderr.write(safe_terminal(text) + "\n")
+        sys.stderr.flush()
+
+
 out = _LazyConsole(stderr=False)
-err = _LazyConsole(stderr=True)
+err = _ErrorLine()
+
+
+def fields(data: dict[str, Any]) -> None:
+    """One record as aligned ``key  value`` lines (no table machinery for a single row)."""
+    width = max((len(k) for k in data), default=0)
+    lines = []
+    for key, value in data.items():
+        shown = "" if value is None else (json.dumps(value, ensure_ascii=False, default=_default)
+                                          if isinstance(value, (dict, list)) else str(value))
+        lines.append(f"{key.ljust(width)}  {safe_terminal(shown)}")
+    sys.stdout.write("\n".join(lines) + "\n")
 
 
 def _default(value: Any) -> Any:

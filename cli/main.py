@@ -13,11 +13,17 @@ confirmation of a destructive command, an ``Example:`` in every ``--help``.
 
 from __future__ import annotations
 
-from typing import Annotated
+import os
 
-import typer
+# Typer coerces parameters through pydantic and the config is pydantic models: without this, pydantic
+# scans every installed distribution for plugins on the first model (importlib.metadata, ~10-30 ms).
+os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "1")
 
-from bananapics.cli import common
+from typing import Annotated  # noqa: E402
+
+import typer  # noqa: E402
+
+from bananapics.cli import common  # noqa: E402
 
 # name: (module under bananapics.cli, attribute: a Typer app or a command function, one-line help)
 COMMANDS: dict[str, tuple[str, str, str]] = {

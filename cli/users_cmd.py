@@ -6,9 +6,8 @@ from typing import Annotated
 
 import typer
 
-from bananapics.cli.common import AsOpt, JsonOpt, config, database, operator, out, print_json, table, group
-from bananapics.services import lists, privacy, users
-from bananapics.storage import make_storage
+from bananapics.cli.common import AsOpt, JsonOpt, config, database, operator, out, print_json, table, group, fields
+from bananapics.services import lists, users
 
 app = group("Users: lookup, search, bans, roles and erasure (forget).")
 
@@ -21,7 +20,7 @@ def _show(user, as_json: bool) -> None:
     if as_json:
         print_json(data)
         return
-    table(None, ["field", "value"], [[key, value] for key, value in data.items()])
+    fields(data)
 
 
 @app.command()
@@ -90,6 +89,9 @@ def forget(tg_id: TgId, reason: Reason,
     database()
     if not yes:
         typer.confirm(f"Erase every name, prompt and image of user {tg_id}? This cannot be undone", abort=True)
+    from bananapics.services import privacy
+    from bananapics.storage import make_storage
+
     done = privacy.forget(tg_id, actor=actor, reason=reason, storage=make_storage(config().storage))
     if as_json:
         print_json({"tg_id": done.tg_id, "anonymous_id": -done.user_id, "jobs": done.jobs,
