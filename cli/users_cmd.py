@@ -6,10 +6,10 @@ from typing import Annotated
 
 import typer
 
-from bananapics.cli.common import AsOpt, JsonOpt, config, database, operator, out, print_json, table, group, fields
+from bananapics.cli.common import AsOpt, JsonOpt, config, database, operator, out, print_json, print_page, table, group, fields
 from bananapics.services import lists, users
 
-app = group("Users: lookup, search, bans, roles and erasure (forget).")
+app = group("Users: list, lookup, search, bans, roles and erasure (forget).")
 
 TgId = Annotated[int, typer.Argument(help="Telegram user id.")]
 Reason = Annotated[str, typer.Option("--reason", "-r", help="Why (kept in the admin log).")]
@@ -21,6 +21,39 @@ def _show(user, as_json: bool) -> None:
         print_json(data)
         return
     fields(data)
+
+
+@app.command("list")
+def list_(role: Annotated[str | None, typer.Option(help="user, support or admin.")] = None,
+          banned: Annotated[bool | None, typer.Option("--banned/--not-banned", help="Only banned or only not banned users.")] = None,
+          search: Annotated[str | None, typer.Option(help="Telegram id, @username prefix or part of a name.")] = None,
+          limit: Annotated[int, typer.Option(min=1, max=1000)] = 50,
+          after: Annotated[str | None, typer.Option(help="Page cursor: the `next` of the previous page.")] = None,
+          as_json: JsonOpt = False) -> None:
+    """Users, newest first, filtered by role, ban state and a search; paged.
+
+    --json prints {"items": [{tg_id, username, first_name, last_name, language, role, banned, ban_reason,
+    available, held, debt, referral_code, referrer_id, created_at}], "next": cursor or null}.
+
+    Example: bananapics users list --role support --json
+    """
+    database()
+    page = lists.users(actor=operator(None), role=role, banned=banned, search=search, limit=limit, after=after)
+    if as_json:
+        print_page([users.as_dict(u) for u in page.items], page.next)
+        return
+    _table(page.items)
+    if page.next:
+        out.print(f"more: --after '{page.next}'")
+
+
+def _table(found) -> None:
+    if not found:
+        out.print("no users match")
+        return
+    table(None, ["tg_id", "username", "name", "role", "banned", "available", "held", "debt"],
+          [[u.tg_id, f"@{u.username}" if u.username else "", u.display_name, u.role,
+            "yes" if u.banned else "", u.available, u.held, u.debt or ""] for u in found])
 
 
 @app.command()
@@ -49,12 +82,7 @@ def search(query: Annotated[str, typer.Argument(help="Telegram id, @username pre
     if as_json:
         print_json([users.as_dict(u) for u in found])
         return
-    if not found:
-        out.print("no users match")
-        return
-    table(None, ["tg_id", "username", "name", "role", "banned", "available", "held", "debt"],
-          [[u.tg_id, f"@{u.username}" if u.username else "", u.display_name, u.role,
-            "yes" if u.banned else "", u.available, u.held, u.debt or ""] for u in found])
+    _table(found)
 
 
 @app.command()
