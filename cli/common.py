@@ -326,10 +326,11 @@ def load_command(name: str, entry: tuple[str, str, str]) -> Any:
     """The click command for a registry entry: the module is imported now, not before."""
     module_name, attribute, _ = entry
     target = getattr(importlib.import_module(f"bananapics.cli.{module_name}"), attribute)
-    if not isinstance(target, typer.Typer):  # a single command function
+    if isinstance(target, typer.Typer):
+        command = typer.main.get_group(target)  # a group even with one command (`config show`)
+    else:  # a single command function
         single = typer.Typer(rich_markup_mode=None, add_completion=False)
         single.command(name)(target)
-        target = single
-    command = typer.main.get_command(target)
+        command = typer.main.get_command(single)
     command.name = name
     return command

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import typer
 
 from bananapics.cli.common import JsonOpt, config, out, print_json, table, group
 
@@ -11,7 +10,10 @@ app = group("Configuration.")
 
 @app.command()
 def show(as_json: JsonOpt = False) -> None:
-    """Print the effective config (file + environment) with every secret masked."""
+    """Print the effective config (file + environment) with every secret masked.
+
+    Example: bananapics config show --json
+    """
     cfg = config()
     data = cfg.show()  # secrets and URL passwords masked
     if as_json:

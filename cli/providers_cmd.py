@@ -14,6 +14,8 @@ def check(as_json: JsonOpt = False) -> None:
     """For each provider: key present or missing, a live check against the configured base URL, latency.
 
     Keys are never printed. Exit 1 when a provider whose key is set fails its check.
+
+    Example: bananapics providers check --json
     """
     import httpx
 

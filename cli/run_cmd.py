@@ -42,11 +42,17 @@ def _run(with_worker: bool, workers: int | None = None) -> None:
 
 @app.command("bot")
 def bot() -> None:
-    """The bot: every handler and the delivery loop. Exactly one per session file and bot token."""
+    """The bot: every handler and the delivery loop. Exactly one per session file and bot token.
+
+    Example: bananapics run bot
+    """
     _run(with_worker=False)
 
 
 @app.command("all")
 def all_(workers: Annotated[int | None, typer.Option("--workers", "-w", help="Thread workers (default [queue] workers).")] = None) -> None:
-    """Bot + Huey consumer (generation jobs and the sweeper) in one process: the embedded default."""
+    """Bot + Huey consumer (generation jobs and the sweeper) in one process: the embedded default.
+
+    Example: bananapics run all -w 4
+    """
     _run(with_worker=True, workers=workers)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bananapics import __version__
 from bananapics import db as dbm
-from bananapics.cli.common import JsonOpt, config, database, operator, out, print_json, table
+from bananapics.cli.common import JsonOpt, config, database, operator, out, print_json
 from bananapics.errors import BananaError
 from bananapics.services import system
 from bananapics.tasks.queue import make_huey, ping

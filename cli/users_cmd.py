@@ -61,14 +61,20 @@ def add(tg_id: TgId,
         username: Annotated[str | None, typer.Option(help="Telegram @username.")] = None,
         role: Annotated[str, typer.Option(help="user, support or admin.")] = "user",
         as_: AsOpt = None, as_json: JsonOpt = False) -> None:
-    """Create a user by Telegram id (for example an admin who has not written to the bot yet)."""
+    """Create a user by Telegram id (for example an admin who has not written to the bot yet).
+
+    Example: bananapics users add 123456789 --username ann --role support
+    """
     database()
     _show(users.add(tg_id, username=username, role=role, actor=operator(as_)), as_json)
 
 
 @app.command()
 def show(tg_id: TgId, as_json: JsonOpt = False) -> None:
-    """One user: role, ban state, balances (debt included), referral code."""
+    """One user: role, ban state, balances (debt included), referral code.
+
+    Example: bananapics users show 123456789 --json
+    """
     database()
     _show(users.get(tg_id), as_json)
 
@@ -76,7 +82,10 @@ def show(tg_id: TgId, as_json: JsonOpt = False) -> None:
 @app.command()
 def search(query: Annotated[str, typer.Argument(help="Telegram id, @username prefix or part of a name.")],
            limit: Annotated[int, typer.Option(min=1, max=200)] = 20, as_json: JsonOpt = False) -> None:
-    """Find users by Telegram id, @username prefix or any part of their names."""
+    """Find users by Telegram id, @username prefix or any part of their names.
+
+    Example: bananapics users search @ann --json
+    """
     database()
     found = lists.users(actor=operator(None), search=query, limit=limit).items
     if as_json:
@@ -87,14 +96,20 @@ def search(query: Annotated[str, typer.Argument(help="Telegram id, @username pre
 
 @app.command()
 def ban(tg_id: TgId, reason: Reason, as_: AsOpt = None, as_json: JsonOpt = False) -> None:
-    """Ban a user: the bot answers them with one short message and nothing else."""
+    """Ban a user: the bot answers them with one short message and nothing else.
+
+    Example: bananapics users ban 123456789 --reason "spam"
+    """
     database()
     _show(users.ban(tg_id, reason=reason, actor=operator(as_)), as_json)
 
 
 @app.command()
 def unban(tg_id: TgId, reason: Reason, as_: AsOpt = None, as_json: JsonOpt = False) -> None:
-    """Lift a ban."""
+    """Lift a ban.
+
+    Example: bananapics users unban 123456789 --reason "appeal accepted"
+    """
     database()
     _show(users.unban(tg_id, reason=reason, actor=operator(as_)), as_json)
 
@@ -103,7 +118,10 @@ def unban(tg_id: TgId, reason: Reason, as_: AsOpt = None, as_json: JsonOpt = Fal
 def role(tg_id: TgId, role: Annotated[str, typer.Argument(help="user, support or admin.")],
          reason: Annotated[str | None, typer.Option("--reason", "-r")] = None,
          as_: AsOpt = None, as_json: JsonOpt = False) -> None:
-    """Change a user's role."""
+    """Change a user's role.
+
+    Example: bananapics users role 123456789 support --reason "new hire"
+    """
     database()
     _show(users.set_role(tg_id, role, actor=operator(as_), reason=reason), as_json)
 
@@ -112,7 +130,10 @@ def role(tg_id: TgId, role: Annotated[str, typer.Argument(help="user, support or
 def forget(tg_id: TgId, reason: Reason,
            yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
            as_: AsOpt = None, as_json: JsonOpt = False) -> None:
-    """Erase a user's personal data: names, prompts, images, Telegram file ids (the money records stay, anonymous)."""
+    """Erase a user's personal data: names, prompts, images, Telegram file ids (the money records stay, anonymous).
+
+    Example: bananapics users forget 123456789 --reason "erasure request" --yes
+    """
     actor = operator(as_)
     database()
     if not yes:
