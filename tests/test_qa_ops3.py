@@ -163,8 +163,8 @@ def test_jobs_list_refuses_an_unknown_status(cli):
 
 def test_payments_list_refuses_an_unknown_user(cli):
     """`jobs list --user`, `ledger show` … say "user N not found"; payments list said "no payments"."""
-    one_line_error(*cli("payments", "list", "--user", "777"), "user 777 not found")
-    one_line_error(*cli("payments", "list", "--user", "777", "--json"), "user 777 not found")
+    one_line_error(*cli("payments", "list", "--user", "777"), "user 777 not found", expected_code=3)
+    one_line_error(*cli("payments", "list", "--user", "777", "--json"), "user 777 not found", expected_code=3)
     cli("users", "add", "778")
     code, out, _ = cli("payments", "list", "--user", "778", "--json")
     assert code == 0 and json.loads(out) == []
