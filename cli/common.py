@@ -46,10 +46,12 @@ EXIT_CODES = {
 }
 
 
-class Unavailable(BananaError):
-    """Something the command needs is not there (database down or not migrated): exit 5."""
+UNAVAILABLE_TITLE = "unavailable"
 
-    code = "unavailable"
+
+def unavailable(message: str) -> BananaError:
+    """Something the command needs is not there (database down or not migrated): exit 5."""
+    return BananaError(message, title=UNAVAILABLE_TITLE)
 
 
 def exit_code(exc: BaseException) -> int:
@@ -58,7 +60,7 @@ def exit_code(exc: BaseException) -> int:
         return NOT_FOUND
     if isinstance(exc, PermissionDenied):
         return FORBIDDEN
-    if isinstance(exc, (Unavailable, TelegramError)):
+    if isinstance(exc, TelegramError) or (isinstance(exc, BananaError) and exc.title == UNAVAILABLE_TITLE):
         return UNAVAILABLE
     if any(cls.__name__ == "StorageError" for cls in type(exc).__mro__):  # bananapics.storage: not imported here
         return UNAVAILABLE
@@ -102,11 +104,11 @@ def database(require_schema: bool = True) -> pw.Database:
         try:
             dbm.check_connection(state.database)
         except ConfigError as exc:
-            raise Unavailable(exc.msg) from None
+            raise unavailable(exc.msg) from None
     if require_schema and not state.extra.get("schema_ok"):
         pending = [m.name for m in dbm.migration_status(state.database) if not m.applied]
         if pending:
-            raise Unavailable(f"the database schema is not up to date ({len(pending)} migration(s) pending): "
+            raise unavailable(f"the database schema is not up to date ({len(pending)} migration(s) pending): "
                               "run `bananapics db upgrade`")
         state.extra["schema_ok"] = True
     return state.database
