@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-import typer
 
-from bananapics.cli.common import JsonOpt, config, out, print_json, table
+from bananapics.cli.common import JsonOpt, config, out, print_json, table, group
 
-app = typer.Typer(help="Configuration.", no_args_is_help=True)
+app = group("Configuration.")
 
 
 @app.command()
 def show(as_json: JsonOpt = False) -> None:
-    """Print the effective config (file + environment) with every secret masked."""
+    """Print the effective config (file + environment) with every secret masked.
+
+    Example: bananapics config show --json
+    """
     cfg = config()
     data = cfg.show()  # secrets and URL passwords masked
     if as_json:

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-import typer
 
 from bananapics import db as dbm
-from bananapics.cli.common import JsonOpt, config, database, out, print_json, table
+from bananapics.cli.common import JsonOpt, config, database, out, print_json, table, group
 from bananapics.services import users
 
-app = typer.Typer(help="Schema migrations.", no_args_is_help=True)
+app = group("Schema migrations.")
 
 
 @app.command()
 def upgrade(as_json: JsonOpt = False) -> None:
-    """Apply pending migrations (safe to run again: nothing pending, nothing done)."""
+    """Apply pending migrations (safe to run again: nothing pending, nothing done).
+
+    Example: bananapics db upgrade
+    """
     applied = dbm.upgrade(database(require_schema=False))
     promoted = users.bootstrap_admins(config().admin.bootstrap_ids)
     if as_json:
@@ -29,7 +31,10 @@ def upgrade(as_json: JsonOpt = False) -> None:
 
 @app.command()
 def status(as_json: JsonOpt = False) -> None:
-    """Show applied and pending migrations."""
+    """Show applied and pending migrations.
+
+    Example: bananapics db status --json
+    """
     rows = dbm.migration_status(database(require_schema=False))
     if as_json:
         print_json([{"name": r.name, "applied": r.applied, "applied_at": r.applied_at} for r in rows])

@@ -9,7 +9,10 @@ from bananapics.cli.common import JsonOpt, config, out, print_json
 
 def doctor(as_json: JsonOpt = False) -> None:
     """Check database and migrations, queue and signing key, storage, provider keys, Telegram
-    credentials and session file, and the clock; one line each, exit 1 on any failure."""
+    credentials and session file, and the clock; one line each, exit 1 on any failure.
+
+    Example: bananapics doctor --json
+    """
     from bananapics import doctor as checks
 
     results = checks.run(config())

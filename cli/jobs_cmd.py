@@ -8,13 +8,13 @@ from typing import Annotated
 
 import typer
 
-from bananapics.cli.common import AsOpt, JsonOpt, config, database, operator, out, print_json, table
+from bananapics.cli.common import AsOpt, JsonOpt, config, database, operator, out, print_json, table, group
 from bananapics.errors import InvalidInput
 from bananapics.models import Job
 from bananapics.models.jobs import ACTIVE, TERMINAL
 from bananapics.services import jobs, lists
 
-app = typer.Typer(help="Generation jobs.", no_args_is_help=True)
+app = group("Generation jobs.")
 STATUSES = ACTIVE + TERMINAL
 
 
@@ -33,7 +33,10 @@ def job_dict(job: Job) -> dict:
 def list_(status: Annotated[str | None, typer.Option(help=f"{', '.join(STATUSES)}.")] = None,
           user: Annotated[int | None, typer.Option(help="Only this Telegram user.")] = None,
           limit: Annotated[int, typer.Option(min=1, max=1000)] = 50, as_json: JsonOpt = False) -> None:
-    """Recent jobs, newest first."""
+    """Recent jobs, newest first.
+
+    Example: bananapics jobs list --status failed --json
+    """
     if status is not None and status not in STATUSES:  # a typo would list nothing and look like "no jobs"
         raise typer.BadParameter(f"{status!r} is not one of {', '.join(STATUSES)}", param_hint="'--status'")
     database()
@@ -48,7 +51,10 @@ def list_(status: Annotated[str | None, typer.Option(help=f"{', '.join(STATUSES)
 
 @app.command()
 def show(job_id: str, as_json: JsonOpt = False) -> None:
-    """One job with its settings, error and result keys."""
+    """One job with its settings, error and result keys.
+
+    Example: bananapics jobs show 01J9ZKX3 --json
+    """
     database()
     data = job_dict(jobs.get(job_id))
     if as_json:
@@ -64,7 +70,10 @@ def retry(job_id: str,
                                                       "that has used them all (admin; logged).")] = False,
           reason: Annotated[str | None, typer.Option("--reason", "-r", help="Why (kept in the admin log).")] = None,
           as_: AsOpt = None) -> None:
-    """Put a stuck job back in the queue now (a finished job cannot be retried)."""
+    """Put a stuck job back in the queue now (a finished job cannot be retried).
+
+    Example: bananapics jobs retry 01J9ZKX3 --extra-attempt --reason "provider recovered"
+    """
     from bananapics.wiring import build_tasks
 
     actor = operator(as_)
@@ -76,7 +85,10 @@ def retry(job_id: str,
 
 @app.command()
 def sweep(as_: AsOpt = None, as_json: JsonOpt = False) -> None:
-    """Run the sweeper once: re-enqueue stale jobs, refund overdue ones, release stuck deliveries."""
+    """Run the sweeper once: re-enqueue stale jobs, refund overdue ones, release stuck deliveries.
+
+    Example: bananapics jobs sweep --json
+    """
     from bananapics.wiring import build_tasks, timing
 
     database()
@@ -95,7 +107,10 @@ def sweep(as_: AsOpt = None, as_json: JsonOpt = False) -> None:
 def purge_media(days: Annotated[int | None, typer.Option(min=1, help="Override [storage] retention_days.")] = None,
                 as_: AsOpt = None, as_json: JsonOpt = False) -> None:
     """Delete stored images and references older than the retention period now, and clear the
-    prompts of generations users deleted from their history."""
+    prompts of generations users deleted from their history.
+
+    Example: bananapics jobs purge-media --days 30
+    """
     from bananapics.services import privacy
     from bananapics.storage import make_storage
 
@@ -130,7 +145,10 @@ def generate(model: Annotated[str, typer.Option("--model", "-m", help="Model id,
                                                    "user's chat (through the bot's outbox).")] = False,
              out_dir: Annotated[Path | None, typer.Option("--out", help="Directory for the images.")] = None,
              as_: AsOpt = None, as_json: JsonOpt = False) -> None:
-    """Run one job through the real pipeline (hold → provider → settle/refund) and write its images."""
+    """Run one job through the real pipeline (hold → provider → settle/refund) and write its images.
+
+    Example: bananapics generate --model nano-banana --prompt "a banana astronaut" --out out/
+    """
     from bananapics.cli.generate import run_generate
 
     if deliver and user is None:
@@ -160,7 +178,10 @@ def _print_generated(job: Job, files: list[Path]) -> None:
 
 def worker(workers: Annotated[int | None, typer.Option("--workers", "-w", help="Thread workers (default [queue] workers).")] = None,
            periodic: Annotated[bool, typer.Option(help="Run the sweeper here (exactly one worker should).")] = True) -> None:
-    """Run the Huey consumer: generation jobs and, unless --no-periodic, the sweeper."""
+    """Run the Huey consumer: generation jobs and, unless --no-periodic, the sweeper.
+
+    Example: bananapics worker -w 8 --no-periodic
+    """
     from bananapics.logs import setup_logging
     from bananapics.wiring import build_tasks
 
@@ -181,7 +202,10 @@ def worker(workers: Annotated[int | None, typer.Option("--workers", "-w", help="
 def demo(name: Annotated[str, typer.Option(help="Your first name in the chat; another name is another user.")] = "You",
          lang: Annotated[str, typer.Option(help="Your Telegram language: uz, ru or en (a new user starts in it; /lang changes it).")] = "en",
          out_dir: Annotated[Path, typer.Option("--out", help="Where generated images are written.")] = Path("data/demo")) -> None:
-    """Chat with the real bot in this terminal: offline images, SQLite, simulated Telegram."""
+    """Chat with the real bot in this terminal: offline images, SQLite, simulated Telegram.
+
+    Example: bananapics demo --name Ann --lang en
+    """
     import asyncio
 
     from bananapics import db as dbm

@@ -6,13 +6,13 @@ from typing import Annotated
 
 import typer
 
-from bananapics.cli.common import AsOpt, JsonOpt, database, fail, operator, out, print_json, table
+from bananapics.cli.common import AsOpt, JsonOpt, database, fail, operator, out, print_json, table, group
 from bananapics.errors import InvalidInput
 from bananapics.models import Transfer
 from bananapics.services import ledger, lists, users
 from bananapics.services.verify import verify as run_verify
 
-app = typer.Typer(help="The token ledger.", no_args_is_help=True)
+app = group("The token ledger.")
 
 
 def _account(user_id: int | None, name: str, tg_ids: dict[int, int]) -> str:
@@ -32,7 +32,10 @@ def transfer_dict(t: Transfer, tg_ids: dict[int, int]) -> dict:
 @app.command()
 def show(tg_id: Annotated[int, typer.Argument(help="Telegram user id.")],
          limit: Annotated[int, typer.Option(min=1, max=1000)] = 50, as_json: JsonOpt = False) -> None:
-    """A user's balance and transfers, newest first."""
+    """A user's balance and transfers, newest first.
+
+    Example: bananapics ledger show 123456789 --limit 20 --json
+    """
     database()
     user = users.get(tg_id)
     transfers = lists.transfers(actor=operator(None), user=tg_id, limit=limit).items
@@ -52,7 +55,10 @@ def adjust(tg_id: Annotated[int, typer.Argument(help="Telegram user id.")],
            reason: Annotated[str, typer.Option("--reason", "-r", help="Why (required, kept in the admin log).")],
            key: Annotated[str | None, typer.Option(help="Idempotency key: repeating the command with it is a no-op.")] = None,
            as_: AsOpt = None, as_json: JsonOpt = False) -> None:
-    """Add or remove tokens by hand; never below zero, always with a reason."""
+    """Add or remove tokens by hand; never below zero, always with a reason.
+
+    Example: bananapics ledger adjust 123456789 50 --reason "goodwill" --key ticket-42
+    """
     try:
         tokens = int(amount)
     except ValueError:
@@ -71,7 +77,10 @@ def adjust(tg_id: Annotated[int, typer.Argument(help="Telegram user id.")],
 
 @app.command()
 def verify(as_json: JsonOpt = False) -> None:
-    """Check every ledger invariant; exit 1 listing any breach."""
+    """Check every ledger invariant; exit 1 listing any breach.
+
+    Example: bananapics ledger verify --json
+    """
     database()
     breaches = run_verify()
     if as_json:

@@ -14,13 +14,13 @@ from typing import Annotated
 import typer
 
 from bananapics import botapi
-from bananapics.cli.common import AsOpt, JsonOpt, config, database, fail, operator, out, print_json, table
+from bananapics.cli.common import AsOpt, JsonOpt, config, database, fail, operator, out, print_json, table, group
 from bananapics.cli.ledger_cmd import transfer_dict
 from bananapics.models import Payment
 from bananapics.services import ledger, lists, payments, reconcile as reconcile_service, users
 from bananapics.services.stars import StarsApi
 
-app = typer.Typer(help="Telegram Stars payments: list, show, refund, reconcile.", no_args_is_help=True)
+app = group("Telegram Stars payments: list, show, refund, reconcile.")
 
 
 def stars_api() -> StarsApi:
@@ -51,7 +51,10 @@ def payment_dict(p: Payment, tg_id: int) -> dict:
 @app.command("list")
 def list_(user: Annotated[int | None, typer.Option("--user", help="Only this Telegram user id.")] = None,
           limit: Annotated[int, typer.Option(min=1, max=10000)] = 50, as_json: JsonOpt = False) -> None:
-    """Newest payments first."""
+    """Newest payments first.
+
+    Example: bananapics payments list --user 123456789 --json
+    """
     database()
     # an unknown user is "not found" (exit 1), as everywhere else, not "no payments"
     rows = [payment_dict(p, p.user.tg_id) for p in lists.payments(actor=operator(None), user=user, limit=limit).items]
@@ -67,7 +70,10 @@ def list_(user: Annotated[int | None, typer.Option("--user", help="Only this Tel
 
 @app.command()
 def show(charge_id: Annotated[str, typer.Argument(help="Telegram charge id.")], as_json: JsonOpt = False) -> None:
-    """One payment and every ledger transfer it caused (top-up, bonus, cashback, refund…)."""
+    """One payment and every ledger transfer it caused (top-up, bonus, cashback, refund…).
+
+    Example: bananapics payments show stxABC123 --json
+    """
     database()
     payment = payments.get(charge_id)
     transfers = ledger.transfers_for_ref(charge_id)
@@ -91,7 +97,10 @@ def refund(charge_id: Annotated[str, typer.Argument(help="Telegram charge id.")]
            force: Annotated[bool, typer.Option("--force", help="Refund even if the user spent the tokens: "
                                                "the shortfall becomes a debt that blocks generation.")] = False,
            as_: AsOpt = None, as_json: JsonOpt = False) -> None:
-    """Return the Stars through Telegram and take the tokens, bonus and cashback back, once."""
+    """Return the Stars through Telegram and take the tokens, bonus and cashback back, once.
+
+    Example: bananapics payments refund stxABC123 --reason "double purchase"
+    """
     actor = operator(as_)
     database()
     payments.get(charge_id)  # an unknown charge fails before the token check
@@ -112,7 +121,10 @@ def refund(charge_id: Annotated[str, typer.Argument(help="Telegram charge id.")]
 @app.command("reconcile")
 def reconcile_cmd(max_pages: Annotated[int, typer.Option(min=1, max=10000, help="Pages of 100 transactions to read.")] = 50,
                   as_: AsOpt = None, as_json: JsonOpt = False) -> None:
-    """Credit every Stars payment Telegram lists that was never recorded; exit 1 on mismatches."""
+    """Credit every Stars payment Telegram lists that was never recorded; exit 1 on mismatches.
+
+    Example: bananapics payments reconcile --max-pages 5 --json
+    """
     actor = operator(as_)
     database()
     with telegram() as api:

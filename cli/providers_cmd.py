@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import typer
 
-from bananapics.cli.common import JsonOpt, config, out, print_json, table
+from bananapics.cli.common import JsonOpt, config, out, print_json, table, group
 
-app = typer.Typer(help="Image providers.", no_args_is_help=True)
+app = group("Image providers.")
 
 
 @app.command()
@@ -14,6 +14,8 @@ def check(as_json: JsonOpt = False) -> None:
     """For each provider: key present or missing, a live check against the configured base URL, latency.
 
     Keys are never printed. Exit 1 when a provider whose key is set fails its check.
+
+    Example: bananapics providers check --json
     """
     import httpx
 

@@ -8,11 +8,10 @@ from typing import Annotated
 
 import typer
 
-from bananapics.cli.common import config, database, out
+from bananapics.cli.common import config, database, out, group
 from bananapics.errors import BananaError
 
-app = typer.Typer(help="Run the Telegram bot (and, with `all`, the worker in the same process).",
-                  no_args_is_help=True)
+app = group("Run the Telegram bot (and, with `all`, the worker in the same process).")
 
 
 def _run(with_worker: bool, workers: int | None = None) -> None:
@@ -43,11 +42,17 @@ def _run(with_worker: bool, workers: int | None = None) -> None:
 
 @app.command("bot")
 def bot() -> None:
-    """The bot: every handler and the delivery loop. Exactly one per session file and bot token."""
+    """The bot: every handler and the delivery loop. Exactly one per session file and bot token.
+
+    Example: bananapics run bot
+    """
     _run(with_worker=False)
 
 
 @app.command("all")
 def all_(workers: Annotated[int | None, typer.Option("--workers", "-w", help="Thread workers (default [queue] workers).")] = None) -> None:
-    """Bot + Huey consumer (generation jobs and the sweeper) in one process: the embedded default."""
+    """Bot + Huey consumer (generation jobs and the sweeper) in one process: the embedded default.
+
+    Example: bananapics run all -w 4
+    """
     _run(with_worker=True, workers=workers)

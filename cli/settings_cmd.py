@@ -6,15 +6,18 @@ from typing import Annotated
 
 import typer
 
-from bananapics.cli.common import AsOpt, JsonOpt, database, out, print_json, table
+from bananapics.cli.common import AsOpt, JsonOpt, database, out, print_json, table, group
 from bananapics.services import settings
 
-app = typer.Typer(help="Run-time settings.", no_args_is_help=True)
+app = group("Run-time settings.")
 
 
 @app.command()
 def show(as_json: JsonOpt = False) -> None:
-    """Every setting with its value and meaning."""
+    """Every setting with its value and meaning.
+
+    Example: bananapics settings show --json
+    """
     database()
     values = settings.all_settings()
     if as_json:
@@ -29,7 +32,10 @@ def set_(key: Annotated[str, typer.Argument(help="Setting name, e.g. referral.pe
          value: Annotated[str, typer.Argument(help="New value.")],
          reason: Annotated[str | None, typer.Option("--reason", "-r")] = None,
          as_: AsOpt = None, as_json: JsonOpt = False) -> None:
-    """Change a setting; running bots and workers see it at their next read."""
+    """Change a setting; running bots and workers see it at their next read.
+
+    Example: bananapics settings set limits.user_parallel_jobs 3 --reason "more capacity"
+    """
     from bananapics.cli.common import operator
 
     database()

@@ -1,16 +1,12 @@
-"""``bananapics status`` (what is running on what) and ``bananapics audit`` (the admin log)."""
+"""``bananapics status``: what this installation runs on."""
 
 from __future__ import annotations
 
-from typing import Annotated
-
-import typer
-
 from bananapics import __version__
 from bananapics import db as dbm
-from bananapics.cli.common import JsonOpt, config, database, operator, out, print_json, table
+from bananapics.cli.common import JsonOpt, config, database, operator, out, print_json
 from bananapics.errors import BananaError
-from bananapics.services import audit, lists, system
+from bananapics.services import system
 from bananapics.tasks.queue import make_huey, ping
 
 
@@ -46,7 +42,10 @@ def collect() -> dict:
 
 
 def status(as_json: JsonOpt = False) -> None:
-    """What this installation runs on: database, migrations, queue, keys present, totals."""
+    """What this installation runs on: database, migrations, queue, keys present, totals.
+
+    Example: bananapics status --json
+    """
     data = collect()
     if as_json:
         print_json(data)
@@ -69,16 +68,3 @@ def status(as_json: JsonOpt = False) -> None:
     if "counts" in data:
         out.print("totals: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in data["counts"].items()))
         out.print("system accounts: " + ", ".join(f"{k} {v}" for k, v in data["system_accounts"].items()))
-
-
-def audit_log(target: Annotated[str | None, typer.Option(help="Only this target, e.g. user:123.")] = None,
-              limit: Annotated[int, typer.Option(min=1, max=1000)] = 50, as_json: JsonOpt = False) -> None:
-    """The admin action log, newest first."""
-    database()
-    rows = [audit.as_dict(a) for a in lists.admin_log(actor=operator(None), target=target, limit=limit).items]
-    if as_json:
-        print_json(rows)
-        return
-    table(None, ["when", "actor", "action", "target", "before", "after", "reason"],
-          [[r["created_at"], r["actor"], r["action"] + (" (denied)" if r["outcome"] == "denied" else ""), r["target"],
-            r["before"], r["after"], r["reason"]] for r in rows])

@@ -69,7 +69,7 @@ def test_users_lifecycle(cli):
     assert actors == [("cli:tester", "users.add"), ("cli:bob", "users.ban"), ("cli:tester", "users.unban"),
                       ("cli:tester", "users.role")]
     code, out, _ = cli("audit", "--target", "user:123456", "--json")
-    assert [r["action"] for r in js(out)] == ["users.role", "users.unban", "users.ban", "users.add"]
+    assert [r["action"] for r in js(out)["items"]] == ["users.role", "users.unban", "users.ban", "users.add"]
 
 
 def test_audit_shows_refused_calls(cli):
@@ -81,7 +81,7 @@ def test_audit_shows_refused_calls(cli):
     with pytest.raises(PermissionDenied):
         users.ban(777, reason="spam", actor=Actor("tg:5", "user"))
     code, out, _ = cli("audit", "--json")
-    assert code == 0 and [(r["action"], r["outcome"]) for r in js(out)] == [("users.ban", "denied"), ("users.add", "ok")]
+    assert code == 0 and [(r["action"], r["outcome"]) for r in js(out)["items"]] == [("users.ban", "denied"), ("users.add", "ok")]
     code, out, _ = cli("audit")
     assert code == 0 and "users.ban (denied)" in out and "tg:5" in out
 
@@ -110,13 +110,13 @@ def test_ledger_adjust_show_verify(cli):
 @pytest.mark.parametrize(
     ("args", "code", "needle"),
     [
-        (("users", "show", "999"), 1, "user 999 not found"),
+        (("users", "show", "999"), 3, "user 999 not found"),
         (("users", "show", "abc"), 2, "Invalid value for 'tg_id'"),
         (("ledger", "adjust", "555", "ten", "--reason", "x"), 1, "whole number"),
         (("ledger", "adjust", "555", "10"), 2, "Missing option '--reason'"),
         (("ledger", "adjust", "555", "10", "--reason", " "), 1, "needs a reason"),
         (("ledger", "adjust", "555", "-500", "--reason", "x"), 1, "insufficient tokens: 20 available, 500 needed"),
-        (("ledger", "adjust", "999", "5", "--reason", "x"), 1, "user 999 not found"),
+        (("ledger", "adjust", "999", "5", "--reason", "x"), 3, "user 999 not found"),
         (("users", "role", "555", "king"), 1, "unknown role"),
         (("users", "ban", "555"), 2, "Missing option '--reason'"),
         (("settings", "set", "referral.percent", "500"), 1, "between 0 and 100"),
@@ -158,7 +158,7 @@ def test_unreachable_database_is_one_line(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     env = {"BANANAPICS_DATABASE__URL": "postgresql://postgres:pw@127.0.0.1:1/none"}
     result = runner.invoke(app, ["status"], env=env)
-    assert result.exit_code == 1
+    assert result.exit_code == 5
     assert result.stderr.startswith("error: database unreachable") and "pw@" not in result.stderr
 
 
@@ -170,6 +170,6 @@ def test_console_script_entry_point(tmp_path):
     assert proc.returncode == 0 and "users" in proc.stdout and "ledger" in proc.stdout
     proc = subprocess.run([exe, "users", "show", "1"], capture_output=True, text=True, cwd=tmp_path, timeout=60,
                           env={"PATH": "/usr/bin:/bin", "BANANAPICS_DATABASE__URL": f"sqlite:///{tmp_path}/x.db"})
-    assert proc.returncode == 1
+    assert proc.returncode == 5
     assert proc.stderr.strip().startswith("error: the database schema is not up to date (")
     assert proc.stderr.strip().endswith("run `bananapics db upgrade`")

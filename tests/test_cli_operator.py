@@ -75,12 +75,12 @@ def test_user_text_never_reaches_the_terminal_raw(cli):
     assert "\\x1b[2J" in outputs[1] and "spam Eve\\x1b[2J" in outputs[3]
     # JSON keeps the exact text: the escapes decode back to it
     assert json.loads(outputs[-1])[0]["first_name"] == HOSTILE
-    assert json.loads(outputs[-2])[0]["reason"] == f"spam {HOSTILE}"
+    assert json.loads(outputs[-2])["items"][0]["reason"] == f"spam {HOSTILE}"
 
 
 def test_an_error_echoing_a_hostile_argument_is_escaped(cli):
     code, _, err = cli("jobs", "show", "\x1b[31mX")
-    assert code == 1 and "\x1b" not in err and "\\x1b[31mX" in err
+    assert code == 3 and "\x1b" not in err and "\\x1b[31mX" in err
 
 
 # ---------------------------------------------------------------- item 11: hostile input, one line
@@ -204,7 +204,7 @@ def test_users_forget_asks_then_erases(cli):
     row = User.get_by_id(user.id)
     assert (row.tg_id, row.first_name, row.username, row.available) == (-user.id, "", None, 20)
     code, _, err = cli("users", "show", str(user.tg_id))
-    assert code == 1 and "not found" in err
+    assert code == 3 and "not found" in err
     code, out, _ = cli("users", "forget", str(user.tg_id), "-r", "request", "--yes")
     assert code == 0 and "already forgotten" in out
     assert_ledger_clean()

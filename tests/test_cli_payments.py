@@ -92,7 +92,7 @@ def test_list_and_show(cli, tg):
     code, out, _ = cli("payments", "show", first)
     assert code == 0 and "topup" in out
     code, _, err = cli("payments", "show", "nope")
-    assert code == 1 and err.strip() == "error: no payment with charge id nope"
+    assert code == 3 and err.strip() == "error: no payment with charge id nope"
 
 
 def test_refund_once_then_already_refunded(cli, tg):
@@ -110,7 +110,7 @@ def test_refund_once_then_already_refunded(cli, tg):
     code, _, err = cli("payments", "refund", charge, "--reason", "again")
     assert code == 1 and "already refunded" in err and len(tg.refunds) == 1
     code, _, err = cli("payments", "refund", "ghost", "--reason", "x")
-    assert code == 1 and "no payment with charge id ghost" in err
+    assert code == 3 and "no payment with charge id ghost" in err
     code, _, err = cli("payments", "refund", charge)
     assert code == 2 and "--reason" in err
     assert_ledger_clean()
@@ -192,7 +192,7 @@ def test_wrong_token_is_a_clear_error(cli, tg, monkeypatch):
     charge = pay(tg, rec, ann)
     monkeypatch.setattr(payments_cmd, "stars_api", lambda: BotApi("1:wrong", transport=transport(tg)))
     code, _, err = cli("payments", "refund", charge, "--reason", "x")
-    assert code == 1 and err.strip() == "error: Telegram rejected the bot token (401 Unauthorized)"
+    assert code == 5 and err.strip() == "error: Telegram rejected the bot token (401 Unauthorized)"
     assert Payment.get(Payment.charge_id == charge).status == "paid" and not tg.refunds
 
 

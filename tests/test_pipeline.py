@@ -293,7 +293,7 @@ def test_cli_generate_free_house_job_and_failures(cli, tmp_path):
     code, _, err = cli("generate", "-m", "seedream-4", "-p", "x", "--set", "resolution")
     assert code == 1 and "key=value" in err
     code, _, err = cli("generate", "-m", "nope", "-p", "x")
-    assert code == 1 and "unknown model" in err
+    assert code == 3 and "unknown model" in err
     assert Transfer.select().where(Transfer.kind == "hold").count() == 0  # house jobs are free
     assert_ledger_clean()
 
@@ -310,7 +310,7 @@ def test_cli_jobs_retry_and_sweep(cli, tmp_path):
     assert cli("jobs", "retry", job.id)[0] == 1
     code, out, _ = cli("jobs", "sweep", "--json")
     assert code == 0 and json.loads(out)["requeued"] == []
-    assert cli("jobs", "show", "missing")[0] == 1
+    assert cli("jobs", "show", "missing")[0] == 3
 
 
 def test_cli_providers_check_never_prints_keys(cli, monkeypatch):

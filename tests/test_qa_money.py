@@ -380,7 +380,7 @@ def test_cli_refund_failure_prints_no_token(database, database_url, tmp_path, mo
                  ["payments", "refund", charge, "--reason", "asked", "--json"]):
         result = runner.invoke(app, args, env=env)
         proxy.initialize(database)
-        assert result.exit_code == 1, result.output
+        assert result.exit_code == 5, result.output  # the exit-code table: Telegram unavailable
         assert "unreachable" in result.stderr
         assert TOKEN not in result.output + result.stderr and not isinstance(result.exception, httpx.HTTPError)
     assert Payment.get(Payment.charge_id == charge).status == "paid" and ledger.balance(ann.id) == (100, 0)
