@@ -66,7 +66,7 @@ class InputError(Exception):
 
     def __init__(self, key: str, **args: Any) -> None:
         super().__init__(key)
-        self.key, self.args = key, args
+        self.key, self.values = key, args
 
 
 # ------------------------------------------------------------------ value parsers
@@ -300,7 +300,7 @@ def on_form_text(text: TextInput) -> Screen:
     try:
         values[fld.name] = fld.parse(text.text)
     except InputError as exc:
-        return _next(text, actor, spec, values, back, note="⚠️ " + i18n.t(lang(text), exc.key, **exc.args))
+        return _next(text, actor, spec, values, back, note=i18n.t(lang(text), exc.key, **exc.values))
     return _next(text, actor, spec, values, back)
 
 

@@ -69,7 +69,7 @@ class Scopes:
 def after_role_change(bot: Any, tg_id: int) -> None:
     """From a handler's thread: refresh the user's command menu now (fire and forget on the loop)."""
     scopes = getattr(bot, "admin_scopes", None)
-    loop = getattr(bot.client, "loop", None)
+    loop = bot.loop
     if scopes is None or loop is None or not loop.is_running():
         return
     asyncio.run_coroutine_threadsafe(scopes.sync(bot, only=[tg_id]), loop)

@@ -137,7 +137,7 @@ def _refund_effect(actor: Actor, lang: str, values: dict[str, Any]) -> str:
 def _refund_apply(ctx: kit.Ctx, actor: Actor, values: dict[str, Any], nonce: str) -> str:
     p = refund_preview.preview(values["pid"], actor=actor)
     force = p.shortfall > 0 and actor.can("payments.refund_force")  # support: RefundBlocked says why
-    telegram = TelethonStars(ctx.bot.client, ctx.bot.client.loop)
+    telegram = TelethonStars(ctx.bot.client, ctx.bot.loop)
     done = payments.refund(p.charge_id, actor=actor, reason=values["reason"], telegram=telegram, force=force)
     return i18n.t(kit.lang(ctx), "adm-done-refund", stars=done.stars, user=kit.who(p.payer_tg_id, p.payer_username),
                   tokens=done.tokens, cashback=done.clawed + done.referrer_debt, debt=done.debt)
