@@ -75,14 +75,12 @@ def open_section(press: Press, actor: Actor) -> Answer:
     return handler(press)
 
 
-ACTIONS = {("adm", "home"): home, ("adm", "sec"): open_section, **kit.ACTIONS}
-TEXT_STEPS: dict[str, Any] = dict(kit.TEXT_STEPS)
-_SECTION_MODULES = (admin_users, admin_tx, admin_log)
+ACTIONS = {("adm", "home"): home, ("adm", "sec"): open_section}
+_SECTION_MODULES = (kit, admin_users, admin_tx, admin_log)
 
 
 def register(bot: Any) -> None:
     bot.add_actions(ACTIONS)
-    bot.add_text_steps(TEXT_STEPS)
     for module in _SECTION_MODULES:
         bot.add_actions(module.ACTIONS)
         bot.add_text_steps(getattr(module, "TEXT_STEPS", {}))

@@ -23,6 +23,7 @@ A section module declares ``ACTIONS`` (its routes) and registers its forms with 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import re
 import secrets
@@ -145,6 +146,7 @@ def section(permission: str = audit.READ, target: str = "admin panel") -> Callab
     which refuses the press); support without ``permission`` gets the admin home with "your role
     does not allow this". The services the handler calls check the role again."""
     def wrap(handler: Callable[[Press, Actor], Answer]) -> Callable[[Press], Answer]:
+        @functools.wraps(handler)  # the route belongs to the section module that declares it
         def route(press: Press) -> Answer:
             actor = staff(press)  # users stop here (a forged adm: button)
             if permission != audit.READ:
@@ -156,8 +158,7 @@ def section(permission: str = audit.READ, target: str = "admin panel") -> Callab
                 return handler(press, actor)
             except (NotFound, InvalidInput) as exc:  # a forged or stale id in the button
                 raise StaleButton(str(exc)) from None
-        route.__name__ = handler.__name__
-        route.__doc__ = handler.__doc__
+        del route.__wrapped__  # a route takes a press only
         return route
     return wrap
 
