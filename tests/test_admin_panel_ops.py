@@ -236,3 +236,35 @@ def test_admin_log_lists_changes_with_before_after_and_filters(database):
         assert "users.ban" in boss.panel.text
 
     scenario(database, body)
+
+
+def test_a_stuck_generation_is_refunded_from_the_panel_and_support_may_do_it(database):
+    from bananapics.models import Job
+    from bananapics.services import jobs
+
+    async def body(tg, bot):
+        ann = SimUser(tg, "Ann", lang_code="en", username="annie")
+        await ann.start()
+        me = users.get(ann.id)
+        job = jobs.submit(me.id, "nano-banana", "a stuck banana", chat_id=ann.id)  # never enqueued: stuck
+        assert users.get(ann.id).held == job.cost
+        sam = await staff(tg, "Sam", "support")
+        await sam.send("/admin")
+        await sam.press("🧾 Transactions")
+        await sam.press("⏳ Queued")
+        assert "1–1 of 1" in sam.panel.text
+        await sam.press("nano-banana")
+        assert "a stuck banana" in sam.panel.text
+        await sam.press("↩️ Refund")
+        await sam.send("stuck for an hour")
+        assert f"return {job.cost} tokens" in sam.panel.text
+        await sam.press("✅ Yes")
+        assert f"{job.cost} tokens returned" in sam.panel.text
+        assert Job.get_by_id(job.id).status == "failed"
+        assert users.get(ann.id).held == 0 and users.get(ann.id).available == 50
+        [row] = log_rows("jobs.refund", f"job:{job.id}")
+        assert row.actor == f"tg:{sam.id}" and '"status": "queued"' in row.before and row.reason == "stuck for an hour"
+        assert "↩️ Refund" not in sam.buttons()
+        assert_ledger_clean()
+
+    scenario(database, body)

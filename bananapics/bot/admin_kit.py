@@ -383,6 +383,14 @@ class PageView:
         return pager(lang_, screen_name, action, self.page, self.pages, *args)
 
 
+def page_screen(lang_: str, title: str, view: PageView, rows: list[list[Any]], pager_route: tuple[Any, ...],
+                back: tuple[Any, ...]) -> Screen:
+    """A list page: the title, "N of M" (or "nothing here"), one button per row, the pager, Back and
+    the admin home. ``pager_route``: the page route without its page number."""
+    text = f"{title}\n{view.label(lang_) if view.items else i18n.t(lang_, 'admin-empty')}"
+    return Screen(text, rows + view.pager(lang_, *pager_route) + [back_row(lang_, back) + home_row(lang_)])
+
+
 _LISTINGS: OrderedDict[tuple[int, str], _Listing] = OrderedDict()
 LISTINGS_MAX = 10_000
 

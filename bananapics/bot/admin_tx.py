@@ -185,10 +185,8 @@ def job_list(press: Press, actor: Actor) -> Answer:
         filters={"status": status} if page == 0 else None)
     rows = [[button(lang, "btn-adm-job-row", "adm", "job", j.id, status=ICONS[status], date=j.created_at.strftime("%m-%d %H:%M"),
                     model=j.model, cost=j.cost)] for j in view.items]
-    text = i18n.t(lang, f"adm-jobs-{status}") + "\n" + (view.label(lang) if view.items else i18n.t(lang, "admin-empty"))
-    rows += view.pager(lang, "adm", "jobs", status)
-    rows.append([button(lang, "btn-back", "adm", "txs", 0), *kit.home_row(lang)])
-    return Screen(text, rows), None
+    return kit.page_screen(lang, i18n.t(lang, f"adm-jobs-{status}"), view, rows, ("adm", "jobs", status),
+                           ("adm", "txs", 0)), None
 
 
 ACTIONS = {("adm", "txs"): payments_list, ("adm", "txp"): by_period, ("adm", "txu"): by_user,

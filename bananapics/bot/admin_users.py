@@ -235,10 +235,8 @@ def user_jobs(press: Press, actor: Actor) -> Answer:
         lambda f: lists.count_jobs(actor=actor, user=tg_id), size=PAGE_SIZE, filters={"tg": tg_id} if page == 0 else None)
     rows = [[button(lang, "btn-adm-job-row", "adm", "job", j.id, status=_job_icon(j.status),
                     date=j.created_at.strftime("%m-%d %H:%M"), model=j.model, cost=j.cost)] for j in view.items]
-    text = i18n.t(lang, "adm-user-jobs", user=str(tg_id)) + "\n" + (view.label(lang) if view.items
-                                                                     else i18n.t(lang, "admin-empty"))
-    return Screen(text, rows + view.pager(lang, "adm", "ujobs", tg_id) +
-                  [[button(lang, "btn-back", "adm", "user", tg_id), *kit.home_row(lang)]]), None
+    return kit.page_screen(lang, i18n.t(lang, "adm-user-jobs", user=str(tg_id)), view, rows, ("adm", "ujobs", tg_id),
+                           ("adm", "user", tg_id)), None
 
 
 @kit.section()
@@ -254,10 +252,8 @@ def user_payments(press: Press, actor: Actor) -> Answer:
     rows = [[button(lang, "btn-adm-pay-row", "adm", "tx", p.id, status="↩️" if p.status == "refunded" else "⭐",
                     date=p.created_at.strftime("%m-%d %H:%M"), stars=p.stars, tokens=p.tokens + p.bonus_tokens)]
             for p in view.items]
-    text = i18n.t(lang, "adm-user-payments", user=str(tg_id)) + "\n" + (view.label(lang) if view.items
-                                                                         else i18n.t(lang, "admin-empty"))
-    return Screen(text, rows + view.pager(lang, "adm", "upays", tg_id) +
-                  [[button(lang, "btn-back", "adm", "user", tg_id), *kit.home_row(lang)]]), None
+    return kit.page_screen(lang, i18n.t(lang, "adm-user-payments", user=str(tg_id)), view, rows,
+                           ("adm", "upays", tg_id), ("adm", "user", tg_id)), None
 
 
 def _job_icon(status: str) -> str:

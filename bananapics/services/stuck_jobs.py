@@ -1,5 +1,5 @@
 """An operator's way out for a stuck generation: refund it now. The job fails with the kind
-``cancelled``, its hold is refunded in full and the user is told (the same outcome and message as
+``timeout`` ("the model took too long"), its hold is refunded in full and the user is told (the same outcome and message as
 the sweeper's deadline refund, only sooner); admin-logged with the reason. Retrying instead is
 ``jobs.requeue``. A job that already ended changes nothing (InvalidInput says how it ended).
 """
