@@ -29,7 +29,7 @@ from bananapics.db import atomic, connection
 from bananapics.errors import PermissionDenied
 from bananapics.models import AdminAction, Job, Package, User, db
 from bananapics.services import (catalog, jobs, ledger, lists, maintenance, packages, payments, privacy, reconcile,
-                                 referrals, settings,
+                                 referrals, settings, corrections, glance, refund_preview, stuck_jobs, usercard,
                                  system, templates, toggles, users)
 from bananapics.services.audit import PERMISSIONS, Actor
 from bananapics.storage import LocalStorage
@@ -134,6 +134,20 @@ CASES: list[tuple[str, str, frozenset[str], Call]] = [
     ("lists.transfers", "", STAFF, lambda a, w: lists.transfers(actor=a, user=w.target.tg_id, kind="topup")),
     ("lists.jobs", "", STAFF, lambda a, w: lists.jobs(actor=a, status="queued", model="nano-banana")),
     ("lists.admin_log", "", STAFF, lambda a, w: lists.admin_log(actor=a, target=f"user:{w.target.tg_id}")),
+    ("lists.count_users", "", STAFF, lambda a, w: lists.count_users(actor=a)),
+    ("lists.count_payments", "", STAFF, lambda a, w: lists.count_payments(actor=a, user=w.target.tg_id)),
+    ("lists.count_transfers", "", STAFF, lambda a, w: lists.count_transfers(actor=a)),
+    ("lists.count_jobs", "", STAFF, lambda a, w: lists.count_jobs(actor=a, status="queued", user=w.target.tg_id)),
+    ("lists.count_admin_log", "", STAFF, lambda a, w: lists.count_admin_log(actor=a, by="cli:x")),
+    ("usercard.card", "", STAFF, lambda a, w: usercard.card(w.target.tg_id, actor=a)),
+    ("usercard.find", "", STAFF, lambda a, w: usercard.find(a, "Matrix")),
+    ("usercard.find", "charge id", STAFF, lambda a, w: usercard.find(a, w.charge)),
+    ("glance.today", "", STAFF, lambda a, w: glance.today(actor=a, keys={"gemini": True})),
+    ("refund_preview.preview", "", STAFF, lambda a, w: refund_preview.preview(payments.get(w.charge).id, actor=a)),
+    ("refund_preview.payment", "", STAFF, lambda a, w: refund_preview.payment(payments.get(w.charge).id, actor=a)),
+    ("corrections.adjust_balance", "", ADMIN,
+     lambda a, w: corrections.adjust_balance(w.target.tg_id, 5, reason="goodwill", actor=a)),
+    ("stuck_jobs.refund", "", STAFF, lambda a, w: stuck_jobs.refund(w.job_id, reason="stuck", actor=a)),
 ]
 
 # audit.authorize and audit.record are the machinery the rows above go through, not admin actions.

@@ -19,6 +19,7 @@ EXTREMES = {
     "step": ("refs", "settings"), "doc": ("terms", "paysupport"), "section": ("log", "transactions"),
     "uaction": ("ban", "deduct"), "role": ("user", "support"), "mfield": ("ref", "maxcount"),
     "pfield": ("sort", "tokens"), "mode": ("every", "first"),
+    "period": ("all", "week"), "jview": ("failed", "running"),
 }
 ALL = sorted(ROUTES)
 

@@ -27,6 +27,7 @@ NUMBERS = {
     "max_mb", "max_refs", "minutes", "n", "needed", "page", "pages", "paid", "payments", "per_image", "percent",
     "position", "price", "queued", "refund", "repaid", "running", "seconds", "shortfall", "stars", "tg_id",
     "tokens", "total", "users",
+    "first", "last", "ok", "failed", "min", "spent", "attempts", "cashback", "before",
 }
 STRINGS = {
     "action": "refund ⭐ 250 to @ann", "actor": "admin:@boss", "category": "Portraits",
@@ -40,6 +41,9 @@ STRINGS = {
     "provider": "gemini", "ratio": "16:9", "reason": "duplicate payment reported by the user",
     "role": "Support", "side": "4096", "status": "✅", "target": "user:123456789", "title": "Cyberpunk city at night",
     "user": "@ann (123456789)", "username": "alexandra_k", "value": "16:9",
+    "query": "@alexandra_k", "up": "gemini, openai, ark, fal, local", "down": "gemini, openai, ark, fal",
+    "referrer": "@ann (123456789)", "filter": "charge:stxZl2Yh9aK4mQ0rVb8nT3cW6xE1pS5uJ7gD0fH2kL9oN4iR8yB3qM6vC1",
+    "period": "last 7 days", "old": "Support", "new": "Admin",
 }
 PLURAL_SAMPLES = (0, 1, 2, 3, 5, 11, 21, 22, 25, 101, 1000, 1_000_000)
 

@@ -65,6 +65,12 @@ class Bot:
     # coroutine functions ``loop(bot)`` started with the delivery loop (e.g. the chat-action pump)
     loops: list[Callable[[Any], Any]] = field(default_factory=list)
     background: list[asyncio.Task] = field(default_factory=list)
+    # coroutine functions ``hook(bot)`` awaited by ``start()`` after the command menus (the admin menus)
+    on_start: list[Callable[[Any], Any]] = field(default_factory=list)
+    admin_scopes: Any = None  # who was given the /admin command menu (``bananapics.bot.admin_menu.Scopes``)
+    # the event loop the client runs on (set by ``start()``): handlers in worker threads that must call
+    # Telegram in the middle of a service (``bananapics.bot.stars``) schedule the request there
+    loop: asyncio.AbstractEventLoop | None = None
     # the per-user limits are admin settings, re-read at most this often (seconds)
     limits_refresh_s: float = 5.0
     _limits: tuple[int, int] = field(default_factory=lambda: _REGISTRY_LIMITS)
@@ -95,6 +101,9 @@ class Bot:
             await self.client(functions.bots.SetBotCommandsRequest(
                 scope=types.BotCommandScopeDefault(), lang_code="" if lang == i18n.DEFAULT else lang,
                 commands=commands))
+        self.loop = asyncio.get_running_loop()
+        for hook in self.on_start:
+            await hook(self)
         if delivery_loop:
             self.delivery_stop.clear()
             self.delivery_task = asyncio.create_task(

@@ -133,6 +133,8 @@ ROLE = _enum("role", "user", "support", "admin")
 MODEL_FIELD = _enum("mfield", "base", "res", "quality", "ref", "maxrefs", "maxcount")
 PACKAGE_FIELD = _enum("pfield", "stars", "tokens", "bonus", "sort")
 REF_MODE = _enum("mode", "every", "first")
+PERIOD = _enum("period", "all", "day", "week")              # admin lists: everything, last 24 h, last 7 days
+JOB_VIEW = _enum("jview", "queued", "running", "failed")     # admin: stuck and failed jobs
 
 # --- the route table ------------------------------------------------------------------------
 
@@ -252,6 +254,18 @@ _TABLE: list[tuple[str, str, tuple[ArgType, ...], str]] = [
     ("adm", "pcheck", (), "check provider keys"),
     ("adm", "sset", (SLUG,), "edit an admin setting (text input)"),
     ("adm", "log", (PAGE,), "admin action log page"),
+    ("adm", "find", (), "ask for a user search (id, @username, name, charge id, referral code)"),
+    ("adm", "ujobs", (ID, PAGE), "a user's generations (Telegram id, page)"),
+    ("adm", "upays", (ID, PAGE), "a user's payments (Telegram id, page)"),
+    ("adm", "job", (HEX,), "one generation, admin view"),
+    ("adm", "jretry", (HEX,), "put a stuck generation back in the queue"),
+    ("adm", "jrefund", (HEX,), "refund a stuck generation (asks a reason, then adm:yes)"),
+    ("adm", "jobs", (JOB_VIEW, PAGE), "queued, running or failed generations"),
+    ("adm", "txp", (PERIOD,), "payments of a period (all, last 24 h, last 7 days)"),
+    ("adm", "txu", (), "payments of one user (text input)"),
+    ("adm", "trs", (PERIOD, PAGE), "ledger transfers of a period"),
+    ("adm", "logq", (), "filter the admin log by actor or target (text input)"),
+    ("adm", "logall", (), "the admin log without a filter"),
 ]
 
 ROUTES: dict[tuple[str, str], Route] = {}

@@ -70,3 +70,19 @@ def clear(user_id: int) -> None:
     with atomic_statement():
         Conversation.delete().where(Conversation.user == user_id).execute()
 
+
+
+def take(user_id: int, step: str, nonce: str) -> Step | None:
+    """Consume the user's ``step`` once: the row is deleted and returned only while it lasts and its
+    data holds ``nonce`` (a confirmation's one-time token), in one transaction; None otherwise, so a
+    replayed or older "yes" finds nothing and does nothing."""
+    with atomic():
+        row = Conversation.by(Conversation.user, user_id)
+        if row is None or row.step != step or row.expires_at <= utcnow() or not nonce:
+            return None
+        data = row.data_dict
+        if data.get("nonce") != nonce:
+            return None
+        gone = (Conversation.delete().where((Conversation.user == user_id) & (Conversation.step == step)
+                                            & (Conversation.data == row.data)).execute())
+    return Step(row.step, data, row.expires_at) if gone == 1 else None

@@ -64,6 +64,11 @@ def _page(query: pw.ModelSelect, model: type[pw.Model], limit: int, after: str |
     return Page(rows, cursor_of(rows[-1]) if more and rows else None)
 
 
+def keyset(query: pw.ModelSelect, model: type[pw.Model], limit: int, after: str | None) -> Page:
+    """One newest-first page of any query on ``model`` (for lists built elsewhere: the admin search)."""
+    return _page(query, model, limit, after)
+
+
 def _user_id(tg_id: int) -> int:
     users_service.check_tg_id(tg_id)  # one clear line for an id no Telegram user can have (and no overflow in SQL)
     row = User.select(User.id).where(User.tg_id == tg_id).first()
@@ -165,3 +170,51 @@ def admin_log(*, actor: Actor, by: str | None = None, target: str | None = None,
         if target is not None:
             query = query.where(AdminAction.target == target)
         return _page(_dates(AdminAction, query, since, until), AdminAction, limit, after)
+
+
+def count_users(*, actor: Actor) -> int:
+    """How many users there are (the "of M" of the admin's user list)."""
+    audit.authorize(actor, "read", "users")
+    with connection():
+        return User.select().count()
+
+
+def count_payments(*, actor: Actor, user: int | None = None, since: dt.datetime | None = None) -> int:
+    """How many payments :func:`payments` pages through with the same filters."""
+    audit.authorize(actor, "read", "payments")
+    with connection():
+        query = Payment.select()
+        if user is not None:
+            query = query.where(Payment.user == _user_id(user))
+        return _dates(Payment, query, since, None).count()
+
+
+def count_transfers(*, actor: Actor, since: dt.datetime | None = None) -> int:
+    """How many transfers :func:`transfers` pages through since ``since``."""
+    audit.authorize(actor, "read", "transfers")
+    with connection():
+        return _dates(Transfer, Transfer.select(), since, None).count()
+
+
+def count_jobs(*, actor: Actor, status: str | None = None, user: int | None = None) -> int:
+    """How many jobs :func:`jobs` pages through with the same filters."""
+    audit.authorize(actor, "read", "jobs")
+    with connection():
+        query = Job.select()
+        if status is not None:
+            query = query.where(Job.status == status)
+        if user is not None:
+            query = query.where(Job.user == _user_id(user))
+        return query.count()
+
+
+def count_admin_log(*, actor: Actor, by: str | None = None, target: str | None = None) -> int:
+    """How many admin-log rows :func:`admin_log` pages through with the same filters."""
+    audit.authorize(actor, "read", "admin_log")
+    with connection():
+        query = AdminAction.select()
+        if by is not None:
+            query = query.where(AdminAction.actor == by)
+        if target is not None:
+            query = query.where(AdminAction.target == target)
+        return query.count()

@@ -166,7 +166,16 @@ def _like(expression: str, pattern: str) -> pw.SQL:
     return pw.SQL(f"{expression} LIKE {db.obj.param} ESCAPE '\\'", (pattern,))
 
 
-def _admin_change(tg_id: int, actor: Actor, action: str, changes: dict, reason: str | None) -> User:
+# Outbox kinds the bot's delivery loop sends (``bananapics.bot.admin_users``): the user is told once
+# about a ban, an unban (and ``services.corrections`` a balance adjustment).
+NOTICE_BANNED = "user_banned"
+NOTICE_UNBANNED = "user_unbanned"
+
+
+def _admin_change(tg_id: int, actor: Actor, action: str, changes: dict, reason: str | None,
+                  notice: str | None = None) -> User:
+    """Apply ``changes`` with an admin-log row; nothing (no row, no notice) when they hold already.
+    ``notice``: an outbox kind telling the user, queued in the same transaction (once per change)."""
     check_tg_id(tg_id)
     with atomic():
         user = User.get_or_none(User.tg_id == tg_id)
@@ -177,6 +186,9 @@ def _admin_change(tg_id: int, actor: Actor, action: str, changes: dict, reason: 
             return user  # nothing to change, nothing to log
         User.update(**changes, updated_at=utcnow()).where(User.id == user.id).execute()
         audit.record(actor, action, f"user:{tg_id}", before=before, after=changes, reason=reason)
+        if notice is not None:
+            outbox.enqueue(user_id=user.id, chat_id=user.tg_id, kind=notice, payload={"reason": reason or ""},
+                           dedupe_key=f"{notice}:{user.id}:{secrets.token_hex(8)}")
         return User.get_by_id(user.id)
 
 
@@ -189,13 +201,14 @@ def _need_reason(reason: str | None, what: str) -> str:
 def ban(tg_id: int, *, reason: str, actor: Actor) -> User:
     audit.authorize(actor, "users.ban", f"user:{tg_id}")
     reason = _need_reason(reason, "a ban")
-    return _admin_change(tg_id, actor, "users.ban", {"banned": True, "ban_reason": reason}, reason)
+    return _admin_change(tg_id, actor, "users.ban", {"banned": True, "ban_reason": reason}, reason, NOTICE_BANNED)
 
 
 def unban(tg_id: int, *, reason: str, actor: Actor) -> User:
     audit.authorize(actor, "users.ban", f"user:{tg_id}")
     reason = _need_reason(reason, "an unban")
-    return _admin_change(tg_id, actor, "users.unban", {"banned": False, "ban_reason": None}, reason)
+    return _admin_change(tg_id, actor, "users.unban", {"banned": False, "ban_reason": None}, reason,
+                         NOTICE_UNBANNED)
 
 
 def set_role(tg_id: int, role: str, *, actor: Actor, reason: str | None = None) -> User:
