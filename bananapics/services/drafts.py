@@ -17,7 +17,7 @@ from typing import Any
 from bananapics.db import atomic, atomic_statement, connection, is_postgres
 from bananapics.errors import InvalidInput, NotFound
 from bananapics.models import AiModel, Draft, Job, User, utcnow
-from bananapics.services import conversation, jobs, preferences, pricing, templates, toggles
+from bananapics.services import breaker, conversation, jobs, preferences, pricing, templates, toggles
 
 STEPS = ("model", "prompt", "refs", "settings", "confirm")
 
@@ -127,6 +127,7 @@ def choose_model(user_id: int, model_id: str, user: User | None = None) -> Draft
     """Switch the draft to ``model_id``: references and settings it cannot take are dropped, and the
     user's default ratio comes back when the new model offers it and none was chosen."""
     model = jobs.enabled_model(model_id)
+    breaker.ensure_available(model)  # temporarily unavailable: the user picks another or comes back
     draft = get(user_id)
     refs = draft.refs[: model.max_refs]
     kept = {k: v for k, v in draft.settings_dict.items() if k != "refs"}
