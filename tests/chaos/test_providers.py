@@ -19,9 +19,7 @@ import tempfile
 import httpx
 import pytest
 
-from bananapics.bot.app import build_bot
 from bananapics.bot.delivery import deliver_once
-from bananapics.bot.ratelimit import SendLimiter
 from bananapics.config import Config, load_config
 from bananapics.db import atomic
 from bananapics.errors import BananaError
@@ -29,13 +27,12 @@ from bananapics.models import Job, ModelBreaker, Transfer, utcnow
 from bananapics.providers.gemini import GeminiProvider
 from bananapics.services import breaker, jobs, ledger, users
 from bananapics.services.breaker import ModelUnavailable
-from bananapics.simtg import FakeTelegram, ManualClock, SimClient, SimUser
-from bananapics.simtg.server import Limits
+from bananapics.simtg import SimUser
 from bananapics.wiring import build_runtime, build_tasks
 from bananapics.worker import run_job
 from tests.fakes.gemini import PRESETS, GeminiFake
 from tests.fakes.server import Recorded, Reply
-from tests.helpers import assert_ledger_clean, new_user, to_confirm
+from tests.helpers import assert_ledger_clean, new_user, scenario, to_confirm
 
 MODEL = "nano-banana"  # Nano Banana: the Gemini adapter (gemini-3.1-flash-image)
 OTHER = "nano-banana-pro"  # the same provider, another model: its breaker is its own
@@ -83,14 +80,17 @@ def fake():
         server.stop()
 
 
-def chaos_config(fake: ChaosGemini, failures: int = FAILURES, **env: str) -> Config:
-    return load_config(None, environ={
+def chaos_env(fake: ChaosGemini, failures: int = FAILURES) -> dict[str, str]:
+    return {
         "BANANAPICS_QUEUE__BACKEND": "immediate", "BANANAPICS_STORAGE__PATH": tempfile.mkdtemp(prefix="chaos-"),
-        "BANANAPICS_USERS__START_BALANCE": "100",
+        "BANANAPICS_USERS__START_BALANCE": "100", "BANANAPICS_PROVIDERS__FORCE_PROVIDER": "",
         "BANANAPICS_PROVIDERS__GEMINI_BASE_URL": f"{fake.url}/v1beta", "BANANAPICS_PROVIDERS__GEMINI_API_KEY": fake.key,
-        "BANANAPICS_PROVIDERS__OPENAI_BASE_URL": "http://127.0.0.1:9/v1",  # never called: not a Gemini model
         "BANANAPICS_PROVIDERS__TIMEOUT_S": str(TIMEOUT_S), "BANANAPICS_PROVIDERS__BREAKER_FAILURES": str(failures),
-        "BANANAPICS_PROVIDERS__BREAKER_COOLDOWN_SECONDS": "60", **env})
+        "BANANAPICS_PROVIDERS__BREAKER_COOLDOWN_SECONDS": "60"}
+
+
+def chaos_config(fake: ChaosGemini, failures: int = FAILURES) -> Config:
+    return load_config(None, environ=chaos_env(fake, failures))
 
 
 def chaos_tasks(config: Config):
@@ -274,8 +274,6 @@ def test_the_wizard_shows_the_model_unavailable_takes_no_hold_and_recovers(datab
     list marks it, picking or confirming it holds nothing; the queued jobs are refunded with a clear
     message; when the provider answers again the model comes back by itself."""
     fake.mode = "storm_500"
-    config = chaos_config(fake, failures=2)
-    tasks, _ = chaos_tasks(config)
 
     async def body(tg, bot):
         bot.limiter.update(rate_per_min=60_000, burst=10_000)
@@ -323,25 +321,7 @@ def test_the_wizard_shows_the_model_unavailable_takes_no_hold_and_recovers(datab
         assert breaker.state(MODEL).state == "closed"
         assert_ledger_clean()
 
-    run_bot(config, tasks, body)
-
-
-def run_bot(config: Config, tasks, body) -> None:
-    import asyncio
-
-    async def main():
-        tg = FakeTelegram(clock=ManualClock(), limits=Limits(rate_limits=False))
-        client = SimClient(telegram=tg)
-        bot = build_bot(config, client, tasks=tasks)
-        bot.sender = SendLimiter(clock=tg.clock)
-        await client.start(bot_token=tg.bot_token)
-        await bot.start(delivery_loop=False)
-        try:
-            await body(tg, bot)
-        finally:
-            await client.disconnect()
-
-    asyncio.run(main())
+    scenario(database, body, tasks_of=lambda config: chaos_tasks(config)[0], **chaos_env(fake, failures=2))
 
 
 def test_every_language_says_unavailable():
