@@ -26,14 +26,18 @@ than tokens held for an outage of unknown length. Only jobs queued while a probe
 most the probe's provider call.
 
 "Consecutive" is per model across all workers: a success resets the count only when the worker saw
-a non-zero count (or a non-closed state) when it took the job, so the healthy path costs a single
-read per job and no write.
+a non-zero count (or a non-closed state) when it took the job. The healthy path costs no statement
+per job: each process reads which models have a breaker row that is not clean at most every
+:data:`RECHECK_S` seconds (at once after its own change), and reads a job's breaker only while one
+is. So another process's breaker reaches a worker within that time.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,6 +53,7 @@ HEALTH_KINDS = frozenset({"rate_limited", "provider_down", "timeout", "auth", "q
 UNAVAILABLE = "unavailable"  # the job error kind of a job refunded because its model's breaker is open
 MIN_WAIT_S = 1.0  # how soon a job waiting for a probe looks again
 MAX_WAIT_S = 10.0
+RECHECK_S = 1.0  # how stale a worker's "every breaker is clean" may be (tests set 0)
 
 
 @dataclass(frozen=True)
@@ -131,10 +136,38 @@ def state(model_id: str) -> ModelBreaker | None:
 # --- the worker's side -----------------------------------------------------------------------------
 
 
+class _Dirty:
+    """This process's view of which models have a breaker that is not clean (failures or not closed)."""
+
+    lock = threading.Lock()
+    checked = float("-inf")
+    models: frozenset[str] = frozenset()
+
+    @classmethod
+    def any(cls) -> bool:
+        with cls.lock:
+            if time.monotonic() - cls.checked < RECHECK_S:
+                return bool(cls.models)
+        with connection():
+            rows = ModelBreaker.select(ModelBreaker.model).where(
+                (ModelBreaker.state != "closed") | (ModelBreaker.failures > 0)).tuples()
+            models = frozenset(model for (model,) in rows)
+        with cls.lock:
+            cls.models, cls.checked = models, time.monotonic()
+        return bool(models)
+
+    @classmethod
+    def forget(cls) -> None:
+        with cls.lock:
+            cls.checked = float("-inf")
+
+
 def gate(job_id: str, lease_s: float, now: dt.datetime | None = None) -> Gate:
-    """Before claiming ``job_id``: may it call the provider? One read when the model never failed.
+    """Before claiming ``job_id``: may it call the provider? No statement while every breaker is clean.
 
     A finished (or unknown) job always gets ``run``: the claim then finds nothing to do."""
+    if not _Dirty.any():
+        return RUN
     now = now or utcnow()
     with connection():
         row = db_proxy.execute_sql(_sql(_GATE_SQL), (job_id,)).fetchone()
@@ -199,6 +232,7 @@ def success(model: str, job_id: str = "") -> None:
             return
         (ModelBreaker.update(state="closed", failures=0, open_until=None, probe_job=None, probe_until=None,
                              updated_at=utcnow()).where(ModelBreaker.model == model).execute())
+    _Dirty.forget()
     if row.state != "closed":
         log.warning("breaker %s: closed, the provider answered again (job %s)", model, job_id)
 
@@ -220,6 +254,7 @@ def failure(model: str, kind: str, policy: Policy, job_id: str = "") -> None:
         if opens:
             changes.update(state="open", open_until=until, probe_job=None, probe_until=None)
         ModelBreaker.update(**changes).where(ModelBreaker.model == model).execute()
+    _Dirty.forget()
     if opens:
         log.warning("breaker %s: open until %s UTC after %d consecutive provider failure(s), last %s (job %s)",
                     model, f"{until:%H:%M:%S}", row.failures + 1, kind, job_id)

@@ -141,6 +141,12 @@ def assert_refunded_once(job_id: str, kind: str | None = None) -> None:
 MODES = list(ChaosGemini.MODES)
 
 
+@pytest.fixture(autouse=True)
+def fresh_breaker_view(monkeypatch):
+    """Tests change breaker rows by hand and look at once: no recheck interval for the workers' view."""
+    monkeypatch.setattr(breaker, "RECHECK_S", 0.0)
+
+
 # ----------------------------------------------------------------------------- the pipeline
 
 
@@ -333,3 +339,21 @@ def test_every_language_says_unavailable():
             assert text and "{" not in text
         assert i18n.provider_error_key(breaker.UNAVAILABLE) == "fail-unavailable"
     assert issubclass(ModelUnavailable, BananaError)
+
+
+def test_a_breaker_opened_by_another_process_reaches_a_worker_within_the_recheck(database, fake, monkeypatch):
+    """The healthy path reads no breaker row per job: a worker learns of another process's breaker
+    at its next look (``RECHECK_S``), and of its own change at once."""
+    tasks, runtime = chaos_tasks(chaos_config(fake))
+    monkeypatch.setattr(breaker, "RECHECK_S", 3600.0)
+    breaker._Dirty.forget()
+    job = jobs.submit(new_user(100).id, MODEL, "a lighthouse", chat_id=1)
+    assert breaker.gate(job.id, runtime.timing.lease_s) == breaker.RUN  # every breaker clean: looked once
+    with atomic():  # another worker process opens the breaker
+        ModelBreaker.insert(model=MODEL, state="open", failures=FAILURES,
+                            open_until=utcnow() + dt.timedelta(seconds=60)).execute()
+    assert breaker.gate(job.id, runtime.timing.lease_s) == breaker.RUN  # not looked again yet
+    breaker._Dirty.forget()  # the recheck interval is over
+    assert breaker.gate(job.id, runtime.timing.lease_s).action == "refuse"
+    breaker.success(MODEL)  # this process's own change is seen at once
+    assert breaker.gate(job.id, runtime.timing.lease_s) == breaker.RUN
