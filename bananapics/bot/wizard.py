@@ -230,7 +230,7 @@ def choose_model(press: Press) -> Answer:
     lang = _lang(user_id)
     had = len(drafts.get(user_id).refs)
     try:
-        draft = drafts.choose_model(user_id, press.args[0], viewer.user(user_id))
+        draft = drafts.pick_model(user_id, press.args[0], viewer.user(user_id))
     except breaker.ModelUnavailable as exc:  # said on the list, where the model is marked
         return models(user_id, error_text(lang, exc, model=exc.model)), None
     except BananaError as exc:

@@ -127,7 +127,6 @@ def choose_model(user_id: int, model_id: str, user: User | None = None) -> Draft
     """Switch the draft to ``model_id``: references and settings it cannot take are dropped, and the
     user's default ratio comes back when the new model offers it and none was chosen."""
     model = jobs.enabled_model(model_id)
-    breaker.ensure_available(model)  # temporarily unavailable: the user picks another or comes back
     draft = get(user_id)
     refs = draft.refs[: model.max_refs]
     kept = {k: v for k, v in draft.settings_dict.items() if k != "refs"}
@@ -136,6 +135,13 @@ def choose_model(user_id: int, model_id: str, user: User | None = None) -> Draft
     settings = _fit_settings(model, {**preferences.draft_defaults(user, model), **kept})
     step = "prompt" if not draft.prompt else "confirm"
     return _save(user_id, model=model.id, settings=json.dumps(settings), ref_keys=json.dumps(refs), step=step)
+
+
+def pick_model(user_id: int, model_id: str, user: User | None = None) -> Draft:
+    """The user picks ``model_id`` from the model list: :func:`choose_model`, unless its provider
+    keeps failing (``breaker.ModelUnavailable``: the user picks another or comes back later)."""
+    breaker.ensure_available(jobs.enabled_model(model_id))
+    return choose_model(user_id, model_id, user)
 
 
 def set_prompt(user_id: int, text: str) -> Draft:
