@@ -208,6 +208,10 @@ class ProvidersConfig(Section):
     openai_api_key: SecretStr | None = Field(None, description="secret: OpenAI key")
     ark_api_key: SecretStr | None = Field(None, description="secret: ModelArk key")
     fal_api_key: SecretStr | None = Field(None, description="secret: fal key")
+    breaker_failures: int = Field(5, ge=0, le=1000, description=(
+        "consecutive provider failures after which a model is temporarily unavailable (0: never)"))
+    breaker_cooldown_seconds: float = Field(60.0, gt=0, le=86400, description=(
+        "how long a model stays unavailable before one job is let through to probe the provider"))
 
     @field_validator("gemini_base_url", "openai_base_url", "ark_base_url", "fal_base_url")
     @classmethod

@@ -8,7 +8,8 @@ project, with the module that defines it when that is not this one (tests/test_l
     ├── ConfigError            malformed config file or value (file, key, reason)
     ├── NotFound               unknown user, transfer, model, package, charge …
     ├── InvalidInput           a value out of range, a missing reason, a bad role …
-    │   └── NoModels           every model is switched off: no wizard screen (services.drafts)
+    │   ├── NoModels           every model is switched off: no wizard screen (services.drafts)
+    │   └── ModelUnavailable   the model's circuit breaker is open: nothing held (services.breaker)
     ├── PermissionDenied       the actor's role does not allow the action
     ├── UserBanned             the user is banned
     ├── InsufficientTokens     available balance below the amount (carries both numbers)

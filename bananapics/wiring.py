@@ -47,7 +47,14 @@ def build_runtime(config: Config, providers: ProviderPool | None = None) -> Runt
     from bananapics.storage import make_storage
 
     return Runtime(storage=make_storage(config.storage), provider_for=providers or ProviderPool(config),
-                   timing=timing(config))
+                   timing=timing(config), breaker=breaker_policy(config))
+
+
+def breaker_policy(config: Config):
+    """The per-model circuit breaker's thresholds from ``[providers]``."""
+    from bananapics.services.breaker import Policy
+
+    return Policy(failures=config.providers.breaker_failures, cooldown_s=config.providers.breaker_cooldown_seconds)
 
 
 def build_tasks(config: Config, runtime: Runtime | None = None):

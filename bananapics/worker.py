@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from bananapics import __version__, logs, metrics
 from bananapics.providers.base import GenerationRequest, ImageIn, Provider, ProviderError
 from bananapics.images import EXT_BY_MIME
-from bananapics.services import jobs, system
+from bananapics.services import breaker, jobs, system
 from bananapics.storage import ObjectNotFound, job_output_key
 from bananapics.services.jobs import Timing
 
@@ -42,6 +42,7 @@ class Runtime:
     timing: Timing = field(default_factory=Timing)
     name: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
     fault: Callable[[str, str], None] | None = None  # (boundary, job_id) → may raise, for crash tests
+    breaker: breaker.Policy = field(default_factory=breaker.Policy)  # [providers] breaker_*
 
     def worker_name(self) -> str:
         return f"{self.name}:{threading.get_ident() % 100000}"
@@ -58,7 +59,14 @@ def _mime_of(key: str) -> str:
 def run_job(job_id: str, rt: Runtime) -> Outcome:
     """Run one delivery of a job id; safe to call any number of times for the same id."""
     logs.bind(job_id=job_id)
+    gate = breaker.gate(job_id, rt.timing.lease_s)  # the model's circuit breaker (services.breaker)
+    if gate.action == "refuse" and jobs.cancel_queued(job_id, breaker.UNAVAILABLE, "circuit breaker open") is not None:
+        return Outcome("failed")  # refunded without calling a provider that keeps failing
+    if gate.action == "wait":
+        return Outcome("retry", gate.delay_s)  # another job is probing the provider
     job = jobs.claim(job_id, rt.worker_name(), timing=rt.timing)
+    if job is None and gate.action == "probe":
+        breaker.release_probe(gate.model, job_id)
     if job is None:
         waiting = jobs.waiting_for(job_id)
         # Still queued (no free model slot, or a retry delay not over): try again soon rather than
@@ -84,11 +92,13 @@ def run_job(job_id: str, rt: Runtime) -> Outcome:
         rt.at("after_call", job_id)
     except ProviderError as exc:
         log.warning("job %s attempt %s: %s (%s)", job_id, job.attempts, exc.kind, exc.detail[:200])
+        breaker.record(job.model, exc.kind, gate, rt.breaker, job_id)
         if exc.retryable:
             delay = exc.retry_after if exc.retry_after is not None else BACKOFF_S[min(job.attempts, len(BACKOFF_S)) - 1]
             if jobs.retry_later(job_id, delay, exc.kind, exc.detail) is not None:
                 return Outcome("retry", delay)
         return Outcome(jobs.fail(job_id, exc.kind, exc.detail).status)
+    breaker.record(job.model, None, gate, rt.breaker, job_id)
     keys = []
     for n, image in enumerate(images[: job.count]):
         keys.append(job_output_key(job.id, n, EXT_BY_MIME.get(image.mime, "png")))

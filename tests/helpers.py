@@ -28,12 +28,13 @@ def assert_ledger_clean() -> None:
     assert breaches == [], "\n".join(f"{b.check}: {b.detail}" for b in breaches)
 
 
-def scenario(database, body, *, limits: Limits | None = None, **env):
+def scenario(database, body, *, limits: Limits | None = None, tasks_of=None, **env):
     """Run ``body(tg, bot)`` against a bot built on a simulated Telegram (offline provider,
     jobs run inline when their transaction commits; the test drives the delivery loop).
 
     ``limits`` turns the simulated Telegram's limits on (rate limits included). The bot's send
-    limiter always runs on the simulator's manual clock (``tg.clock``), so pacing needs no real sleep."""
+    limiter always runs on the simulator's manual clock (``tg.clock``), so pacing needs no real sleep.
+    ``tasks_of(config)``: the bot's tasks (a runtime of the test's own); default, built from config."""
     media = tempfile.mkdtemp(prefix="bananapics-media-")
     config = load_config(None, environ={
         "BANANAPICS_USERS__START_BALANCE": "50", "BANANAPICS_QUEUE__BACKEND": "immediate",
@@ -42,7 +43,7 @@ def scenario(database, body, *, limits: Limits | None = None, **env):
     async def main():
         tg = FakeTelegram(clock=ManualClock(), limits=limits or Limits(rate_limits=False))
         client = SimClient(telegram=tg)
-        bot = build_bot(config, client)
+        bot = build_bot(config, client, tasks=tasks_of(config) if tasks_of is not None else None)
         bot.sender = SendLimiter(clock=tg.clock)
         await client.start(bot_token=tg.bot_token)
         await bot.start(delivery_loop=False)

@@ -26,7 +26,7 @@ from bananapics.bot.ui import Screen, button, error_text, excerpt, menu_row, not
 from bananapics.bot.wizard_parts import cancel_button, price_line, token
 from bananapics.errors import BananaError, InvalidInput
 from bananapics.models import Draft, User
-from bananapics.services import drafts, generation, jobs, pricing, toggles
+from bananapics.services import breaker, drafts, generation, jobs, pricing, toggles
 
 EXCERPT = 200
 
@@ -44,9 +44,13 @@ def models(user_id: int, note: str | None = None) -> Screen:
     if not available:
         return Screen(i18n.t(lang, "gen-no-models"), [menu_row(lang)])
     marked = drafts.users_default(viewer.user(user_id), available).id  # theirs (Settings) while on, else the admin's
-    rows = [[Button.inline(i18n.t(lang, "btn-model-default" if m.id == marked else "btn-model", name=m.name,
-                                  price=pricing.starting_price(m)), encode("gen", "model", m.id))]
-            for m in available]
+    down = breaker.unavailable()  # circuit open: shown, and refused when picked
+
+    def label(m: Any) -> str:
+        key = "btn-model-unavailable" if m.id in down else "btn-model-default" if m.id == marked else "btn-model"
+        return i18n.t(lang, key, name=m.name, price=pricing.starting_price(m))
+
+    rows = [[Button.inline(label(m), encode("gen", "model", m.id))] for m in available]
     return Screen(noted(note, i18n.t(lang, "gen-model-title")), rows + [menu_row(lang)])
 
 
@@ -108,7 +112,10 @@ def confirm(user_id: int, note: str | None = None) -> Screen:
         lines.append(i18n.t(lang, "confirm-breakdown", lines=breakdown(lang, quote)))
     lines.append(price_line(lang, quote, available))
     after = available - quote.total
-    if after < 0:
+    if breaker.open_until(model.id) is not None:  # its provider keeps failing: no Generate for now
+        lines.append(i18n.t(lang, "error-model-unavailable", model=model.name))
+        first = button(lang, "btn-other-model", "gen", "step", tok, "model")
+    elif after < 0:
         lines.append(i18n.t(lang, "confirm-short", price=quote.total, balance=available, shortfall=-after))
         first = button(lang, "btn-topup-shortfall", "bal", "open", shortfall=-after)
     else:
@@ -223,7 +230,9 @@ def choose_model(press: Press) -> Answer:
     lang = _lang(user_id)
     had = len(drafts.get(user_id).refs)
     try:
-        draft = drafts.choose_model(user_id, press.args[0], viewer.user(user_id))
+        draft = drafts.pick_model(user_id, press.args[0], viewer.user(user_id))
+    except breaker.ModelUnavailable as exc:  # said on the list, where the model is marked
+        return models(user_id, error_text(lang, exc, model=exc.model)), None
     except BananaError as exc:
         return models(user_id), error_text(lang, exc)
     note = None
@@ -317,6 +326,8 @@ def go(press: Press) -> Answer:
         return confirm(user_id, i18n.t(lang, "error-price-changed")), None
     try:
         job = generation.confirm(press.bot.tasks, user_id, chat_id=press.chat_id, expected_cost=shown_price)
+    except breaker.ModelUnavailable:  # opened since the confirm screen: nothing held; it says so
+        return confirm(user_id), None
     except BananaError as exc:  # PriceChanged (a photo came in meanwhile) re-shows the new price
         return confirm(user_id, error_text(lang, exc, model=drafts.model_of(draft))), None
     return progress.panel(user_id, job.id, started=True), None

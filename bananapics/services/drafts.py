@@ -17,7 +17,7 @@ from typing import Any
 from bananapics.db import atomic, atomic_statement, connection, is_postgres
 from bananapics.errors import InvalidInput, NotFound
 from bananapics.models import AiModel, Draft, Job, User, utcnow
-from bananapics.services import conversation, jobs, preferences, pricing, templates, toggles
+from bananapics.services import breaker, conversation, jobs, preferences, pricing, templates, toggles
 
 STEPS = ("model", "prompt", "refs", "settings", "confirm")
 
@@ -135,6 +135,13 @@ def choose_model(user_id: int, model_id: str, user: User | None = None) -> Draft
     settings = _fit_settings(model, {**preferences.draft_defaults(user, model), **kept})
     step = "prompt" if not draft.prompt else "confirm"
     return _save(user_id, model=model.id, settings=json.dumps(settings), ref_keys=json.dumps(refs), step=step)
+
+
+def pick_model(user_id: int, model_id: str, user: User | None = None) -> Draft:
+    """The user picks ``model_id`` from the model list: :func:`choose_model`, unless its provider
+    keeps failing (``breaker.ModelUnavailable``: the user picks another or comes back later)."""
+    breaker.ensure_available(jobs.enabled_model(model_id))
+    return choose_model(user_id, model_id, user)
 
 
 def set_prompt(user_id: int, text: str) -> Draft:

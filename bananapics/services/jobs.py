@@ -34,7 +34,7 @@ from bananapics.db import proxy as db_proxy
 from bananapics.errors import BananaError, CashbackLocked, InDebt, InvalidInput, NotFound, PriceChanged, UserBanned
 from bananapics.models import AiModel, Job, Outbox, User, utcnow
 from bananapics.models.jobs import ACTIVE, TERMINAL
-from bananapics.services import audit, conversation, invoices, ledger, outbox, pricing, referrals, settings
+from bananapics.services import audit, breaker, conversation, invoices, ledger, outbox, pricing, referrals, settings
 from bananapics.services.audit import Actor
 
 PROMPT_MAX = 2000
@@ -127,6 +127,7 @@ def submit(user_id: int, model_id: str, prompt: str, job_settings: dict[str, Any
         if user.debt and not free:  # a forced refund left a debt: the next top-up repays it first
             raise InDebt(user.debt)
         model = enabled_model(model_id)
+        breaker.ensure_available(model)  # its provider keeps failing: refuse before anything is held
         quote = pricing.cost(model, wanted)
         cost = 0 if free else quote.total
         if expected_cost is not None and cost != expected_cost:
