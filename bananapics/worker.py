@@ -58,7 +58,11 @@ def _mime_of(key: str) -> str:
 
 def run_job(job_id: str, rt: Runtime) -> Outcome:
     """Run one delivery of a job id; safe to call any number of times for the same id."""
-    logs.bind(job_id=job_id)
+    with logs.context(job_id=job_id):  # the job's id on every log line of this run, and only of this run
+        return _run_job(job_id, rt)
+
+
+def _run_job(job_id: str, rt: Runtime) -> Outcome:
     gate = breaker.gate(job_id, rt.timing.lease_s)  # the model's circuit breaker (services.breaker)
     if gate.action == "refuse" and jobs.cancel_queued(job_id, breaker.UNAVAILABLE, "circuit breaker open") is not None:
         return Outcome("failed")  # refunded without calling a provider that keeps failing

@@ -104,7 +104,13 @@ def credit(user_id: int, charge_id: str, *, stars: int, tokens: int, bonus: int 
         raise InvalidInput("a charge id must be 1-240 characters")
     if stars <= 0 or tokens <= 0 or bonus < 0:
         raise InvalidInput("stars and tokens must be positive")
-    logs.bind(charge_id=charge_id)
+    with logs.context(charge_id=charge_id):  # on every log line of this credit, not after it
+        return _credit(user_id, charge_id, stars=stars, tokens=tokens, bonus=bonus, intent_id=intent_id,
+                       provider_charge_id=provider_charge_id, source=source)
+
+
+def _credit(user_id: int, charge_id: str, *, stars: int, tokens: int, bonus: int, intent_id: int | None,
+            provider_charge_id: str, source: str) -> Credit:
     p = db.obj.param
     with atomic():
         # Lock the payer first: two top-ups must not both count as "first", and a referral attach
