@@ -45,6 +45,7 @@ from .errors import BotHandlerError, NotSimulatedError, SettleTimeout, TgError
 from .files import FilesMixin
 from .limits import Limits, LimitsMixin, ManualClock, RealClock
 from .messages import MessagesMixin
+from .network import Network
 from .payments import PaymentsMixin
 from .records import (
     CallbackRecord, ChatRecord, Fault, InvoiceRecord, PaymentRecord, PrecheckoutRecord, RefundRecord, RequestRecord,
@@ -58,7 +59,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 # The names tests, benches and the demo import from here (the areas live in their own modules).
 __all__ = [
-    "BotHandlerError", "CallbackRecord", "FakeTelegram", "InvoiceRecord", "Limits", "ManualClock",
+    "BotHandlerError", "CallbackRecord", "FakeTelegram", "InvoiceRecord", "Limits", "ManualClock", "Network",
     "NotSimulatedError", "PaymentRecord", "PrecheckoutRecord", "RealClock", "SettleTimeout", "StoredMessage",
     "TgError", "UserRecord",
 ]
@@ -96,8 +97,10 @@ class FakeTelegram(AccountsMixin, UpdatesMixin, MessagesMixin, CallbacksMixin, F
         limits: Optional[Limits] = None,
         seed: Optional[int] = 0,
         settle_timeout: float = 10.0,
+        network: Optional[Network] = None,
     ):
         self.clock = clock or RealClock()
+        self.network = network  # round-trip time, upload bandwidth, slow chats (None: answers at once)
         self.limits = limits or Limits()
         self.settle_timeout = settle_timeout
         self._rnd = random.Random(seed)
