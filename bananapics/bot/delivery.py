@@ -364,6 +364,7 @@ class _Pool:
         self.max_chats = max_chats
         self.tasks: dict[int, asyncio.Task] = {}
         self.sent = 0
+        self.fatal: BaseException | None = None
         self.changed = asyncio.Event()  # a chat finished: there is room to claim again
 
     @property
@@ -402,6 +403,11 @@ class _Pool:
                     break
         except Exception:  # noqa: BLE001 - the database failed us: the rows' locks run out, the sweeper hands them back
             log.exception("delivery to chat %s", chat_id)
+        except asyncio.CancelledError:
+            raise
+        except BaseException as exc:  # the process going down (SystemExit …): the loop goes down with it
+            self.fatal = self.fatal or exc
+            raise
         finally:
             del self.tasks[chat_id]
             self.changed.set()
@@ -420,18 +426,15 @@ class _Pool:
 
     def _raise_fatal(self) -> None:
         """A chat task that died of a BaseException (the process going down) takes the loop with it."""
-        for task in list(self.tasks.values()):
-            if task.done() and not task.cancelled() and task.exception() is not None:
-                raise task.exception()
+        if self.fatal is not None:
+            raise self.fatal
 
     async def drain(self) -> None:
         """Every row in flight finishes (a BaseException of one is raised once all are done)."""
         tasks = list(self.tasks.values())
         if tasks:
             await asyncio.wait(tasks)
-        for task in tasks:
-            if not task.cancelled() and task.exception() is not None:
-                raise task.exception()
+        self._raise_fatal()
 
     async def cancel(self) -> None:
         tasks = list(self.tasks.values())

@@ -233,7 +233,7 @@ class FakeTelegram(AccountsMixin, UpdatesMixin, MessagesMixin, CallbacksMixin, F
             raise
 
     def inject(self, request_type: type, error: Any, *, code: Optional[int] = None, times: int = 1,
-               skip: int = 0) -> Fault:
+               skip: int = 0, user_id: Optional[int] = None) -> Fault:
         """Make requests of ``request_type`` fail: ``skip`` of them pass first, then ``times`` fail.
 
         ``error`` is an RPC error message as Telegram sends it (``"FLOOD_WAIT_3"`` → code 420,
@@ -241,17 +241,20 @@ class FakeTelegram(AccountsMixin, UpdatesMixin, MessagesMixin, CallbacksMixin, F
         raised to the client as Telethon's error class; or an exception *instance* raised from the
         client's request as is (``ConnectionError`` for a dropped connection, a ``BaseException``
         subclass to model the bot process dying mid-send). Injected flood waits are not added to
-        ``flood_waits`` (that list is for limits the bot actually hit).
+        ``flood_waits`` (that list is for limits the bot actually hit). ``user_id``: only requests
+        whose ``peer`` is that user's chat count (skip) and fail.
         """
         if code is None and isinstance(error, str):
             code = 420 if error.startswith("FLOOD_WAIT_") else 500 if error in ("INTERNAL", "RPC_CALL_FAIL") else 400
-        fault = Fault(request_type, error, code or 0, times, skip)
+        fault = Fault(request_type, error, code or 0, times, skip, user_id)
         self.faults.append(fault)
         return fault
 
     def _injected(self, request: Any) -> None:
         for fault in self.faults:
             if fault.times <= 0 or not isinstance(request, fault.request_type):
+                continue
+            if fault.user_id is not None and getattr(getattr(request, "peer", None), "user_id", None) != fault.user_id:
                 continue
             if fault.skip > 0:
                 fault.skip -= 1
