@@ -16,7 +16,7 @@ Telegram's answer and that one small UPDATE can repeat a part.
 * FloodWait: a short one (≤ 3 s, the per-chat pace) pauses that chat; a longer one pauses every
   chat (Telethon itself then refuses every request of that type until it is over). The row goes
   back to pending without using up an attempt, and the chat's other rows wait with it (those not
-  claimed yet too: ``outbox.defer_chat``), so none overtakes it.
+  claimed yet too: ``outbox.release_chat``), so none overtakes it.
 * A user who blocked the bot is marked (``users.blocked_bot``) and their rows are given up without a
   request until they write to the bot again (``UpdateBotStopped`` or any message clears it).
 * Other errors (network, Telegram 5xx …) retry the row with backoff, dead after a few attempts. An
@@ -314,8 +314,14 @@ LOCK_S = 60.0  # a claimed row's lock (outbox.claim); the sweeper hands back row
 MAX_CHATS = 64  # chats being sent to at once: the pool that replaces a batch barrier
 
 
+class _Flood(str):
+    """The "flood" outcome, with the seconds Telegram asked for."""
+
+    seconds: int = 0
+
+
 async def _deliver_row(client: TelegramClient, storage: Any, limiter: SendLimiter, row: Outbox) -> str:
-    """Send what is left of one row: "sent", "flood", "blocked", "retry" or "duplicate"."""
+    """Send what is left of one row: "sent", "flood" (a :class:`_Flood`), "blocked", "retry" or "duplicate"."""
     ready: dict = {}
     try:
         parts = await asyncio.to_thread(row_parts, row, storage)
@@ -335,9 +341,9 @@ async def _deliver_row(client: TelegramClient, storage: Any, limiter: SendLimite
         limiter.pause_chat(row.chat_id, seconds)
         if seconds > GLOBAL_FLOOD_S:
             limiter.pause_all(seconds)
-        await asyncio.to_thread(outbox.release, row.id, f"FloodWait {seconds}", delay_s=seconds)
-        await asyncio.to_thread(outbox.defer_chat, row.chat_id, seconds)  # the chat's later rows do not overtake it
-        return "flood"
+        flood = _Flood("flood")  # the row goes back with the chat's others (_Pool._chat): none overtakes it
+        flood.seconds = seconds
+        return flood
     except (errors.UserIsBlockedError, errors.InputUserDeactivatedError) as exc:
         await asyncio.to_thread(outbox.give_up_blocked, row.id, type(exc).__name__)
         return "blocked"
@@ -393,13 +399,13 @@ class _Pool:
                     continue  # waited behind a slow row of its chat, and was settled meanwhile
                 outcome = await _deliver_row(self.client, self.storage, self.limiter, row)
                 self.sent += outcome == "sent"
-                if outcome in ("flood", "blocked"):
+                if isinstance(outcome, _Flood):
+                    await asyncio.to_thread(outbox.release_chat, chat_id, [r.id for r in rows[n:]],
+                                            f"FloodWait {outcome.seconds}", delay_s=outcome.seconds)
+                    break
+                if outcome == "blocked":
                     for later in rows[n + 1:]:
-                        if outcome == "flood":
-                            await asyncio.to_thread(outbox.release, later.id, "chat paused",
-                                                    delay_s=max(1.0, self.limiter.paused_for(chat_id)))
-                        else:
-                            await asyncio.to_thread(outbox.give_up, later.id, "blocked_bot")
+                        await asyncio.to_thread(outbox.give_up, later.id, "blocked_bot")
                     break
         except Exception:  # noqa: BLE001 - the database failed us: the rows' locks run out, the sweeper hands them back
             log.exception("delivery to chat %s", chat_id)

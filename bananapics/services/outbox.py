@@ -104,14 +104,25 @@ def hold(outbox_id: int, lock_s: float = 60.0) -> bool:
         ) == 1
 
 
-def defer_chat(chat_id: int, delay_s: float, now: dt.datetime | None = None) -> int:
-    """A chat is paused (a FloodWait): its other pending rows wait at least ``delay_s`` too, so none
-    overtakes the row that was held back. Returns how many rows moved."""
-    until = (now or utcnow()) + dt.timedelta(seconds=delay_s)
+def release_chat(chat_id: int, held: list[int], error: str, *, delay_s: float) -> int:
+    """A FloodWait paused a chat: the rows the sender held for it (``held``, the refused one first)
+    go back to pending without using up an attempt, all due at the same moment, and the chat's other
+    pending rows wait at least as long — so, claimed in id order again, none overtakes another.
+    Returns how many held rows went back."""
+    until = utcnow() + dt.timedelta(seconds=delay_s)
+    back = 0
     with atomic():
-        return (Outbox.update(next_try_at=until)
-                .where((Outbox.chat_id == chat_id) & (Outbox.status == "pending") & (Outbox.next_try_at < until))
+        for n, outbox_id in enumerate(held):
+            back += (
+                Outbox.update(status="pending", next_try_at=until, locked_until=None,
+                              last_error=(error if n == 0 else "chat paused")[:1000],
+                              attempts=pw.Case(None, [(Outbox.attempts > 0, Outbox.attempts - 1)], 0))
+                .where((Outbox.id == outbox_id) & (Outbox.status == "sending"))
                 .execute())
+        (Outbox.update(next_try_at=until)
+         .where((Outbox.chat_id == chat_id) & (Outbox.status == "pending") & (Outbox.next_try_at < until))
+         .execute())
+    return back
 
 
 def recover() -> int:
