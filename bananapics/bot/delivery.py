@@ -180,8 +180,10 @@ async def upload(client: TelegramClient, storage: Any, chat_id: int, key: str, k
 # Telegram does not have yet joins the one task, so an image is uploaded once however many rows (a
 # result, a history re-send) want it at the same moment.
 _FLIGHTS: dict[tuple[int, str, str], "asyncio.Task[FileRef]"] = {}
-# How many images one client uploads at once (each holds the image in memory while it goes up).
-UPLOADS_AT_ONCE = 16
+# How many images one client uploads at once (each holds the image in memory while it goes up). Telethon
+# sends an upload's parts one after another, so at 150 ms RTT a 600 KB image takes ~1 s: keeping the send
+# limit (~5.6 rows of 4 images a second) busy takes ~25 uploads in flight.
+UPLOADS_AT_ONCE = 48
 _UPLOAD_SLOTS: "weakref.WeakKeyDictionary[Any, asyncio.Semaphore]" = weakref.WeakKeyDictionary()
 
 
