@@ -1,8 +1,12 @@
 """The delivery loop: sends what workers left in the outbox, under Telegram's limits.
 
-Runs in the bot process. Each batch of due rows is claimed (pending → sending, with a lock), and the
-rows of each chat are sent in order while different chats proceed concurrently; every message goes
-through the :class:`~bananapics.bot.ratelimit.SendLimiter` (global and per-chat pacing).
+Runs in the bot process. Due rows are claimed (pending → sending, with a lock) into a bounded pool
+of chats in flight (``MAX_CHATS``): each chat's rows are sent in order by one task while different
+chats proceed concurrently, and as soon as one chat is done its place is claimed again, so a slow
+chat (a slow network path, a long upload) never holds back the others — there is no batch that
+waits for its slowest chat. A chat in flight gets no new rows until it is done (``claim(skip_chats=)``).
+Every message goes through the one :class:`~bananapics.bot.ratelimit.SendLimiter` the bot shares
+with its other sends (global and per-chat pacing), so the pool's size never changes the rate.
 
 A row is a list of :class:`Part` s (an album of photos, an album of full-quality files, a closing
 text). After each part Telegram accepted, ``parts_sent`` is stored on the row, so a FloodWait or a
@@ -11,11 +15,15 @@ Telegram's answer and that one small UPDATE can repeat a part.
 
 * FloodWait: a short one (≤ 3 s, the per-chat pace) pauses that chat; a longer one pauses every
   chat (Telethon itself then refuses every request of that type until it is over). The row goes
-  back to pending without using up an attempt, and the chat's other rows wait with it.
+  back to pending without using up an attempt, and the chat's other rows wait with it (those not
+  claimed yet too: ``outbox.release_chat``), so none overtakes it.
 * A user who blocked the bot is marked (``users.blocked_bot``) and their rows are given up without a
   request until they write to the bot again (``UpdateBotStopped`` or any message clears it).
 * Other errors (network, Telegram 5xx …) retry the row with backoff, dead after a few attempts. An
   image no longer in storage is left out (retrying cannot bring it back); the rest still go.
+* A row's images start uploading together when the row starts (at most ``UPLOADS_AT_ONCE`` per
+  client), so the files go up while the photos are sent; rows that need the same image at the same
+  moment share one upload (:func:`file_ref`).
 * Images are uploaded once: the file reference Telegram returns is kept per storage key
   (``tg_files``) and later sends (a retry, a history re-send) send by reference. A reference that is
   no longer accepted (``FILE_REFERENCE_EXPIRED``, ``MEDIA_EMPTY`` …) is dropped and the image is
@@ -168,16 +176,65 @@ async def upload(client: TelegramClient, storage: Any, chat_id: int, key: str, k
     return ref
 
 
-async def _media_for(client: TelegramClient, storage: Any, chat_id: int, keys: tuple[str, ...], kind: str) -> list:
+# Lookups-or-uploads in progress: (client, storage key, kind) → the task. Everyone who needs an image
+# Telegram does not have yet joins the one task, so an image is uploaded once however many rows (a
+# result, a history re-send) want it at the same moment.
+_FLIGHTS: dict[tuple[int, str, str], "asyncio.Task[FileRef]"] = {}
+# How many images one client uploads at once (each holds the image in memory while it goes up). Telethon
+# sends an upload's parts one after another, so at 150 ms RTT a 600 KB image takes ~1 s: keeping the send
+# limit (~5.6 rows of 4 images a second) busy takes ~25 uploads in flight.
+UPLOADS_AT_ONCE = 48
+_UPLOAD_SLOTS: "weakref.WeakKeyDictionary[Any, asyncio.Semaphore]" = weakref.WeakKeyDictionary()
+
+
+async def _lookup_or_upload(client: TelegramClient, storage: Any, chat_id: int, key: str, kind: str) -> FileRef:
+    ref = await asyncio.to_thread(tgfiles.get, key, kind)
+    if ref is not None:
+        return ref
+    slots = _UPLOAD_SLOTS.get(client)
+    if slots is None:
+        slots = _UPLOAD_SLOTS[client] = asyncio.Semaphore(UPLOADS_AT_ONCE)
+    async with slots:
+        return await upload(client, storage, chat_id, key, kind)
+
+
+async def file_ref(client: TelegramClient, storage: Any, chat_id: int, key: str, kind: str) -> FileRef:
+    """Telegram's reference to a stored image, uploading it first when Telegram does not have it.
+    Concurrent callers share one lookup and upload (the flight ends only once the reference is
+    stored, so a later caller finds it). Raises ``ObjectNotFound`` when storage lost the image."""
+    flight_key = (id(client), key, kind)
+    task = _FLIGHTS.get(flight_key)
+    if task is None:
+        task = asyncio.ensure_future(_lookup_or_upload(client, storage, chat_id, key, kind))
+        _FLIGHTS[flight_key] = task
+        task.add_done_callback(lambda done: _FLIGHTS.pop(flight_key, None) if _FLIGHTS.get(flight_key) is done
+                               else None)
+    # shielded: one waiter giving up (its row hit a FloodWait) does not stop an upload others may share
+    return await asyncio.shield(task)
+
+
+def _prefetch(client: TelegramClient, storage: Any, chat_id: int, parts: list["Part"]) -> dict:
+    """Start looking up (uploading) every image of the parts at once, so the next album's files go
+    up while this one is sent: (key, kind) → task."""
+    ready: dict = {}
+    for part in parts:
+        kind = "document" if part.as_document else "photo"
+        for key in part.keys:
+            if (key, kind) not in ready:
+                ready[key, kind] = asyncio.ensure_future(file_ref(client, storage, chat_id, key, kind))
+    return ready
+
+
+async def _media_for(client: TelegramClient, storage: Any, chat_id: int, keys: tuple[str, ...], kind: str,
+                     ready: dict | None = None) -> list:
     media = []
     for key in keys:
-        ref = await asyncio.to_thread(tgfiles.get, key, kind)
-        if ref is None:
-            try:
-                ref = await upload(client, storage, chat_id, key, kind)
-            except ObjectNotFound:  # gone for good (retention, a wiped disk): retrying cannot bring it back
-                log.warning("chat %s: %s is no longer in storage; sent without it", chat_id, key)
-                continue
+        task = (ready or {}).pop((key, kind), None)
+        try:
+            ref = await task if task is not None else await file_ref(client, storage, chat_id, key, kind)
+        except ObjectNotFound:  # gone for good (retention, a wiped disk): retrying cannot bring it back
+            log.warning("chat %s: %s is no longer in storage; sent without it", chat_id, key)
+            continue
         media.append(_input_media(kind, ref))
     return media
 
@@ -199,12 +256,14 @@ def _stale(exc: errors.RPCError) -> bool:
 
 
 async def send_images(client: TelegramClient, storage: Any, limiter: SendLimiter, chat_id: int,
-                      keys: tuple[str, ...] | list[str], *, caption: str = "", as_document: bool = False) -> None:
+                      keys: tuple[str, ...] | list[str], *, caption: str = "", as_document: bool = False,
+                      ready: dict | None = None) -> None:
     """Send up to 10 stored images as one album (or one photo/file), uploading only those Telegram
-    does not know yet. For history re-sends as much as for results."""
+    does not know yet (``ready``: lookups already started, see :func:`_prefetch`). For history
+    re-sends as much as for results."""
     kind = "document" if as_document else "photo"
     keys = tuple(keys)
-    media = await _media_for(client, storage, chat_id, keys, kind)
+    media = await _media_for(client, storage, chat_id, keys, kind, ready)
     if not media:
         return  # every image is gone: the row's closing text still tells the user
     await limiter.acquire(chat_id, messages=len(media))
@@ -223,11 +282,12 @@ async def send_images(client: TelegramClient, storage: Any, limiter: SendLimiter
         await _send_media(client, chat_id, media, caption)
 
 
-async def send_part(client: TelegramClient, storage: Any, limiter: SendLimiter, chat_id: int, part: Part) -> Any:
+async def send_part(client: TelegramClient, storage: Any, limiter: SendLimiter, chat_id: int, part: Part,
+                    ready: dict | None = None) -> Any:
     """Send one part; returns the message for a text part (None for images)."""
     if part.keys:
         await send_images(client, storage, limiter, chat_id, part.keys, caption=part.text,
-                          as_document=part.as_document)
+                          as_document=part.as_document, ready=ready)
         return None
     await limiter.acquire(chat_id)
     return await client.send_message(chat_id, part.text, buttons=part.buttons)
@@ -252,17 +312,29 @@ async def _adopt_panel(client: TelegramClient, row: Outbox, message: Any) -> Non
 # ------------------------------------------------------------------ the loop
 
 
+LOCK_S = 60.0  # a claimed row's lock (outbox.claim); the sweeper hands back rows whose lock ran out
+MAX_CHATS = 64  # chats being sent to at once: the pool that replaces a batch barrier
+
+
+class _Flood(str):
+    """The "flood" outcome, with the seconds Telegram asked for."""
+
+    seconds: int = 0
+
+
 async def _deliver_row(client: TelegramClient, storage: Any, limiter: SendLimiter, row: Outbox) -> str:
-    """Send what is left of one row: "sent", "flood", "blocked", "retry" or "duplicate"."""
+    """Send what is left of one row: "sent", "flood" (a :class:`_Flood`), "blocked", "retry" or "duplicate"."""
+    ready: dict = {}
     try:
         parts = await asyncio.to_thread(row_parts, row, storage)
         if parts is None:
             await asyncio.to_thread(outbox.give_up, row.id, "blocked_bot")
             return "blocked"
+        ready = _prefetch(client, storage, row.chat_id, parts[row.parts_sent:])
         for n, part in enumerate(parts):
             if n < row.parts_sent:
                 continue  # Telegram has it already (a FloodWait or a crash stopped us after it)
-            message = await send_part(client, storage, limiter, row.chat_id, part)
+            message = await send_part(client, storage, limiter, row.chat_id, part, ready)
             await asyncio.to_thread(outbox.part_sent, row.id, n + 1)
             if part.buttons is not None:
                 await _adopt_panel(client, row, message)
@@ -272,8 +344,9 @@ async def _deliver_row(client: TelegramClient, storage: Any, limiter: SendLimite
         limiter.pause_chat(row.chat_id, seconds)
         if seconds > GLOBAL_FLOOD_S:
             limiter.pause_all(seconds)
-        await asyncio.to_thread(outbox.release, row.id, f"FloodWait {seconds}", delay_s=seconds)
-        return "flood"
+        flood = _Flood("flood")  # the row goes back with the chat's others (_Pool._chat): none overtakes it
+        flood.seconds = seconds
+        return flood
     except (errors.UserIsBlockedError, errors.InputUserDeactivatedError) as exc:
         await asyncio.to_thread(outbox.give_up_blocked, row.id, type(exc).__name__)
         return "blocked"
@@ -281,58 +354,144 @@ async def _deliver_row(client: TelegramClient, storage: Any, limiter: SendLimite
         log.warning("outbox %s: %s: %s", row.id, type(exc).__name__, exc)
         await asyncio.to_thread(outbox.retry, row.id, f"{type(exc).__name__}: {exc}")
         return "retry"
+    finally:
+        for task in ready.values():  # lookups this row no longer waits for (uploads others share go on)
+            task.cancel()
     return "sent" if await asyncio.to_thread(outbox.mark_sent, row.id) else "duplicate"
 
 
-async def _deliver_chat(client: TelegramClient, storage: Any, limiter: SendLimiter, rows: list[Outbox]) -> int:
-    """One chat's rows in order; after a FloodWait or a block the rest wait or go too."""
-    sent = 0
-    for n, row in enumerate(rows):
-        outcome = await _deliver_row(client, storage, limiter, row)
-        metrics.delivery(outcome)
-        sent += outcome == "sent"
-        if outcome in ("flood", "blocked"):
-            for later in rows[n + 1:]:
-                if outcome == "flood":
-                    await asyncio.to_thread(outbox.release, later.id, "chat paused",
-                                            delay_s=max(1.0, limiter.paused_for(row.chat_id)))
-                else:
-                    await asyncio.to_thread(outbox.give_up, later.id, "blocked_bot")
-            break
-    return sent
+class _Pool:
+    """Rows in flight, one task per chat: each chat's rows in order, chats independent of each other.
 
+    A chat whose sends are slow holds its own task only: the others finish and their places are
+    claimed again at once (no batch waits for its slowest chat). Every send goes through the one
+    shared :class:`SendLimiter`, so the pool's size changes how many sends wait, never the rate.
+    """
 
-async def _deliver_batch(client: TelegramClient, storage: Any, limiter: SendLimiter, batch: int) -> tuple[int, int]:
-    rows = await asyncio.to_thread(outbox.claim, batch)
-    by_chat: dict[int, list[Outbox]] = {}
-    for row in rows:
-        by_chat.setdefault(row.chat_id, []).append(row)
-    done = await asyncio.gather(*(_deliver_chat(client, storage, limiter, chat_rows) for chat_rows in by_chat.values()))
-    return len(rows), sum(done)
+    def __init__(self, client: TelegramClient, storage: Any, limiter: SendLimiter, max_chats: int = MAX_CHATS):
+        self.client, self.storage, self.limiter = client, storage, limiter
+        self.max_chats = max_chats
+        self.tasks: dict[int, asyncio.Task] = {}
+        self.sent = 0
+        self.fatal: BaseException | None = None
+        self.changed = asyncio.Event()  # a chat finished: there is room to claim again
+
+    @property
+    def room(self) -> int:
+        return self.max_chats - len(self.tasks)
+
+    async def fill(self, batch: int) -> tuple[int, int]:
+        """Claim due rows for chats not in flight, up to the room left; (asked, claimed)."""
+        asked = min(batch, self.room)
+        if asked <= 0:
+            return 0, 0
+        rows = await asyncio.to_thread(outbox.claim, asked, LOCK_S, skip_chats=list(self.tasks))
+        claimed_at = asyncio.get_running_loop().time()
+        by_chat: dict[int, list[Outbox]] = {}
+        for row in rows:
+            by_chat.setdefault(row.chat_id, []).append(row)
+        for chat_id, chat_rows in by_chat.items():
+            self.tasks[chat_id] = asyncio.ensure_future(self._chat(chat_id, chat_rows, claimed_at))
+        return asked, len(rows)
+
+    async def _chat(self, chat_id: int, rows: list[Outbox], claimed_at: float) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            for n, row in enumerate(rows):
+                if loop.time() - claimed_at > LOCK_S / 2 and not await asyncio.to_thread(outbox.hold, row.id, LOCK_S):
+                    continue  # waited behind a slow row of its chat, and was settled meanwhile
+                outcome = await _deliver_row(self.client, self.storage, self.limiter, row)
+                metrics.delivery(str(outcome))
+                self.sent += outcome == "sent"
+                if isinstance(outcome, _Flood):
+                    await asyncio.to_thread(outbox.release_chat, chat_id, [r.id for r in rows[n:]],
+                                            f"FloodWait {outcome.seconds}", delay_s=outcome.seconds)
+                    break
+                if outcome == "blocked":
+                    for later in rows[n + 1:]:
+                        await asyncio.to_thread(outbox.give_up, later.id, "blocked_bot")
+                    break
+        except Exception:  # noqa: BLE001 - the database failed us: the rows' locks run out, the sweeper hands them back
+            log.exception("delivery to chat %s", chat_id)
+        except asyncio.CancelledError:
+            raise
+        except BaseException as exc:  # the process going down (SystemExit …): the loop goes down with it
+            self.fatal = self.fatal or exc
+            raise
+        finally:
+            del self.tasks[chat_id]
+            self.changed.set()
+
+    async def wait(self, timeout: float, stop: asyncio.Event | None = None) -> None:
+        """Until a chat finishes (since ``changed`` was last cleared), ``stop`` is set or ``timeout`` passes."""
+        waits = [asyncio.ensure_future(self.changed.wait())]
+        if stop is not None:
+            waits.append(asyncio.ensure_future(stop.wait()))
+        try:
+            await asyncio.wait(waits, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for w in waits:
+                w.cancel()
+        self._raise_fatal()
+
+    def _raise_fatal(self) -> None:
+        """A chat task that died of a BaseException (the process going down) takes the loop with it."""
+        if self.fatal is not None:
+            raise self.fatal
+
+    async def drain(self) -> None:
+        """Every row in flight finishes (a BaseException of one is raised once all are done)."""
+        tasks = list(self.tasks.values())
+        if tasks:
+            await asyncio.wait(tasks)
+        self._raise_fatal()
+
+    async def cancel(self) -> None:
+        tasks = list(self.tasks.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 async def deliver_once(client: TelegramClient, storage: Any, limiter: SendLimiter, batch: int = 50) -> int:
-    """Send every due row once (chats concurrently, each chat in order); returns how many were sent."""
-    return (await _deliver_batch(client, storage, limiter, batch))[1]
+    """Claim up to ``batch`` due rows, send them (chats concurrently, each chat in order) and wait
+    for all of them; returns how many were sent."""
+    pool = _Pool(client, storage, limiter, max_chats=max(batch, 1))
+    try:
+        await pool.fill(batch)
+        await pool.drain()
+    finally:
+        await pool.cancel()
+    return pool.sent
 
 
 async def run_forever(client: TelegramClient, storage: Any, limiter: SendLimiter, interval: float = 0.5,
-                      stop: asyncio.Event | None = None, batch: int = 50) -> None:
-    """Deliver until ``stop`` is set (the batch in progress finishes first). Rows a crashed bot left
-    half-sent are taken up again at once: there is one bot process."""
+                      stop: asyncio.Event | None = None, batch: int = 50, max_chats: int = MAX_CHATS) -> None:
+    """Deliver until ``stop`` is set (the rows in flight finish first). Up to ``max_chats`` chats are
+    sent to at once; whenever one finishes, due rows are claimed for the room it left. Rows a
+    crashed bot left half-sent are taken up again at once: there is one bot process."""
     stop = stop or asyncio.Event()
     recovered = await asyncio.to_thread(outbox.recover)
     if recovered:
         log.info("delivery: %d row(s) left in flight by the last run resume", recovered)
-    while not stop.is_set():
-        claimed_full = False
-        try:
-            claimed, _ = await _deliver_batch(client, storage, limiter, batch)
-            claimed_full = claimed >= batch  # more may be due: no pause
-        except Exception:  # noqa: BLE001 - the loop must outlive a bad batch
-            log.exception("delivery loop")
-        if not claimed_full:
-            await asyncio.sleep(interval)  # a plain sleep: no task to outlive, the stop is seen next turn
+    pool = _Pool(client, storage, limiter, max_chats)
+    try:
+        while not stop.is_set():
+            pool.changed.clear()
+            asked = claimed = 0
+            try:
+                asked, claimed = await pool.fill(batch)
+            except Exception:  # noqa: BLE001 - the loop must outlive a bad claim (the database away)
+                log.exception("delivery loop")
+            if asked and claimed >= asked and pool.room > 0:
+                await asyncio.sleep(0)  # more may be due and there is room: claim again at once
+                continue
+            # the pool is full, or nothing more is due: until a chat finishes (room, and its own
+            # later rows may be claimed now), ``stop``, or the interval
+            await pool.wait(interval, stop)
+        await pool.drain()
+    finally:
+        await pool.cancel()
 
 
 def register(bot: Any) -> None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Iterable
 
 import peewee as pw
 
@@ -26,17 +27,25 @@ MAX_ATTEMPTS = 8
 BACKOFF_S = (2, 5, 15, 30, 60, 120, 300, 600)
 
 
-def claim(limit: int = 20, lock_s: float = 60.0, now: dt.datetime | None = None) -> list[Outbox]:
-    """Take up to ``limit`` due rows for sending (oldest first)."""
+def claim_order() -> tuple:
+    """The order due rows are taken in: oldest due first, then queue order (which keeps each chat's
+    rows in order). The one place to put a priority first (user-facing rows before bulk ones)."""
+    return (Outbox.next_try_at, Outbox.id)
+
+
+def claim(limit: int = 20, lock_s: float = 60.0, now: dt.datetime | None = None, *,
+          skip_chats: Iterable[int] = ()) -> list[Outbox]:
+    """Take up to ``limit`` due rows for sending (in :func:`claim_order`). ``skip_chats``: chats the
+    sender is still busy with; their rows wait, so a chat's rows are never sent out of order by two
+    senders at once."""
     now = now or utcnow()
     taken: list[Outbox] = []
+    busy = list(skip_chats)
+    where = (Outbox.status == "pending") & (Outbox.next_try_at <= now)
+    if busy:
+        where &= Outbox.chat_id.not_in(busy)
     with atomic():
-        due = list(
-            Outbox.select(Outbox.id)
-            .where((Outbox.status == "pending") & (Outbox.next_try_at <= now))
-            .order_by(Outbox.next_try_at, Outbox.id)
-            .limit(limit)
-        )
+        due = list(Outbox.select(Outbox.id).where(where).order_by(*claim_order()).limit(limit))
         for row in due:
             got = (
                 Outbox.update(status="sending", locked_until=now + dt.timedelta(seconds=lock_s),
@@ -81,6 +90,39 @@ def release(outbox_id: int, error: str, *, delay_s: float, now: dt.datetime | No
             .where((Outbox.id == outbox_id) & (Outbox.status == "sending"))
             .execute()
         ) == 1
+
+
+def hold(outbox_id: int, lock_s: float = 60.0) -> bool:
+    """The sender is about to send a row it claimed a while ago: keep it (its lock is renewed, and a
+    row the sweeper handed back after its lock ran out is taken again). False when it is no longer
+    there to send (sent or dead meanwhile)."""
+    with atomic():
+        return (
+            Outbox.update(status="sending", locked_until=utcnow() + dt.timedelta(seconds=lock_s))
+            .where((Outbox.id == outbox_id) & Outbox.status.in_(("pending", "sending")))
+            .execute()
+        ) == 1
+
+
+def release_chat(chat_id: int, held: list[int], error: str, *, delay_s: float) -> int:
+    """A FloodWait paused a chat: the rows the sender held for it (``held``, the refused one first)
+    go back to pending without using up an attempt, all due at the same moment, and the chat's other
+    pending rows wait at least as long — so, claimed in id order again, none overtakes another.
+    Returns how many held rows went back."""
+    until = utcnow() + dt.timedelta(seconds=delay_s)
+    back = 0
+    with atomic():
+        for n, outbox_id in enumerate(held):
+            back += (
+                Outbox.update(status="pending", next_try_at=until, locked_until=None,
+                              last_error=(error if n == 0 else "chat paused")[:1000],
+                              attempts=pw.Case(None, [(Outbox.attempts > 0, Outbox.attempts - 1)], 0))
+                .where((Outbox.id == outbox_id) & (Outbox.status == "sending"))
+                .execute())
+        (Outbox.update(next_try_at=until)
+         .where((Outbox.chat_id == chat_id) & (Outbox.status == "pending") & (Outbox.next_try_at < until))
+         .execute())
+    return back
 
 
 def recover() -> int:

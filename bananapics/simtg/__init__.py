@@ -25,10 +25,11 @@ This package is a transport: it imports nothing from the rest of BananaPics.
 from .client import SimClient, SimSender
 from .errors import BotHandlerError, NotSimulatedError, SettleTimeout, TgError
 from .limits import Limits, ManualClock, RealClock
+from .network import Network
 from .server import FakeTelegram
 from .user import CallbackAnswer, PayResult, SeenButton, SeenMessage, SimUser
 
 __all__ = [
-    "BotHandlerError", "CallbackAnswer", "FakeTelegram", "Limits", "ManualClock", "NotSimulatedError",
+    "BotHandlerError", "CallbackAnswer", "FakeTelegram", "Limits", "ManualClock", "Network", "NotSimulatedError",
     "PayResult", "RealClock", "SeenButton", "SeenMessage", "SettleTimeout", "SimClient", "SimSender", "SimUser", "TgError",
 ]

@@ -114,6 +114,12 @@ class SimSender:
     def _send_one(self, request: Any) -> asyncio.Future:
         data = bytes(request)  # what RequestState does; bad fields fail here, as in production
         fut = self._loop.create_future()
+        network = self._telegram.network
+        if network is not None and network.active:  # a real network: the request travels, then the answer
+            up, down = network.delays(request, len(data))
+            self._pending += 1
+            self._loop.call_later(up, self._arrive, fut, request, data, down)
+            return fut
         try:
             outcome = ("ok", serialize_result(self._telegram._handle(self, data)))
         except TgError as e:
@@ -123,6 +129,23 @@ class SimSender:
         self._pending += 1
         self._loop.call_soon(self._resolve, fut, request, outcome)
         return fut
+
+    def _arrive(self, fut: asyncio.Future, request: Any, data: bytes, down: float) -> None:
+        """A delayed request reaches Telegram (see :mod:`bananapics.simtg.network`); its answer
+        travels back ``down`` seconds. A ``BaseException`` injected to model the bot dying mid-send
+        is raised from the request, as without a network."""
+        if not self._user_connected:
+            self._pending -= 1
+            if not fut.done():
+                fut.set_exception(ConnectionError("disconnected while the request was on its way"))
+            return
+        try:
+            outcome = ("ok", serialize_result(self._telegram._handle(self, data)))
+        except TgError as e:
+            outcome = ("rpc", e)
+        except BaseException as e:  # noqa: BLE001 - NotSimulatedError, a simulator bug or an injected crash
+            outcome = ("exc", e)
+        self._loop.call_later(down, self._resolve, fut, request, outcome)
 
     def _resolve(self, fut: asyncio.Future, request: Any, outcome: tuple) -> None:
         self._pending -= 1

@@ -75,6 +75,7 @@ class Fault:
     code: int
     times: int
     skip: int
+    user_id: Optional[int] = None  # only requests towards this user's chat
 
 
 @dataclasses.dataclass

@@ -45,6 +45,7 @@ from .errors import BotHandlerError, NotSimulatedError, SettleTimeout, TgError
 from .files import FilesMixin
 from .limits import Limits, LimitsMixin, ManualClock, RealClock
 from .messages import MessagesMixin
+from .network import Network
 from .payments import PaymentsMixin
 from .records import (
     CallbackRecord, ChatRecord, Fault, InvoiceRecord, PaymentRecord, PrecheckoutRecord, RefundRecord, RequestRecord,
@@ -58,7 +59,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 # The names tests, benches and the demo import from here (the areas live in their own modules).
 __all__ = [
-    "BotHandlerError", "CallbackRecord", "FakeTelegram", "InvoiceRecord", "Limits", "ManualClock",
+    "BotHandlerError", "CallbackRecord", "FakeTelegram", "InvoiceRecord", "Limits", "ManualClock", "Network",
     "NotSimulatedError", "PaymentRecord", "PrecheckoutRecord", "RealClock", "SettleTimeout", "StoredMessage",
     "TgError", "UserRecord",
 ]
@@ -96,8 +97,10 @@ class FakeTelegram(AccountsMixin, UpdatesMixin, MessagesMixin, CallbacksMixin, F
         limits: Optional[Limits] = None,
         seed: Optional[int] = 0,
         settle_timeout: float = 10.0,
+        network: Optional[Network] = None,
     ):
         self.clock = clock or RealClock()
+        self.network = network  # round-trip time, upload bandwidth, slow chats (None: answers at once)
         self.limits = limits or Limits()
         self.settle_timeout = settle_timeout
         self._rnd = random.Random(seed)
@@ -230,7 +233,7 @@ class FakeTelegram(AccountsMixin, UpdatesMixin, MessagesMixin, CallbacksMixin, F
             raise
 
     def inject(self, request_type: type, error: Any, *, code: Optional[int] = None, times: int = 1,
-               skip: int = 0) -> Fault:
+               skip: int = 0, user_id: Optional[int] = None) -> Fault:
         """Make requests of ``request_type`` fail: ``skip`` of them pass first, then ``times`` fail.
 
         ``error`` is an RPC error message as Telegram sends it (``"FLOOD_WAIT_3"`` → code 420,
@@ -238,17 +241,20 @@ class FakeTelegram(AccountsMixin, UpdatesMixin, MessagesMixin, CallbacksMixin, F
         raised to the client as Telethon's error class; or an exception *instance* raised from the
         client's request as is (``ConnectionError`` for a dropped connection, a ``BaseException``
         subclass to model the bot process dying mid-send). Injected flood waits are not added to
-        ``flood_waits`` (that list is for limits the bot actually hit).
+        ``flood_waits`` (that list is for limits the bot actually hit). ``user_id``: only requests
+        whose ``peer`` is that user's chat count (skip) and fail.
         """
         if code is None and isinstance(error, str):
             code = 420 if error.startswith("FLOOD_WAIT_") else 500 if error in ("INTERNAL", "RPC_CALL_FAIL") else 400
-        fault = Fault(request_type, error, code or 0, times, skip)
+        fault = Fault(request_type, error, code or 0, times, skip, user_id)
         self.faults.append(fault)
         return fault
 
     def _injected(self, request: Any) -> None:
         for fault in self.faults:
             if fault.times <= 0 or not isinstance(request, fault.request_type):
+                continue
+            if fault.user_id is not None and getattr(getattr(request, "peer", None), "user_id", None) != fault.user_id:
                 continue
             if fault.skip > 0:
                 fault.skip -= 1
