@@ -47,6 +47,8 @@ app.command("worker")(jobs_cmd.worker)
 app.command("demo")(jobs_cmd.demo)
 app.command("status")(status_cmd.status)
 app.command("audit")(status_cmd.audit_log)
+from bananapics.cli import export_cmd  # noqa: E402
+app.command("export")(export_cmd.export)
 
 
 def run() -> None:
