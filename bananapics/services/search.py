@@ -14,6 +14,7 @@ What the query is decides how it is searched (``Hits.kind``):
 
 A result is one page (``limit``, default 200: the TUI's table stays small) and ``total``, counted up
 to :data:`COUNT_CAP` only, so counting never walks a million rows: ``total_capped`` says "more".
+A first page that holds every match is its own total (no count query: a rare name costs one query).
 Pages go by keyset (``after`` = the previous ``Hits.next``), never by offset.
 """
 
@@ -86,13 +87,16 @@ def _total(condition: pw.Expression) -> tuple[int, bool]:
 
 def _page(kind: str, condition: pw.Expression, order: list, keyset: pw.Expression | None, limit: int,
           cursor) -> Hits:
-    total, capped = _total(condition)
     query = User.select().where(condition)
     if keyset is not None:
         query = query.where(keyset)
     rows = list(query.order_by(*order).limit(limit + 1))
     more = len(rows) > limit
     rows = rows[:limit]
+    if keyset is None and not more:
+        total, capped = len(rows), False  # the first page holds every match: no count query
+    else:
+        total, capped = _total(condition)
     return Hits(rows, total, capped, cursor(rows[-1]) if more else None, kind)
 
 
