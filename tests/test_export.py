@@ -10,34 +10,16 @@ import io
 import json
 
 import pytest
-from typer.testing import CliRunner
-
-from bananapics.cli.main import app
 from bananapics.errors import InvalidInput, PermissionDenied
 from bananapics.models import Job, Payment, Transfer, utcnow
 from bananapics.models import db as proxy
 from bananapics.services import export, jobs, payments
 from bananapics.services.audit import Actor
 from tests.helpers import new_user
+from tests.test_cli import cli  # noqa: F401 - the CLI fixture (the entry point on the test database)
 
-runner = CliRunner()
 OPS = Actor.operator("ops")
 HOSTILE = "=HYPERLINK(\"http://x\",\"click\")"
-
-
-@pytest.fixture
-def cli(database, database_url, tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    env = {"BANANAPICS_DATABASE__URL": database_url, "BANANAPICS_OPERATOR__NAME": "tester"}
-
-    def run(*args: str):
-        result = runner.invoke(app, list(args), env=env)
-        proxy.initialize(database)
-        if result.exception and not isinstance(result.exception, SystemExit):
-            raise result.exception
-        return result.exit_code, result.stdout, result.stderr
-
-    return run
 
 
 @pytest.fixture
