@@ -32,6 +32,7 @@ from bananapics.services import (catalog, jobs, ledger, lists, maintenance, pack
                                  referrals, settings,
                                  system, templates, toggles, users)
 from bananapics.services.audit import PERMISSIONS, Actor
+from bananapics.services import dashboard, export, search  # noqa: E402 - console data services (issue 12)
 from bananapics.storage import LocalStorage
 
 ALL = frozenset({"user", "support", "admin"})
@@ -134,6 +135,9 @@ CASES: list[tuple[str, str, frozenset[str], Call]] = [
     ("lists.transfers", "", STAFF, lambda a, w: lists.transfers(actor=a, user=w.target.tg_id, kind="topup")),
     ("lists.jobs", "", STAFF, lambda a, w: lists.jobs(actor=a, status="queued", model="nano-banana")),
     ("lists.admin_log", "", STAFF, lambda a, w: lists.admin_log(actor=a, target=f"user:{w.target.tg_id}")),
+    ("search.users", "", STAFF, lambda a, w: search.users(a, "@" + (w.target.username or "x"))),
+    ("dashboard.snapshot", "", STAFF, lambda a, w: dashboard.snapshot(actor=a)),
+    ("export.write", "", STAFF, lambda a, w: export.write("transfers", io.BytesIO(), actor=a, fmt="jsonl")),
 ]
 
 # audit.authorize and audit.record are the machinery the rows above go through, not admin actions.
