@@ -32,6 +32,7 @@ import json
 import logging
 import os
 import random
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -390,9 +391,8 @@ def bench_engine(engine: str, args, sizes: dict[str, int], report: dict, capture
             if not args.keep:
                 admin.execute_sql(f'DROP DATABASE IF EXISTS "{name}"')
             admin.close_all()
-        for f in tmp.glob("*"):
-            if not args.keep:
-                f.unlink() if f.is_file() else None
+        if not args.keep:
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 def print_engine(r: dict, report: dict) -> None:
