@@ -46,6 +46,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "referral": ("referral_cmd", "app", "The referral programme: percent, mode, on/off."),
     "toggles": ("toggles_cmd", "app", "Feature toggles and maintenance mode."),
     "audit": ("audit_cmd", "audit_log", "The admin action log, newest first, with filters."),
+    "export": ("export_cmd", "export", "Stream ledger transfers, payments or jobs for a date range as CSV or JSON lines."),
     "doctor": ("doctor_cmd", "doctor", "Check every part this installation needs, one line each; exit 1 on any failure."),
 }
 

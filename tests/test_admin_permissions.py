@@ -32,6 +32,7 @@ from bananapics.services import (catalog, jobs, ledger, lists, maintenance, pack
                                  referrals, settings, corrections, glance, refund_preview, stuck_jobs, usercard,
                                  system, templates, toggles, users)
 from bananapics.services.audit import PERMISSIONS, Actor
+from bananapics.services import dashboard, export, search  # noqa: E402 - console data services (issue 12)
 from bananapics.storage import LocalStorage
 
 ALL = frozenset({"user", "support", "admin"})
@@ -148,6 +149,9 @@ CASES: list[tuple[str, str, frozenset[str], Call]] = [
     ("corrections.adjust_balance", "", ADMIN,
      lambda a, w: corrections.adjust_balance(w.target.tg_id, 5, reason="goodwill", actor=a)),
     ("stuck_jobs.refund", "", STAFF, lambda a, w: stuck_jobs.refund(w.job_id, reason="stuck", actor=a)),
+    ("search.users", "", STAFF, lambda a, w: search.users(a, "@" + (w.target.username or "x"))),
+    ("dashboard.snapshot", "", STAFF, lambda a, w: dashboard.snapshot(actor=a)),
+    ("export.write", "", STAFF, lambda a, w: export.write("transfers", io.BytesIO(), actor=a, fmt="jsonl")),
 ]
 
 # audit.authorize and audit.record are the machinery the rows above go through, not admin actions.
