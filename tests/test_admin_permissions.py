@@ -32,7 +32,7 @@ from bananapics.services import (catalog, jobs, ledger, lists, maintenance, pack
                                  referrals, settings, corrections, glance, refund_preview, stuck_jobs, usercard,
                                  system, templates, toggles, users)
 from bananapics.services.audit import PERMISSIONS, Actor
-from bananapics.services import dashboard, export, search  # noqa: E402 - console data services (issue 12)
+from bananapics.services import console, dashboard, export, search, templates_io  # noqa: E402 - console data services (issue 12)
 from bananapics.storage import LocalStorage
 
 ALL = frozenset({"user", "support", "admin"})
@@ -149,6 +149,14 @@ CASES: list[tuple[str, str, frozenset[str], Call]] = [
     ("corrections.adjust_balance", "", ADMIN,
      lambda a, w: corrections.adjust_balance(w.target.tg_id, 5, reason="goodwill", actor=a)),
     ("stuck_jobs.refund", "", STAFF, lambda a, w: stuck_jobs.refund(w.job_id, reason="stuck", actor=a)),
+    ("console.referral_view", "", STAFF, lambda a, w: console.referral_view(actor=a)),
+    ("console.set_referral", "", ADMIN, lambda a, w: console.set_referral(actor=a, percent=7, reason="promo")),
+    ("console.toggles_view", "", STAFF, lambda a, w: console.toggles_view(actor=a)),
+    ("console.template_rows", "", STAFF, lambda a, w: console.template_rows(actor=a)),
+    ("console.template", "", STAFF, lambda a, w: console.template(w.template_id, actor=a)),
+    ("templates_io.export_catalogue", "", STAFF, lambda a, w: templates_io.export_catalogue(actor=a)),
+    ("templates_io.import_catalogue", "", ADMIN,
+     lambda a, w: templates_io.import_catalogue(templates_io.export_catalogue(actor=Actor.system()), actor=a)),
     ("search.users", "", STAFF, lambda a, w: search.users(a, "@" + (w.target.username or "x"))),
     ("dashboard.snapshot", "", STAFF, lambda a, w: dashboard.snapshot(actor=a)),
     ("export.write", "", STAFF, lambda a, w: export.write("transfers", io.BytesIO(), actor=a, fmt="jsonl")),
