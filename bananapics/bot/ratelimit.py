@@ -186,10 +186,18 @@ class _ChatState:
     users: int = 0  # acquire() calls in progress (holding or waiting for the lock)
 
 
+GLOBAL_BURST = 3  # messages a send may run ahead of even spacing (an interactive reply never waits)
+
+
 class SendLimiter:
     """Paces outbound send requests below Telegram's flood limits.
 
-    * Global: at most ``global_per_s`` messages in any sliding 1 s window (Telegram: ~30/s).
+    * Global: at most ``global_per_s`` messages in any sliding 1 s window (Telegram: ~30/s), and
+      spread over the second rather than sent in one burst when the window frees (a cell rate:
+      at most ``GLOBAL_BURST`` messages ahead of an even 1/``global_per_s`` spacing). Requests
+      reach Telegram after a network delay that varies per request (uploads, RTT): a window's
+      worth of sends released at once arrives bunched with the previous window's stragglers and
+      trips the server's own window; evenly spaced sends leave it the slack.
     * Per chat: a token bucket of ``per_chat_per_s`` with ``per_chat_burst`` capacity (~1/s with
       short bursts), charged one token per send *request* (an album is one request but counts
       ``messages`` against the global window).
@@ -212,6 +220,7 @@ class SendLimiter:
         self.clock = clock if clock is not None else MonotonicClock()
         self.max_chats = int(max_chats)
         self._window: "collections.deque[float]" = collections.deque()
+        self._spaced_until = -math.inf  # when the sends so far are paid off at 1/global_per_s each
         self._paused_until = -math.inf
         self._chats: "collections.OrderedDict[Hashable, _ChatState]" = collections.OrderedDict()
 
@@ -245,6 +254,13 @@ class SendLimiter:
         # The send may happen once enough old entries have left the window.
         return window[len(window) + messages - self.global_per_s - 1] + 1.0 - now
 
+    def _spacing_wait(self, now: float) -> float:
+        return self._spaced_until - GLOBAL_BURST / self.global_per_s - now
+
+    def _record(self, now: float, messages: int) -> None:
+        self._window.extend([now] * messages)
+        self._spaced_until = max(now, self._spaced_until) + messages / self.global_per_s
+
     # ------------------------------------------------------------------ API
 
     async def acquire(self, chat_id: Hashable, messages: int = 1, *,
@@ -269,10 +285,11 @@ class SendLimiter:
                         state.paused_until - now,
                         state.bucket.retry_after(1),
                         self._global_wait(now, messages),
+                        self._spacing_wait(now),
                     )
                     if wait <= 0:
                         state.bucket.try_take(1)
-                        self._window.extend([now] * messages)
+                        self._record(now, messages)
                         return True
                     await self.clock.sleep(wait + _SAFETY)
         finally:
