@@ -3,6 +3,9 @@ confirmations, the forbidden path (--as-user), exit codes, help examples and the
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import json
 
 import pytest
@@ -60,16 +63,24 @@ def test_every_command_has_an_example_and_a_readme_row():
         assert f"| {code} | " in README
 
 
-def test_help_lists_commands_without_importing_them(cli):
-    import sys
-
-    for name in [m for m in sys.modules if m.startswith("bananapics.cli.") and m.endswith("_cmd")]:
-        sys.modules.pop(name)
-    code, out, _ = cli("--help")
-    assert code == 0 and all(name in out for name in COMMANDS) and "--install-completion" in out
-    assert not [m for m in sys.modules if m.startswith("bananapics.cli.") and m.endswith("_cmd")]
-    code, out, _ = cli("models", "--help")
-    assert code == 0 and "price" in out and "bananapics.cli.models_cmd" in sys.modules
+def test_help_lists_commands_without_importing_them():
+    # In a process of its own: dropping command modules from this process's sys.modules would leave
+    # later tests patching module objects the lazy registry no longer uses.
+    script = (
+        "import sys\n"
+        "from bananapics.cli.main import app, COMMANDS\n"
+        "def loaded(): return sorted(m for m in sys.modules if m.startswith('bananapics.cli.') and m.endswith('_cmd'))\n"
+        "try:\n    app(['--help'], prog_name='bananapics')\nexcept SystemExit as e:\n    assert e.code == 0, e.code\n"
+        "print('AFTER-HELP', loaded())\n"
+        "try:\n    app(['models', '--help'], prog_name='bananapics')\nexcept SystemExit as e:\n    assert e.code == 0, e.code\n"
+        "print('AFTER-MODELS', loaded())\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert all(name in out for name in COMMANDS) and "--install-completion" in out
+    assert "AFTER-HELP []" in out
+    assert "price" in out and "'bananapics.cli.models_cmd'" in out.split("AFTER-MODELS", 1)[1]
 
 
 def test_exit_codes_usage_not_found_forbidden_unavailable(cli, tmp_path):

@@ -228,17 +228,18 @@ def test_operator_names_and_secret_files_from_hostile_places(cli, monkeypatch):
         load_config(None, environ={"BANANAPICS_TELEGRAM__BOT_TOKEN": "caf\udce9"})
 
 
-def test_log_lines_show_user_text_escaped(capsys):
+@pytest.mark.parametrize("fmt, shown", [("text", "Eve\\x1b[2J"), ("json", "Eve\\u001b[2J")])
+def test_log_lines_show_user_text_escaped(capsys, fmt, shown):
     import logging
 
     from bananapics.config import load_config
     from bananapics.logs import setup_logging
 
-    setup_logging(load_config(None, environ={}))
+    setup_logging(load_config(None, environ={"BANANAPICS_LOGGING__FORMAT": fmt}))
     logging.getLogger("bananapics.test").warning("user %s wrote %r", HOSTILE, "x")
     err = capsys.readouterr().err
     logging.getLogger().handlers.clear()
-    assert not any(ch in err for ch in RAW) and "Eve\\x1b[2J" in err
+    assert not any(ch in err for ch in RAW) and shown in err
 
 
 def test_an_operator_job_with_delivery_reaches_the_users_chat(database):
