@@ -165,8 +165,8 @@ def _flip(press: Press, actor: Actor, change: Any, key: str) -> Answer:
     lang = kit.lang(press)
     try:
         t = change(press.args[0], actor=actor, reason="admin panel")
-        note = i18n.t(lang, key, title=excerpt(getattr(t, f"title_{lang}"), 64), on="1" if (t.active if key ==
-                      "adm-done-tpl-toggle" else t.pinned) else "0")
+        flag = t.active if key == "adm-done-tpl-toggle" else t.pinned
+        note = i18n.t(lang, key, title=excerpt(getattr(t, f"title_{lang}"), 64), on=1 if flag else 0)
     except BananaError as exc:
         note = kit.failed(lang, exc)
     return kit.render(press, _card(press.args[0]), note), None
@@ -203,6 +203,14 @@ def _per_lang(values: dict[str, Any], prefix: str) -> dict[str, str]:
     return {code: values[f"{prefix}_{code}"] for code in LANGS}
 
 
+def _model_ids(actor: Actor) -> str:
+    return ", ".join(m.id for m in catalog.models(actor=actor) if m.enabled)
+
+
+def _models_arg(values: dict[str, Any]) -> dict[str, Any]:
+    return {"models": values.get("models", "")}
+
+
 def _create_effect(actor: Actor, lang: str, values: dict[str, Any]) -> str:
     return i18n.t(lang, "adm-effect-tpl-add", title=values[f"title_{lang}"], category=values["cat"],
                   model=values["model"] or "—",
@@ -221,14 +229,6 @@ kit.form(kit.Form("templates.create", EDIT, _create_apply, effect=_create_effect
                           *_lang_fields("prompt", prompt, "adm-ask-tpl-prompt"),
                           kit.Field("model", model, "adm-ask-tpl-model", _models_arg),
                           kit.Field("settings", settings_text, "adm-ask-tpl-settings"))))
-
-
-def _model_ids(actor: Actor) -> str:
-    return ", ".join(m.id for m in catalog.models(actor=actor) if m.enabled)
-
-
-def _models_arg(values: dict[str, Any]) -> dict[str, Any]:
-    return {"models": values.get("models", "")}
 
 
 @kit.section(EDIT)
