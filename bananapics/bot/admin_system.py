@@ -54,7 +54,7 @@ def status_text(lang: str, actor: Actor, config: Any) -> str:
     for p in snap.providers:
         if p.name not in used and p.last_success is None and p.last_error is None:
             continue
-        lines.append(i18n.t(lang, "adm-sys-provider", name=p.name, key=i18n.t(lang, f"adm-key-{p.key.replace(' ', '-')}"),
+        lines.append(i18n.t(lang, "adm-sys-provider", name=p.name, keystate=i18n.t(lang, f"adm-key-{p.key.replace(' ', '-')}"),
                             ok=_when(lang, p.last_success), error=p.last_error or "—",
                             latency=f"{p.p50_latency_s:.1f}" if p.p50_latency_s is not None else "—"))
     cap = values["limits.model_concurrency"]

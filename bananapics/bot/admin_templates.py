@@ -196,7 +196,7 @@ def move(press: Press, actor: Actor) -> Answer:
 
 
 def _lang_fields(prefix: str, parse: Any, ask: str) -> tuple[kit.Field, ...]:
-    return tuple(kit.Field(f"{prefix}_{code}", parse, ask, lambda v, code=code: {"lang": code.upper()}) for code in LANGS)
+    return tuple(kit.Field(f"{prefix}_{code}", parse, ask, lambda v, code=code: {"language": code.upper()}) for code in LANGS)
 
 
 def _per_lang(values: dict[str, Any], prefix: str) -> dict[str, str]:

@@ -127,8 +127,8 @@ adm-done-tpl-pin = ✅ { $title }: { $on ->
     }.
 adm-tpl-pick-cat = 🧩 New template: which category?
 btn-adm-tpl-cat-row = { $name } · { $count }
-adm-ask-tpl-title = ✍️ Title in { $lang } (up to 64 characters)?
-adm-ask-tpl-prompt = ✍️ Prompt in { $lang }?
+adm-ask-tpl-title = ✍️ Title in { $language } (up to 64 characters)?
+adm-ask-tpl-prompt = ✍️ Prompt in { $language }?
 adm-ask-tpl-model = ✍️ Default model id ({ $models }), or - for the user's own model?
 adm-ask-tpl-settings = ✍️ Default settings, e.g. aspect_ratio=16:9 resolution=2K, or - for none?
 adm-effect-tpl-add = add template “{ $title }” to { $category }: model { $model }, settings { $settings }. Users see it at once.
@@ -141,7 +141,7 @@ adm-done-tpl-delete = ✅ Template “{ $title }” deleted.
 adm-cats-title = 🗂 Template categories (templates in each)
 btn-adm-cat-add = ➕ New category
 adm-ask-cat-slug = ✍️ The category id (a-z, 0-9, - and _; it never changes)?
-adm-ask-cat-name = ✍️ Category name in { $lang }?
+adm-ask-cat-name = ✍️ Category name in { $language }?
 adm-done-cat = ✅ Category { $slug }: “{ $name }”.
 
 # system
@@ -150,7 +150,7 @@ adm-sys-queue = Queue: { $queued } waiting, { $running } running · last hour: {
 adm-sys-worker = Worker { $id } { $state } seen { $ago } s ago
 adm-sys-no-workers = ⚠️ No worker heartbeat.
 adm-sys-providers = Providers:
-adm-sys-provider = • { $name }: key { $key } · last ok { $ok } · last error { $error } · latency { $latency } s
+adm-sys-provider = • { $name }: key { $keystate } · last ok { $ok } · last error { $error } · latency { $latency } s
 adm-key-configured = configured
 adm-key-missing = ⚠️ missing
 adm-key-not-needed = not needed
