@@ -152,8 +152,16 @@ CASES: list[tuple[str, str, frozenset[str], Call]] = [
     ("system.models_health", "", STAFF, lambda a, w: system.models_health(actor=a)),
     ("templates.move", "", ADMIN, lambda a, w: templates.move(w.template_id, 1, actor=a)),
     ("console.template_categories", "", STAFF, lambda a, w: console.template_categories(actor=a)),
+    ("console.referral_view", "", STAFF, lambda a, w: console.referral_view(actor=a)),
+    ("console.set_referral", "", ADMIN, lambda a, w: console.set_referral(percent=7, actor=a)),
+    ("console.toggles_view", "", STAFF, lambda a, w: console.toggles_view(actor=a)),
+    ("console.template_rows", "", STAFF, lambda a, w: console.template_rows(actor=a)),
+    ("console.template", "", STAFF, lambda a, w: console.template(w.template_id, actor=a)),
+    ("templates_io.export_catalogue", "", STAFF, lambda a, w: templates_io.export_catalogue(actor=a)),
+    ("templates_io.import_catalogue", "", ADMIN,
+     lambda a, w: templates_io.import_catalogue({"categories": [], "templates": []}, actor=a, dry_run=True)),
 ]
-from bananapics.services import console, referral_stats  # noqa: E402  (the catalog panel's reads)
+from bananapics.services import console, referral_stats, templates_io  # noqa: E402  (the catalog panel's reads)
 
 # audit.authorize and audit.record are the machinery the rows above go through, not admin actions.
 NOT_ADMIN_FUNCTIONS = {"audit.authorize", "audit.record"}
