@@ -20,6 +20,8 @@ EXTREMES = {
     "uaction": ("ban", "deduct"), "role": ("user", "support"), "mfield": ("ref", "maxcount"),
     "pfield": ("sort", "tokens"), "mode": ("every", "first"),
     "period": ("all", "week"), "jview": ("failed", "running"),
+    "offmode": ("keep", "refund"), "move": ("up", "down"), "tfield": ("photo", "settings"),
+    "feature": ("topups", "templates"), "onoff": ("on", "off"),
 }
 ALL = sorted(ROUTES)
 

@@ -28,6 +28,8 @@ NUMBERS = {
     "position", "price", "queued", "refund", "repaid", "running", "seconds", "shortfall", "stars", "tg_id",
     "tokens", "total", "users",
     "first", "last", "ok", "failed", "min", "spent", "attempts", "cashback", "before",
+    "uses", "refunded", "bonus_tokens", "ago", "submitted", "cap", "parallel", "per_min", "burst", "week", "month",
+    "on", "failures", "refs",
 }
 STRINGS = {
     "action": "refund ⭐ 250 to @ann", "actor": "admin:@boss", "category": "Portraits",
@@ -44,6 +46,11 @@ STRINGS = {
     "query": "@alexandra_k", "up": "gemini, openai, ark, fal, local", "down": "gemini, openai, ark, fal",
     "referrer": "@ann (123456789)", "filter": "charge:stxZl2Yh9aK4mQ0rVb8nT3cW6xE1pS5uJ7gD0fH2kL9oN4iR8yB3qM6vC1",
     "period": "last 7 days", "old": "Support", "new": "Admin",
+    "what": "price per reference image", "option": "medium", "explain": "base 30 + resolution 4K 25 + 1 reference(s) 1 = 56",
+    "default": "· ⭐ default", "state": "✅", "id": "nano-banana-pro", "pin": "📌", "settings": "aspect_ratio=16:9, resolution=2K",
+    "models": "nano-banana, nano-banana-pro, seedream-4, gpt-image", "templates": "on", "referrals": "on", "topups": "off",
+    "keystate": "configured", "breaker": "⚠️ open until 12:00:00 UTC", "mark": "✓ ", "slug": "portraits-and-people",
+    "feature": "Referrals", "text": "🛠 The bot is under maintenance. Please come back a little later.", "until": "12:00:00",
 }
 PLURAL_SAMPLES = (0, 1, 2, 3, 5, 11, 21, 22, 25, 101, 1000, 1_000_000)
 

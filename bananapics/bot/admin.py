@@ -25,6 +25,7 @@ from telethon import events
 from bananapics import i18n
 from bananapics.bot import admin_kit as kit
 from bananapics.bot import admin_log, admin_menu, admin_tx, admin_users, viewer, wizard
+from bananapics.bot import admin_packages, admin_pricing, admin_referrals, admin_system, admin_templates
 from bananapics.bot.routing import Answer, Press
 from bananapics.bot.ui import Screen, button, menu_row
 from bananapics.errors import PermissionDenied
@@ -77,6 +78,7 @@ def open_section(press: Press, actor: Actor) -> Answer:
 
 ACTIONS = {("adm", "home"): home, ("adm", "sec"): open_section}
 _SECTION_MODULES = (kit, admin_users, admin_tx, admin_log)
+_SECTION_MODULES += (admin_pricing, admin_packages, admin_referrals, admin_templates, admin_system)
 
 
 def register(bot: Any) -> None:

@@ -135,6 +135,11 @@ PACKAGE_FIELD = _enum("pfield", "stars", "tokens", "bonus", "sort")
 REF_MODE = _enum("mode", "every", "first")
 PERIOD = _enum("period", "all", "day", "week")              # admin lists: everything, last 24 h, last 7 days
 JOB_VIEW = _enum("jview", "queued", "running", "failed")     # admin: stuck and failed jobs
+OFF_MODE = _enum("offmode", "keep", "refund")                # admin: switching a model off, its queued jobs
+MOVE = _enum("move", "up", "down")                           # admin: reorder packages, templates
+TPL_FIELD = _enum("tfield", "title", "prompt", "model", "settings", "photo")
+FEATURE = _enum("feature", "templates", "referrals", "topups")
+ON_OFF = _enum("onoff", "on", "off")
 
 # --- the route table ------------------------------------------------------------------------
 
@@ -266,6 +271,19 @@ _TABLE: list[tuple[str, str, tuple[ArgType, ...], str]] = [
     ("adm", "trs", (PERIOD, PAGE), "ledger transfers of a period"),
     ("adm", "logq", (), "filter the admin log by actor or target (text input)"),
     ("adm", "logall", (), "the admin log without a filter"),
+    ("adm", "moff", (SLUG, OFF_MODE), "switch a model off, keeping or refunding its queued jobs (confirm)"),
+    ("adm", "mres", (SLUG, RES), "edit a model's extra for one resolution (text input)"),
+    ("adm", "mq", (SLUG, QUALITY), "edit a model's extra for one quality (text input)"),
+    ("adm", "pmove", (ID, MOVE), "move a package up or down"),
+    ("adm", "reftog", (), "referral programme on/off"),
+    ("adm", "tmove", (ID, MOVE), "move a template up or down in its category"),
+    ("adm", "tedit", (ID, TPL_FIELD), "edit a template's titles, prompts, model, settings or preview photo"),
+    ("adm", "tnew", (SLUG,), "new template in a category (text input)"),
+    ("adm", "tcats", (), "template categories"),
+    ("adm", "tcat", (SLUG,), "rename a template category (text input)"),
+    ("adm", "tcatnew", (), "new template category (text input)"),
+    ("adm", "ftog", (FEATURE,), "feature toggle on/off"),
+    ("adm", "maint", (ON_OFF,), "maintenance mode on (asks the message, confirm) or off"),
 ]
 
 ROUTES: dict[tuple[str, str], Route] = {}

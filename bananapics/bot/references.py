@@ -49,6 +49,9 @@ def _size(message: Any) -> int:
 
 async def take(bot: Any, user: Any, chat_id: int, messages: list[Any], caption: str) -> None:
     """Store the images among ``messages`` as references (as many as fit) and show the next screen."""
+    for step in getattr(bot, "media_steps", ()):  # a step that asked for a photo (an admin's template preview)
+        if await step(bot, user, chat_id, messages):
+            return
     try:
         await _take(bot, user, chat_id, messages, caption)
     except drafts.NoModels:  # the admin switched every model off mid-wizard

@@ -72,3 +72,17 @@ def template_dict(row: Template, uses: int | None = None) -> dict[str, Any]:
     if uses is not None:
         data["uses"] = uses
     return data
+
+
+def template_categories(*, actor: Actor) -> list[tuple[Any, int]]:
+    """Every template category, empty ones too, with how many templates (hidden included) it has."""
+    from bananapics.db import connection
+    from bananapics.models import TemplateCategory
+
+    audit.authorize(actor, "read", "templates")
+    counts: dict[str, int] = {}
+    for row, _ in templates.admin_list():
+        counts[row.category_id] = counts.get(row.category_id, 0) + 1
+    with connection():
+        rows = list(TemplateCategory.select().order_by(TemplateCategory.sort, TemplateCategory.slug))
+    return [(row, counts.get(row.slug, 0)) for row in rows]

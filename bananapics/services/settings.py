@@ -32,7 +32,9 @@ class Spec:
 
 
 def _range(lo: int, hi: int) -> Callable[[Any], str | None]:
-    return lambda v: None if lo <= v <= hi else f"must be between {lo} and {hi}"
+    check = lambda v: None if lo <= v <= hi else f"must be between {lo} and {hi}"  # noqa: E731
+    check.bounds = (lo, hi)  # type: ignore[attr-defined]
+    return check
 
 
 def _length(most: int) -> Callable[[Any], str | None]:
@@ -87,6 +89,11 @@ def _spec(key: str) -> Spec:
     if spec is None:
         raise NotFound(f"unknown setting {key!r} (known: {', '.join(sorted(REGISTRY))})")
     return spec
+
+
+def bounds(key: str) -> tuple[int, int] | None:
+    """The range a whole-number setting must be in (the admin panel's typed values), else None."""
+    return getattr(_spec(key).check, "bounds", None)
 
 
 def coerce(key: str, value: Any) -> Any:

@@ -153,3 +153,38 @@ def totals(*, actor: Actor) -> dict[str, Any]:
             "packages_active": Package.select().where(Package.active == True).count(),  # noqa: E712
         }
     return {"counts": counts, "system_accounts": ledger.system_balances()}
+
+
+@dataclass(frozen=True)
+class ModelHealth:
+    """One model as the admin's system screen shows it: on/off, its provider, the breaker, load."""
+
+    id: str
+    name: str
+    provider: str
+    enabled: bool
+    breaker: str  # closed | open | half_open
+    open_until: dt.datetime | None
+    failures: int
+    last_error: str | None
+    running: int  # provider calls in flight (its concurrency slots taken)
+    queued: int
+
+
+def models_health(*, actor: Actor) -> list[ModelHealth]:
+    """Every model with its circuit breaker and its slots taken / jobs queued (reads only)."""
+    from bananapics.models import ModelBreaker, ModelSlot
+
+    audit.authorize(actor, "read", "system")
+    with connection():
+        breakers = {b.model: b for b in ModelBreaker.select()}
+        slots = dict(ModelSlot.select(ModelSlot.model, ModelSlot.running).tuples())
+        queued = dict(Job.select(Job.model, pw.fn.COUNT(Job.id)).where(Job.status == "queued")
+                      .group_by(Job.model).tuples())
+        out = []
+        for m in AiModel.select().order_by(AiModel.sort, AiModel.id):
+            b = breakers.get(m.id)
+            out.append(ModelHealth(m.id, m.name, m.provider, bool(m.enabled), b.state if b else "closed",
+                                   b.open_until if b else None, b.failures if b else 0, b.last_error if b else None,
+                                   int(slots.get(m.id, 0)), int(queued.get(m.id, 0))))
+        return out

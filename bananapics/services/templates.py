@@ -343,3 +343,29 @@ def admin_list() -> list[tuple[Template, int]]:
                 .group_by(Template.id)
                 .order_by(Template.category, Template.sort, Template.id))
         return [(row, int(row.n)) for row in rows]
+
+
+def move(template_id: int, step: int, *, actor: Actor, reason: str | None = None) -> Template:
+    """Move a template one place up (``step`` -1) or down (+1) in its category: the order is
+    renumbered 10, 20, … in one transaction with one audit row (before/after: the category's order).
+    At either end nothing changes."""
+    audit.authorize(actor, "templates.edit", f"template:{template_id}")
+    if step not in (-1, 1):
+        raise InvalidInput("a template moves one place up (-1) or down (+1)")
+    with atomic():
+        template = Template.get_or_none(Template.id == template_id)
+        if template is None:
+            raise NotFound(f"template {template_id} not found")
+        ids = [t.id for t in Template.select(Template.id).where(Template.category == template.category_id)
+               .order_by(Template.sort, Template.id)]
+        at_ = ids.index(template_id)
+        other = at_ + step
+        if not 0 <= other < len(ids):
+            return template
+        order = list(ids)
+        order[at_], order[other] = order[other], order[at_]
+        for position, tid in enumerate(order):
+            Template.update(sort=(position + 1) * 10).where(Template.id == tid).execute()
+        audit.record(actor, "templates.reorder", f"category:{template.category_id}", before={"order": ids},
+                     after={"order": order}, reason=reason)
+        return Template.get_by_id(template_id)
