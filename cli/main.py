@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 
+from bananapics.cli import admin_cmd  # `bananapics admin`: textual loads only when it runs
 from bananapics.cli import (common, config_cmd, db_cmd, jobs_cmd, ledger_cmd, payments_cmd, providers_cmd,
                             run_cmd, settings_cmd, status_cmd, users_cmd)
 
@@ -47,6 +48,7 @@ app.command("worker")(jobs_cmd.worker)
 app.command("demo")(jobs_cmd.demo)
 app.command("status")(status_cmd.status)
 app.command("audit")(status_cmd.audit_log)
+app.command("admin")(admin_cmd.admin)
 
 
 def run() -> None:

@@ -40,7 +40,8 @@ class AdminApp(App):
     CSS_PATH = "app.tcss"
     TITLE = "BananaPics admin"
     MODES = {spec.name: spec.screen for spec in SCREENS}
-    BINDINGS = [Binding(spec.key, f"switch_mode('{spec.name}')", spec.title) for spec in SCREENS] + [
+    # The function keys are listed on every screen's nav line; the footer keeps the screen's own keys.
+    BINDINGS = [Binding(spec.key, f"switch_mode('{spec.name}')", spec.title, show=False) for spec in SCREENS] + [
         Binding("ctrl+r", "reload", "Reload", show=False),
     ]
     db_lost: reactive[str] = reactive("")  # the error line while the connection is lost, else ""

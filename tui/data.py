@@ -220,9 +220,12 @@ class TransferPage:
 
 
 def _signed(row: dict[str, Any], user: int | None) -> int:
-    """A transfer's amount as the filtered user sees it (credit +, debit −); unsigned without one."""
+    """A transfer's amount as the filtered user sees it (credit +, debit −, 0 between their own
+    accounts); unsigned without a user filter."""
     if user is None:
         return row["amount"]
+    if row["credit_user"] == row["debit_user"]:
+        return 0  # between the user's own accounts (a hold, a settle): their total does not move
     return row["amount"] if row["credit_user"] == user else -row["amount"]
 
 
@@ -286,15 +289,21 @@ def payments_page(actor: Actor, *, user: int | None = None, status: str | None =
     return PaymentPage([payment_dict(p, p.user.tg_id) for p in page.items], page.next)
 
 
-def refund_effect(actor: Actor, charge_id: str) -> str:
-    """What refunding this charge would do, in words, read before the operator confirms."""
+@dataclass(frozen=True)
+class RefundEffect:
+    text: str  # what the refund does, in words, shown before the operator confirms
+    force: bool  # the payer spent tokens: the refund needs force and leaves a debt
+
+
+def refund_effect(actor: Actor, charge_id: str) -> RefundEffect:
+    """What refunding this charge would do, read fresh before the operator confirms."""
     audit.authorize(actor, "read", f"charge:{charge_id}")
     p = payments.get(charge_id)
     u = users.get_by_id(p.user_id)
     return describe_refund(payment_dict(p, u.tg_id), u.available)
 
 
-def describe_refund(p: dict[str, Any], available: int) -> str:
+def describe_refund(p: dict[str, Any], available: int) -> RefundEffect:
     need = p["tokens"] + p["bonus"]
     bonus = f" + {p['bonus']} bonus" if p["bonus"] else ""
     text = (f"Telegram returns {p['stars']} ⭐ to user {p['user']}; the ledger takes back {p['tokens']} tokens"
@@ -302,7 +311,7 @@ def describe_refund(p: dict[str, Any], available: int) -> str:
     if available < need:
         text += (f".\nThey have spent tokens: confirming FORCES the refund and leaves a debt of "
                  f"{need - available} tokens, which blocks generation until their next top-up")
-    return text
+    return RefundEffect(text, available < need)
 
 
 # ---------------------------------------------------------------- dashboard

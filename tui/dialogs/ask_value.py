@@ -10,7 +10,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
+
 from textual.widgets import Button, Input, Label
+from bananapics.tui.widgets.inputs import text_input
 
 
 class AskValue(ModalScreen[Any]):
@@ -25,8 +27,7 @@ class AskValue(ModalScreen[Any]):
         with Vertical(id="dialog", classes="dialog"):
             yield Label(self.title_text, classes="dialog-title")
             yield Label(self.prompt, markup=False)
-            yield Input(self.initial, placeholder=self.placeholder, id="value",
-                        cursor_blink=getattr(self.app, "blink", True))
+            yield text_input(self.app, self.initial, placeholder=self.placeholder, id="value")
             yield Label("", id="problem", classes="problem")
             with Horizontal(classes="buttons"):
                 yield Button("OK", id="ok", variant="primary")

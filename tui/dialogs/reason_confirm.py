@@ -7,7 +7,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
+
 from textual.widgets import Button, Input, Label, Static
+from bananapics.tui.widgets.inputs import text_input
 
 
 class ReasonConfirm(ModalScreen[str | None]):
@@ -24,8 +26,7 @@ class ReasonConfirm(ModalScreen[str | None]):
         with Vertical(id="dialog", classes="dialog"):
             yield Label(self.title_text, classes="dialog-title")
             yield Static(self.effect, id="effect", classes="effect", markup=False)
-            yield Input(self.initial, placeholder="Reason (kept in the admin log)", id="reason",
-                        cursor_blink=getattr(self.app, "blink", True))
+            yield text_input(self.app, self.initial, placeholder="Reason (kept in the admin log)", id="reason")
             yield Label("", id="problem", classes="problem")
             with Horizontal(classes="buttons"):
                 yield Button(self.confirm_label, id="confirm", variant="error" if self.danger else "primary")

@@ -40,6 +40,7 @@ def register(name: str, title: str, key: str, help: str) -> Callable[[type[Scree
         clash = [s.name for s in _SCREENS.values() if s.key == key and s.name != name]
         if clash:
             raise ValueError(f"key {key} of screen {name!r} is taken by {clash[0]!r}")
+        cls.mode_name = name
         _SCREENS[name] = ScreenSpec(name, title, key, help, cls)
         return cls
     return add

@@ -8,11 +8,13 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 
 from textual.app import ComposeResult
+from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Header
 
 from bananapics.tui import data
 from bananapics.tui.widgets.banner import ConnectionBanner
+from bananapics.tui.widgets.nav import ScreenNav
 
 
 class AdminScreen(Screen):
@@ -21,8 +23,10 @@ class AdminScreen(Screen):
 
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False, icon="🍌")
+        yield ScreenNav(getattr(self, "mode_name", ""))
         yield ConnectionBanner()
-        yield from self.body()
+        with Vertical(classes="main"):
+            yield from self.body()
         yield Footer()
 
     def body(self) -> ComposeResult:  # pragma: no cover - every screen overrides it

@@ -80,9 +80,9 @@ class DashboardScreen(AdminScreen):
         self.query_one("#jobs-spark", Sparkline).data = view.jobs_per_minute
         self.query_one("#stars-spark", Sparkline).data = view.stars_per_day
         self.query_one("#jobs-title", Label).update(
-            f"Jobs per minute (last hour): {sum(view.jobs_per_minute)} jobs, peak {max(view.jobs_per_minute, default=0)}/min")
+            f"Jobs/min, last hour: {sum(view.jobs_per_minute)}, peak {max(view.jobs_per_minute, default=0)}")
         self.query_one("#stars-title", Label).update(
-            f"Stars per day (14 days): {sum(view.stars_per_day):,} ⭐")
+            f"Stars/day, 14 days: {sum(view.stars_per_day):,} ⭐")
         providers = self.query_one("#providers", DataTable)
         providers.clear()
         for name, line in view.providers:

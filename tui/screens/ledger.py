@@ -13,6 +13,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
+
 from textual.widgets import DataTable, Input, Label, TabbedContent, TabPane
 
 from bananapics.tui import data
@@ -20,6 +21,7 @@ from bananapics.tui.dialogs import ReasonConfirm
 from bananapics.tui.screens import register
 from bananapics.tui.screens.base import AdminScreen
 from bananapics.tui.widgets.cells import cell, cells
+from bananapics.tui.widgets.inputs import text_input
 
 
 def _day(text: str, field: str) -> dt.datetime | None:
@@ -45,9 +47,9 @@ class LedgerScreen(AdminScreen):
     BINDINGS = [
         Binding("v", "verify", "Verify"),
         Binding("f", "refund", "Refund"),
-        Binding("n", "next_page", "Next page"),
-        Binding("t", "show_tab('transfers')", "Transfers", show=False),
-        Binding("y", "show_tab('payments')", "Payments", show=False),
+        Binding("n", "next_page", "Next"),
+        Binding("t", "show_tab('transfers')", "Transfers"),
+        Binding("y", "show_tab('payments')", "Payments"),
     ]
     PALETTE = [
         ("Verify the ledger", "Run every invariant check and list the breaches", "verify"),
@@ -70,14 +72,13 @@ class LedgerScreen(AdminScreen):
         self.ref: str | None = None
 
     def body(self) -> ComposeResult:
-        blink = self.app.blink
         with TabbedContent(id="ledger-tabs", initial="transfers"):
             with TabPane("Transfers", id="transfers"):
                 with Horizontal(classes="filters"):
-                    yield Input(placeholder="user tg id", id="f-user", cursor_blink=blink)
-                    yield Input(placeholder="kind (topup, adjust…)", id="f-kind", cursor_blink=blink)
-                    yield Input(placeholder="since YYYY-MM-DD", id="f-since", cursor_blink=blink)
-                    yield Input(placeholder="until YYYY-MM-DD", id="f-until", cursor_blink=blink)
+                    yield text_input(self.app, placeholder="user tg id", id="f-user")
+                    yield text_input(self.app, placeholder="kind (topup, adjust…)", id="f-kind")
+                    yield text_input(self.app, placeholder="since YYYY-MM-DD", id="f-since")
+                    yield text_input(self.app, placeholder="until YYYY-MM-DD", id="f-until")
                 yield Label("", id="transfers-status", classes="status")
                 yield DataTable(id="transfers-table", cursor_type="row", zebra_stripes=True)
             with TabPane("Verify", id="verify"):
@@ -85,8 +86,8 @@ class LedgerScreen(AdminScreen):
                 yield DataTable(id="breaches", cursor_type="row", zebra_stripes=True)
             with TabPane("Payments", id="payments"):
                 with Horizontal(classes="filters"):
-                    yield Input(placeholder="user tg id", id="p-user", cursor_blink=blink)
-                    yield Input(placeholder="status: paid or refunded", id="p-status", cursor_blink=blink)
+                    yield text_input(self.app, placeholder="user tg id", id="p-user")
+                    yield text_input(self.app, placeholder="status: paid or refunded", id="p-status")
                 yield Label("", id="payments-status", classes="status")
                 yield DataTable(id="payments-table", cursor_type="row", zebra_stripes=True)
 
@@ -227,12 +228,12 @@ class LedgerScreen(AdminScreen):
         effect = await self.call(data.refund_effect, self.actor, charge_id)
         if not effect.ok:
             return
-        reason = await self.app.push_screen_wait(ReasonConfirm(f"Refund charge {charge_id}", effect.value,
+        reason = await self.app.push_screen_wait(ReasonConfirm(f"Refund charge {charge_id}", effect.value.text,
                                                                confirm="Refund", danger=True))
         if reason is None:
             return
         outcome = await self.call(data.refund, self.actor, charge_id, reason, self.app.telegram,
-                                  force="FORCES" in effect.value)
+                                  force=effect.value.force)
         if outcome.ok:
             self.notify(outcome.value, title="Done", markup=False)
             self.load_payments()

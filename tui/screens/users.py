@@ -16,6 +16,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+
 from textual.widgets import DataTable, Input, Label
 
 from bananapics.tui import data
@@ -24,6 +25,7 @@ from bananapics.tui.screens import register
 from bananapics.tui.screens.base import AdminScreen
 from bananapics.tui.widgets.cells import cells
 from bananapics.tui.widgets.user_detail import UserDetailPane
+from bananapics.tui.widgets.inputs import text_input
 
 DEBOUNCE_S = 0.15
 ROLES = ("user", "support", "admin")
@@ -43,12 +45,12 @@ def _amount(text: str) -> int:
 class UsersScreen(AdminScreen):
     BINDINGS = [
         Binding("slash", "focus_search", "Search"),
-        Binding("b", "ban", "Ban/unban"),
+        Binding("b", "ban", "Ban"),
         Binding("o", "role", "Role"),
         Binding("a", "adjust", "Adjust"),
         Binding("f", "refund", "Refund"),
-        Binding("n", "next_page", "Next page"),
-        Binding("p", "prev_page", "Prev page"),
+        Binding("n", "next_page", "Next"),
+        Binding("p", "prev_page", "Prev"),
     ]
     PALETTE = [
         ("Search", "Focus the search box", "focus_search"),
@@ -74,8 +76,7 @@ class UsersScreen(AdminScreen):
         self.searches = 0  # results rendered (the benchmark waits on it)
 
     def body(self) -> ComposeResult:
-        yield Input(placeholder="Search: Telegram id, @username prefix or any part of a name", id="search",
-                    cursor_blink=self.app.blink)
+        yield text_input(self.app, placeholder="Search: Telegram id, @username prefix or any part of a name", id="search")
         yield Label("", id="count", classes="status")
         with Horizontal(id="body"):
             with Vertical(id="results"):
@@ -250,12 +251,12 @@ class UsersScreen(AdminScreen):
              for p in paid]))
         if payment is None:
             return
-        need = payment["tokens"] + payment["bonus"]
+        effect = data.describe_refund(payment, u.available)
         reason = await self.app.push_screen_wait(ReasonConfirm(
-            f"Refund {payment['stars']} ⭐ to user {u.tg_id}", data.describe_refund(payment, u.available),
+            f"Refund {payment['stars']} ⭐ to user {u.tg_id}", effect.text,
             confirm="Refund", danger=True))
         if reason is None:
             return
         outcome = await self.call(data.refund, self.actor, payment["charge_id"], reason, self.app.telegram,
-                                  force=u.available < need)
+                                  force=effect.force)
         await self._after_change(outcome, outcome.value or "")

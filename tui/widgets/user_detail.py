@@ -47,8 +47,9 @@ class UserDetailPane(Vertical):
         ledger = self.query_one("#detail-ledger", DataTable)
         ledger.clear()
         for t in d.transfers:
-            sign = "+" if t["credit_user"] == u.tg_id else "-"
-            ledger.add_row(*cells(f"{t['created_at']:%m-%d %H:%M}", t["kind"], f"{sign}{t['amount']}", t["debit"], t["credit"],
+            own = t["credit_user"] == t["debit_user"]
+            sign = "" if own else "+" if t["credit_user"] == u.tg_id else "-"
+            ledger.add_row(*cells(f"{t['created_at']:%m-%d %H:%M}", t["kind"], f"{sign}{t['amount']:,}", t["debit"], t["credit"],
                            t["reason"]))
         jobs = self.query_one("#detail-jobs", DataTable)
         jobs.clear()
