@@ -121,10 +121,10 @@ def _row(u: Any) -> UserRow:
     return UserRow(u.tg_id, u.username, name, u.role, bool(u.banned), u.available, u.held, u.debt)
 
 
-def search_users(actor: Actor, query: str, *, limit: int = PAGE, after: str | None = None) -> Hits:
+def search_users(actor: Actor, query: str, *, limit: int | None = None, after: str | None = None) -> Hits:
     """A page of users matching ``query`` (Telegram id, ``@username`` prefix, any part of a name);
     an empty query lists the newest users."""
-    query = query.strip()
+    query, limit = query.strip(), limit or PAGE
     search = _optional_service("search")
     if search is not None and query:
         hits = search.users(actor, query, limit=limit, after=after)

@@ -25,7 +25,9 @@ class Choose(ModalScreen[Any]):
             yield OptionList(*(Option(label, id=str(i)) for i, (label, _) in enumerate(self.options)), id="options")
 
     def on_mount(self) -> None:
-        self.query_one(OptionList).focus()
+        options = self.query_one(OptionList)
+        options.highlighted = 0
+        options.focus()
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
