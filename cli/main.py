@@ -47,6 +47,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "toggles": ("toggles_cmd", "app", "Feature toggles and maintenance mode."),
     "audit": ("audit_cmd", "audit_log", "The admin action log, newest first, with filters."),
     "export": ("export_cmd", "export", "Stream ledger transfers, payments or jobs for a date range as CSV or JSON lines."),
+    "admin": ("admin_cmd", "admin", "Open the admin console (TUI): dashboard, users, ledger audit, pricing, templates, jobs, log."),
     "doctor": ("doctor_cmd", "doctor", "Check every part this installation needs, one line each; exit 1 on any failure."),
 }
 
