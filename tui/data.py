@@ -6,16 +6,14 @@ an :class:`Outcome` back, which never raises. A refusal or bad input (any
 connection becomes ``Outcome.lost`` (the app shows a banner, drops the dead pooled connections and
 pings until the server answers again, see :func:`ping`).
 
-The functions below are thin adapters over services, shaped for what a screen shows. Two of them
-stand in for services another branch is writing: :func:`search_users` (``services.search.users``)
-and :func:`dashboard` (``services.dashboard``). Each uses that service when it is installed and the
-older services (``lists.users``, ``system.snapshot``) otherwise, so swapping is done here alone.
+The functions below are thin adapters over services, shaped for what a screen shows: a search is
+``services.search.users`` (indexed, a page of at most ``PAGE`` rows with a capped total), the
+dashboard ``services.dashboard.snapshot``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,7 +24,8 @@ import peewee as pw
 from bananapics import db as dbm
 from bananapics.errors import BananaError
 from bananapics.models import db as proxy
-from bananapics.services import audit, ledger, lists, payments, system, users
+from bananapics.services import audit, ledger, lists, payments, search, system, users
+from bananapics.services import dashboard as dashboard_service
 from bananapics.services.audit import Actor
 from bananapics.services.stars import StarsApi
 from bananapics.services.verify import verify as run_verify
@@ -83,13 +82,6 @@ def ping() -> bool:
         return False
 
 
-def _optional_service(name: str) -> Any | None:
-    try:
-        return importlib.import_module(f"bananapics.services.{name}")
-    except ImportError:
-        return None
-
-
 # ---------------------------------------------------------------- users
 
 @dataclass(frozen=True)
@@ -125,11 +117,10 @@ def search_users(actor: Actor, query: str, *, limit: int | None = None, after: s
     """A page of users matching ``query`` (Telegram id, ``@username`` prefix, any part of a name);
     an empty query lists the newest users."""
     query, limit = query.strip(), limit or PAGE
-    search = _optional_service("search")
-    if search is not None and query:
+    if query:
         hits = search.users(actor, query, limit=limit, after=after)
         return Hits([_row(u) for u in hits.rows], hits.total, hits.total_capped, hits.next)
-    page = lists.users(actor=actor, search=query or None, limit=limit, after=after)
+    page = lists.users(actor=actor, limit=limit, after=after)
     return Hits([_row(u) for u in page.items], len(page.items), page.next is not None, page.next)
 
 
@@ -340,47 +331,12 @@ def _provider_line(p: Any) -> str:
     return f"key {p.key}, idle"
 
 
-def _jobs_series(actor: Actor, now: dt.datetime) -> list[int]:
-    """Jobs submitted per minute over the last hour, from the newest-first job list."""
-    start = now - dt.timedelta(minutes=60)
-    buckets, after = [0] * 60, None
-    while True:
-        page = lists.jobs(actor=actor, limit=1000, after=after)
-        for job in page.items:
-            if job.created_at < start:
-                return buckets
-            if job.created_at < now:
-                buckets[min(59, int((job.created_at - start).total_seconds() // 60))] += 1
-        if page.next is None:
-            return buckets
-        after = page.next
-
-
-def _stars_series(actor: Actor, now: dt.datetime) -> list[int]:
-    """Stars paid (and not refunded) per day over the last 14 days."""
-    today = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    start = today - dt.timedelta(days=13)
-    buckets, after = [0] * 14, None
-    while True:
-        page = lists.payments(actor=actor, status="paid", since=start, until=now, limit=1000, after=after)
-        for p in page.items:
-            buckets[(p.created_at.date() - start.date()).days] += p.stars
-        if page.next is None:
-            return buckets
-        after = page.next
-
-
 def dashboard(actor: Actor, *, keys: dict[str, bool] | None = None, now: dt.datetime | None = None) -> DashboardView:
-    """The dashboard's counters and series in one call."""
-    service = _optional_service("dashboard")
-    if service is not None and hasattr(service, "snapshot"):  # the indexed one, when installed
-        s = service.snapshot(actor=actor, keys=keys, now=now)
-        return DashboardView(
-            s.at, s.users_today, s.users_total, s.queued, s.running, s.failed, s.stars_today, s.tokens_today,
-            [(p.name, _provider_line(p)) for p in s.providers], [(w.id, w.alive, w.last_seen) for w in s.workers],
-            list(s.jobs_per_minute), list(s.stars_per_day))
-    s = system.snapshot(actor=actor, keys=keys, now=now)
+    """The dashboard's counters and series in one call (``services.dashboard``: counters kept by
+    triggers and indexed ranges, never a scan of the ledger)."""
+    s = dashboard_service.snapshot(actor=actor, keys=keys, now=now)
     return DashboardView(
-        s.at, s.users_today, s.users_total, s.queue_depth, s.running, s.last_hour["failed"], s.stars_today,
+        s.at, s.users_today, s.users_total, s.jobs_queued, s.jobs_running, s.jobs_failed_today, s.stars_today,
         s.tokens_today, [(p.name, _provider_line(p)) for p in s.providers],
-        [(w.id, w.alive, w.last_seen) for w in s.workers], _jobs_series(actor, s.at), _stars_series(actor, s.at))
+        [(w.id, w.alive, w.last_seen) for w in s.workers],
+        list(s.jobs_per_minute), [stars for _day, stars in s.stars_per_day])
