@@ -182,10 +182,11 @@ async def _media_for(client: TelegramClient, storage: Any, chat_id: int, keys: t
     return media
 
 
-async def _send_media(client: TelegramClient, chat_id: int, media: list, caption: str) -> None:
-    if len(media) == 1:
+async def _send_media(client: TelegramClient, chat_id: int, media: list, caption: str, buttons: Any = None) -> None:
+    if len(media) == 1:  # one photo may carry buttons (a broadcast's URL button); an album cannot
         await client(functions.messages.SendMediaRequest(
-            peer=chat_id, media=media[0], message=caption, random_id=helpers.generate_random_long()))
+            peer=chat_id, media=media[0], message=caption, random_id=helpers.generate_random_long(),
+            reply_markup=client.build_reply_markup(buttons) if buttons else None))
         return
     await client(functions.messages.SendMultiMediaRequest(peer=chat_id, multi_media=[
         types.InputSingleMedia(media=m, random_id=helpers.generate_random_long(), message=caption if n == 0 else "")
@@ -199,7 +200,8 @@ def _stale(exc: errors.RPCError) -> bool:
 
 
 async def send_images(client: TelegramClient, storage: Any, limiter: SendLimiter, chat_id: int,
-                      keys: tuple[str, ...] | list[str], *, caption: str = "", as_document: bool = False) -> None:
+                      keys: tuple[str, ...] | list[str], *, caption: str = "", as_document: bool = False,
+                      buttons: Any = None) -> None:
     """Send up to 10 stored images as one album (or one photo/file), uploading only those Telegram
     does not know yet. For history re-sends as much as for results."""
     kind = "document" if as_document else "photo"
@@ -209,7 +211,7 @@ async def send_images(client: TelegramClient, storage: Any, limiter: SendLimiter
         return  # every image is gone: the row's closing text still tells the user
     await limiter.acquire(chat_id, messages=len(media))
     try:
-        await _send_media(client, chat_id, media, caption)
+        await _send_media(client, chat_id, media, caption, buttons)
     except errors.RPCError as exc:
         if not _stale(exc):
             raise
@@ -220,14 +222,14 @@ async def send_images(client: TelegramClient, storage: Any, limiter: SendLimiter
         if not media:
             return
         await limiter.acquire(chat_id, messages=len(media))
-        await _send_media(client, chat_id, media, caption)
+        await _send_media(client, chat_id, media, caption, buttons)
 
 
 async def send_part(client: TelegramClient, storage: Any, limiter: SendLimiter, chat_id: int, part: Part) -> Any:
     """Send one part; returns the message for a text part (None for images)."""
     if part.keys:
         await send_images(client, storage, limiter, chat_id, part.keys, caption=part.text,
-                          as_document=part.as_document)
+                          as_document=part.as_document, buttons=part.buttons)
         return None
     await limiter.acquire(chat_id)
     return await client.send_message(chat_id, part.text, buttons=part.buttons)

@@ -20,23 +20,29 @@ import json
 import peewee as pw
 
 from bananapics.db import atomic, atomic_statement, connection
-from bananapics.models import Outbox, User, utcnow
+from bananapics.models import Broadcast, Outbox, User, utcnow
 
 MAX_ATTEMPTS = 8
 BACKOFF_S = (2, 5, 15, 30, 60, 120, 300, 600)
 
 
 def claim(limit: int = 20, lock_s: float = 60.0, now: dt.datetime | None = None) -> list[Outbox]:
-    """Take up to ``limit`` due rows for sending (oldest first)."""
+    """Take up to ``limit`` due rows for sending (oldest first; a broadcast's rows only when no other
+    row is due, and only while the broadcast is running)."""
     now = now or utcnow()
     taken: list[Outbox] = []
     with atomic():
+        ready = (Outbox.status == "pending") & (Outbox.next_try_at <= now)
         due = list(
             Outbox.select(Outbox.id)
-            .where((Outbox.status == "pending") & (Outbox.next_try_at <= now))
+            .where(ready & Outbox.broadcast_id.is_null())
             .order_by(Outbox.next_try_at, Outbox.id)
             .limit(limit)
         )
+        if len(due) < limit:  # broadcast rows after every user-facing row, and only of running broadcasts
+            running = Broadcast.select(Broadcast.id).where(Broadcast.status == "running")
+            due += list(Outbox.select(Outbox.id).where(ready & Outbox.broadcast_id.in_(running))
+                        .order_by(Outbox.next_try_at, Outbox.id).limit(limit - len(due)))
         for row in due:
             got = (
                 Outbox.update(status="sending", locked_until=now + dt.timedelta(seconds=lock_s),
@@ -135,7 +141,8 @@ def revive_blocked(user_id: int) -> int:
     with atomic():
         return (Outbox.update(status="pending", next_try_at=utcnow(), locked_until=None, last_error=None)
                 .where((Outbox.user == user_id) & (Outbox.status == "dead")
-                       & Outbox.last_error.in_(BLOCKED_ERRORS) & (Outbox.created_at > since))
+                       & Outbox.last_error.in_(BLOCKED_ERRORS) & (Outbox.created_at > since)
+                       & Outbox.broadcast_id.is_null())  # a broadcast missed is not sent late
                 .execute())
 
 
