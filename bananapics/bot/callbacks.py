@@ -127,7 +127,7 @@ SETTING = _enum("setting", "ar", "res", "q", "fmt", "n")   # wizard settings row
 STEP = _enum("step", "model", "prompt", "refs", "settings")
 DOC = _enum("doc", "terms", "privacy", "support", "paysupport", "prices")
 SECTION = _enum("section", "users", "pricing", "packages", "referrals", "templates", "transactions",
-                "system", "log")
+                "system", "log", "broadcast")
 USER_ACTION = _enum("uaction", "ban", "unban", "grant", "deduct", "role", "jobs", "pays")
 ROLE = _enum("role", "user", "support", "admin")
 MODEL_FIELD = _enum("mfield", "base", "res", "quality", "ref", "maxrefs", "maxcount")
@@ -135,6 +135,8 @@ PACKAGE_FIELD = _enum("pfield", "stars", "tokens", "bonus", "sort")
 REF_MODE = _enum("mode", "every", "first")
 PERIOD = _enum("period", "all", "day", "week")              # admin lists: everything, last 24 h, last 7 days
 JOB_VIEW = _enum("jview", "queued", "running", "failed")     # admin: stuck and failed jobs
+BC_PART = _enum("bcpart", "text", "photo", "nophoto", "button", "nobutton")  # broadcast composer
+BC_SEG = _enum("bcseg", "lang", "active", "paid", "balance", "referred")     # broadcast segment picker
 
 # --- the route table ------------------------------------------------------------------------
 
@@ -266,6 +268,17 @@ _TABLE: list[tuple[str, str, tuple[ArgType, ...], str]] = [
     ("adm", "trs", (PERIOD, PAGE), "ledger transfers of a period"),
     ("adm", "logq", (), "filter the admin log by actor or target (text input)"),
     ("adm", "logall", (), "the admin log without a filter"),
+    ("adm", "bcs", (), "broadcasts: the newest and New"),
+    ("adm", "bc", (ID,), "one broadcast: its composer (draft) or its progress"),
+    ("adm", "bcnew", (), "new broadcast (text input)"),
+    ("adm", "bcedit", (ID, BC_PART), "broadcast text / photo / button (input), or remove photo / button"),
+    ("adm", "bcseg", (ID,), "broadcast segment picker"),
+    ("adm", "bcsegset", (ID, BC_SEG), "next language / activity window, or a criterion on/off"),
+    ("adm", "bctest", (ID,), "send the broadcast to the admin pressing it"),
+    ("adm", "bcgo", (ID,), "start a broadcast (recipients and ETA, then adm:yes)"),
+    ("adm", "bcpause", (ID,), "pause a broadcast"),
+    ("adm", "bcresume", (ID,), "resume a broadcast"),
+    ("adm", "bccancel", (ID,), "cancel a broadcast or discard a draft (then adm:yes)"),
 ]
 
 ROUTES: dict[tuple[str, str], Route] = {}

@@ -12,7 +12,7 @@
 * Delivery sends the rows through the one outbox at Telegram's pace under the send limit shared with
   every other message; ``outbox.claim`` takes user-facing rows first and the rows of ``running``
   broadcasts only. :func:`pause` / :func:`resume` stop and restart that; :func:`cancel` drops what
-  was not sent yet (rows become ``cancelled``).
+  was not sent yet (its rows are dropped: ``dead``, ``last_error`` "cancelled").
 * :func:`progress` counts the rows: sent, blocked (the user blocked the bot), failed (given up after
   retries), queued, cancelled; a running broadcast with nothing queued is ``done``.
 """
@@ -392,8 +392,11 @@ def _move(broadcast_id: int, *, actor: Actor, action: str, frm: tuple[str, ...],
     return _get(broadcast_id)
 
 
+CANCELLED = "cancelled"  # outbox.last_error of a recipient row dropped by a cancel (status dead: never sent)
+
+
 def _drop_pending(broadcast_id: int) -> int:
-    return (Outbox.update(status="cancelled", locked_until=None)
+    return (Outbox.update(status="dead", last_error=CANCELLED, locked_until=None)
             .where((Outbox.broadcast_id == broadcast_id) & (Outbox.status == "pending")).execute())
 
 
@@ -412,7 +415,7 @@ def resume(broadcast_id: int, *, actor: Actor) -> Broadcast:
 
 
 def cancel(broadcast_id: int, *, actor: Actor, reason: str | None = None) -> Broadcast:
-    """Nothing more is sent: the rows not handed to Telegram yet are dropped (``cancelled``)."""
+    """Nothing more is sent: the rows not handed to Telegram yet are dropped (dead, "cancelled")."""
     return _move(broadcast_id, actor=actor, action="cancel", frm=("draft", *LIVE), to="cancelled", reason=reason)
 
 
@@ -449,16 +452,15 @@ class Progress:
 
 def _count(b: Broadcast, per_second: float) -> Progress:
     counts: dict[str, int] = {}
-    rows = (Outbox.select(Outbox.status, Outbox.last_error.in_(BLOCKED_ERRORS).alias("blocked"),
-                          pw.fn.COUNT(Outbox.id).alias("n"))
-            .where(Outbox.broadcast_id == b.id).group_by(Outbox.status, pw.SQL("2")).tuples())
-    for status, blocked, n in rows:
+    why = pw.Case(None, [(Outbox.last_error.in_(BLOCKED_ERRORS), "blocked"), (Outbox.last_error == CANCELLED, CANCELLED)],
+                  "failed")
+    rows = (Outbox.select(Outbox.status, why.alias("why"), pw.fn.COUNT(Outbox.id).alias("n"))
+            .where(Outbox.broadcast_id == b.id).group_by(Outbox.status, why).tuples())
+    for status, reason, n in rows:
         if status == "sent":
             key = "sent"
         elif status == "dead":
-            key = "blocked" if blocked else "failed"
-        elif status == "cancelled":
-            key = "cancelled"
+            key = reason
         else:
             key = "queued"
         counts[key] = counts.get(key, 0) + n
