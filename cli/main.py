@@ -47,6 +47,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "toggles": ("toggles_cmd", "app", "Feature toggles and maintenance mode."),
     "audit": ("audit_cmd", "audit_log", "The admin action log, newest first, with filters."),
     "doctor": ("doctor_cmd", "doctor", "Check every part this installation needs, one line each; exit 1 on any failure."),
+    "broadcast": ("broadcast_cmd", "app", "Broadcasts to every user or a segment: create, status, pause, resume, cancel."),
 }
 
 app = typer.Typer(
