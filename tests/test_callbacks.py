@@ -21,6 +21,7 @@ EXTREMES = {
     "pfield": ("sort", "tokens"), "mode": ("every", "first"),
     "period": ("all", "week"), "jview": ("failed", "running"),
 }
+EXTREMES.update({"bcpart": ("text", "nobutton"), "bcseg": ("lang", "referred")})  # broadcast composer
 ALL = sorted(ROUTES)
 
 # Routes the brief and SCREENS.md ask for.

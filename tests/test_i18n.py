@@ -45,6 +45,10 @@ STRINGS = {
     "referrer": "@ann (123456789)", "filter": "charge:stxZl2Yh9aK4mQ0rVb8nT3cW6xE1pS5uJ7gD0fH2kL9oN4iR8yB3qM6vC1",
     "period": "last 7 days", "old": "Support", "new": "Admin",
 }
+NUMBERS |= {"id", "sent", "blocked", "failed"}  # broadcast progress
+STRINGS.update({"segment": "language Русский, active in 30 d, paid at least once, has tokens", "icon": "📤",
+                "text": "🍌 New model: SeeDre…", "label": "Open the bot", "url": "https://t.me/BananaPicsBot?start=promo",
+                "eta": "about 6 min", "language": "O'zbekcha", "mark": "✅"})  # broadcast
 PLURAL_SAMPLES = (0, 1, 2, 3, 5, 11, 21, 22, 25, 101, 1000, 1_000_000)
 
 # Every text SCREENS.md asks for must exist (a sample per screen, not every key).
