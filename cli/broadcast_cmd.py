@@ -126,6 +126,15 @@ def status(broadcast_id: Annotated[int | None, typer.Argument(metavar="[ID]", he
             ", ".join(f"{k}={v}" for k, v in p["segment"].items()) or "everyone", p["text"][:40]] for p in items])
 
 
+def _steer(action: str, broadcast_id: int, as_: str | None, as_json: bool) -> None:
+    from bananapics.services import broadcast
+
+    actor = operator(as_)
+    database()
+    getattr(broadcast, action)(broadcast_id, actor=actor)
+    _show(broadcast.progress(broadcast_id, actor=actor, per_second=_per_second()).as_dict(), as_json)
+
+
 @app.command()
 def pause(broadcast_id: Annotated[int, typer.Argument(metavar="ID")], as_: AsOpt = None,
           as_json: JsonOpt = False) -> None:
@@ -133,12 +142,7 @@ def pause(broadcast_id: Annotated[int, typer.Argument(metavar="ID")], as_: AsOpt
 
     Example: bananapics broadcast pause 3
     """
-    from bananapics.services import broadcast
-
-    actor = operator(as_)
-    database()
-    broadcast.pause(broadcast_id, actor=actor)
-    _show(broadcast.progress(broadcast_id, actor=actor, per_second=_per_second()).as_dict(), as_json)
+    _steer("pause", broadcast_id, as_, as_json)
 
 
 @app.command()
@@ -148,12 +152,7 @@ def resume(broadcast_id: Annotated[int, typer.Argument(metavar="ID")], as_: AsOp
 
     Example: bananapics broadcast resume 3
     """
-    from bananapics.services import broadcast
-
-    actor = operator(as_)
-    database()
-    broadcast.resume(broadcast_id, actor=actor)
-    _show(broadcast.progress(broadcast_id, actor=actor, per_second=_per_second()).as_dict(), as_json)
+    _steer("resume", broadcast_id, as_, as_json)
 
 
 @app.command()

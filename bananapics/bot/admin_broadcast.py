@@ -188,37 +188,36 @@ def _step_actor(text: kit.Ctx, data: dict[str, Any]) -> Actor:
     return kit.staff(text, PERMISSION, f"broadcast:{data.get('bid') or 'new'}")
 
 
-def on_text(text: TextInput) -> Screen:
-    """The message text: a new draft, or a draft's new text."""
+def _typed(text: TextInput, step: str, ask: str, change: Any) -> Screen:
+    """Apply a typed value with ``change(actor, broadcast_id) -> broadcast_id``: the draft again with
+    "saved", or the service's refusal above the same question (a draft no longer editable: its screen)."""
     actor = _step_actor(text, text.data)
     broadcast_id = text.data.get("bid")
     try:
-        if broadcast_id:
-            broadcast.edit(broadcast_id, actor=actor, text=text.text)
-        else:
-            broadcast_id = broadcast.create(text.text, actor=actor).id
+        broadcast_id = change(actor, broadcast_id)
     except BananaError as exc:
-        if exc.title == "broadcast_status":
-            conversation.clear(text.user_id)
-            return screen(text, actor, broadcast_id, _refused(text, exc))
-        return _ask(text, TEXT_STEP, "bc-ask-text", broadcast_id, _refused(text, exc))
+        if exc.title != "broadcast_status":
+            return _ask(text, step, ask, broadcast_id, _refused(text, exc))
+        conversation.clear(text.user_id)
+        return screen(text, actor, broadcast_id, _refused(text, exc))
     conversation.clear(text.user_id)
     return screen(text, actor, broadcast_id, i18n.t(kit.lang(text), "bc-changed"))
+
+
+def on_text(text: TextInput) -> Screen:
+    """The message text: a new draft, or a draft's new text."""
+    def change(actor: Actor, broadcast_id: int | None) -> int:
+        if broadcast_id:
+            return broadcast.edit(broadcast_id, actor=actor, text=text.text).id
+        return broadcast.create(text.text, actor=actor).id
+
+    return _typed(text, TEXT_STEP, "bc-ask-text", change)
 
 
 def on_button_text(text: TextInput) -> Screen:
     """"Label | https://…" for the draft's URL button."""
-    actor = _step_actor(text, text.data)
-    broadcast_id = text.data["bid"]
-    try:
-        broadcast.edit(broadcast_id, actor=actor, button=broadcast.parse_button(text.text))
-    except BananaError as exc:
-        if exc.title == "broadcast_status":
-            conversation.clear(text.user_id)
-            return screen(text, actor, broadcast_id, _refused(text, exc))
-        return _ask(text, BUTTON_STEP, "bc-ask-button", broadcast_id, _refused(text, exc))
-    conversation.clear(text.user_id)
-    return screen(text, actor, broadcast_id, i18n.t(kit.lang(text), "bc-changed"))
+    return _typed(text, BUTTON_STEP, "bc-ask-button", lambda actor, broadcast_id: broadcast.edit(
+        broadcast_id, actor=actor, button=broadcast.parse_button(text.text)).id)
 
 
 def on_photo_text(text: TextInput) -> Screen:
