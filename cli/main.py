@@ -49,6 +49,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "export": ("export_cmd", "export", "Stream ledger transfers, payments or jobs for a date range as CSV or JSON lines."),
     "admin": ("admin_cmd", "admin", "Open the admin console (TUI): dashboard, users, ledger audit, pricing, templates, jobs, log."),
     "doctor": ("doctor_cmd", "doctor", "Check every part this installation needs, one line each; exit 1 on any failure."),
+    "broadcast": ("broadcast_cmd", "app", "Broadcasts to every user or a segment: create, status, pause, resume, cancel."),
 }
 
 app = typer.Typer(

@@ -4,6 +4,7 @@ from bananapics.models.audit import AdminAction
 from bananapics.models.base import BaseModel, db, utcnow
 from bananapics.models.bot import Conversation, Draft, Panel, TgFile
 from bananapics.models.breakers import ModelBreaker
+from bananapics.models.broadcast import Broadcast
 from bananapics.models.billing import InvoiceIntent, Package, Payment
 from bananapics.models.catalog import AiModel
 from bananapics.models.jobs import Job, ModelSlot, Outbox
@@ -25,3 +26,5 @@ __all__ = [
     "utcnow",
 ]
 __all__.append("ModelBreaker")
+ALL_MODELS.append(Broadcast)
+__all__.append("Broadcast")

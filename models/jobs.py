@@ -88,6 +88,7 @@ class Outbox(BaseModel):
     sent_at = pw.DateTimeField(null=True)
     last_error = pw.TextField(null=True)
     parts_sent = pw.IntegerField(default=0)  # parts Telegram accepted; a retry resumes after them
+    broadcast_id = pw.BigIntegerField(null=True)  # a broadcast's recipient row (0014): sent after the others
     created_at = pw.DateTimeField(default=utcnow)
 
     class Meta:

@@ -167,6 +167,43 @@ CASES: list[tuple[str, str, frozenset[str], Call]] = [
 ]
 from bananapics.services import referral_stats  # noqa: E402  (the catalog panel's reads)
 
+def _bc(actor: Actor, status: str = "draft") -> int:
+    """A broadcast in ``status`` for an allowed actor; for a refused one any id (refused before any read)."""
+    from bananapics.services import broadcast
+
+    if not actor.can(broadcast.PERMISSION):
+        return 1
+    system = Actor.system()
+    b = broadcast.create("Hello everyone", actor=system)
+    if status != "draft":
+        broadcast.start(b.id, actor=system)
+    if status == "paused":
+        broadcast.pause(b.id, actor=system)
+    return b.id
+
+
+def _broadcast_cases() -> list[tuple[str, str, frozenset[str], Call]]:
+    from bananapics.services import broadcast as bc
+
+    return [
+        ("broadcast.audience_count", "", ADMIN, lambda a, w: bc.audience_count(bc.Segment(lang="en"), actor=a)),
+        ("broadcast.get", "", ADMIN, lambda a, w: bc.get(_bc(a), actor=a)),
+        ("broadcast.create", "", ADMIN, lambda a, w: bc.create("Sale!", actor=a)),
+        ("broadcast.edit", "", ADMIN, lambda a, w: bc.edit(_bc(a), text="Changed", actor=a)),
+        ("broadcast.store_photo", "", ADMIN, lambda a, w: bc.store_photo(w.storage, _bc(a), png(), actor=a)),
+        ("broadcast.test_send", "", ADMIN, lambda a, w: bc.test_send(_bc(a), actor=a)),
+        ("broadcast.start", "", ADMIN, lambda a, w: bc.start(_bc(a), actor=a)),
+        ("broadcast.pause", "", ADMIN, lambda a, w: bc.pause(_bc(a, "running"), actor=a)),
+        ("broadcast.resume", "", ADMIN, lambda a, w: bc.resume(_bc(a, "paused"), actor=a)),
+        ("broadcast.cancel", "", ADMIN, lambda a, w: bc.cancel(_bc(a, "running"), actor=a)),
+        ("broadcast.progress", "", ADMIN, lambda a, w: bc.progress(_bc(a, "running"), actor=a)),
+        ("broadcast.recent", "", ADMIN, lambda a, w: bc.recent(actor=a)),
+    ]
+
+
+CASES += _broadcast_cases()
+
+
 # audit.authorize and audit.record are the machinery the rows above go through, not admin actions.
 NOT_ADMIN_FUNCTIONS = {"audit.authorize", "audit.record"}
 

@@ -23,6 +23,7 @@ EXTREMES = {
     "offmode": ("keep", "refund"), "move": ("up", "down"), "tfield": ("photo", "settings"),
     "feature": ("topups", "templates"), "onoff": ("on", "off"),
 }
+EXTREMES.update({"bcpart": ("text", "nobutton"), "bcseg": ("lang", "referred")})  # broadcast composer
 ALL = sorted(ROUTES)
 
 # Routes the brief and SCREENS.md ask for.

@@ -52,6 +52,10 @@ STRINGS = {
     "keystate": "configured", "breaker": "⚠️ open until 12:00:00 UTC", "mark": "✓ ", "slug": "portraits-and-people",
     "feature": "Referrals", "text": "🛠 The bot is under maintenance. Please come back a little later.", "until": "12:00:00",
 }
+NUMBERS |= {"id", "sent", "blocked", "failed"}  # broadcast progress
+STRINGS.update({"segment": "language Русский, active in 30 d, paid at least once, has tokens", "icon": "📤",
+                "text": "🍌 New model: SeeDre…", "label": "Open the bot", "url": "https://t.me/BananaPicsBot?start=promo",
+                "eta": "about 6 min", "language": "O'zbekcha", "mark": "✅"})  # broadcast
 PLURAL_SAMPLES = (0, 1, 2, 3, 5, 11, 21, 22, 25, 101, 1000, 1_000_000)
 
 # Every text SCREENS.md asks for must exist (a sample per screen, not every key).
@@ -197,7 +201,8 @@ def _titles(path: str) -> set[str]:
 
 def test_every_typed_input_error_has_a_text():
     titles = set().union(*(_titles(p) for p in ("bananapics/services/jobs.py", "bananapics/services/referrals.py",
-                                                 "bananapics/images.py", "bananapics/services/breaker.py")))
+                                                 "bananapics/images.py", "bananapics/services/breaker.py",
+                                                 "bananapics/services/broadcast.py")))
     assert {"prompt_empty", "prompt_too_long", "model_disabled", "model_unknown", "not_an_image",
             "image_too_large", "unknown_code", "self", "already_bound", "too_late", "cycle"} <= titles
     for title in titles:

@@ -26,6 +26,7 @@ from bananapics import i18n
 from bananapics.bot import admin_kit as kit
 from bananapics.bot import admin_log, admin_menu, admin_tx, admin_users, viewer, wizard
 from bananapics.bot import admin_packages, admin_pricing, admin_referrals, admin_system, admin_templates
+from bananapics.bot import admin_broadcast
 from bananapics.bot.routing import Answer, Press
 from bananapics.bot.ui import Screen, button, menu_row
 from bananapics.errors import PermissionDenied
@@ -37,7 +38,8 @@ ADMIN = re.compile(r"^/admin(?:@\w+)?\s*$")
 LAYOUT = ((("users", "btn-admin-users"), ("pricing", "btn-admin-pricing"), ("referrals", "btn-admin-referrals")),
           (("templates", "btn-admin-templates"), ("transactions", "btn-admin-transactions"),
            ("system", "btn-admin-system")),
-          (("log", "btn-admin-log"),))
+          (("log", "btn-admin-log"),),
+          (("broadcast", "btn-admin-broadcast"),))
 # section → the handler of its first screen (``handler(press) -> Answer``); each section module
 # declares ``SECTIONS`` and ``register`` adds them
 SECTIONS: dict[str, Any] = {}
@@ -79,6 +81,7 @@ def open_section(press: Press, actor: Actor) -> Answer:
 ACTIONS = {("adm", "home"): home, ("adm", "sec"): open_section}
 _SECTION_MODULES = (kit, admin_users, admin_tx, admin_log)
 _SECTION_MODULES += (admin_pricing, admin_packages, admin_referrals, admin_templates, admin_system)
+_SECTION_MODULES += (admin_broadcast,)
 
 
 def register(bot: Any) -> None:

@@ -296,15 +296,12 @@ def on_photo_text(text: TextInput) -> Screen:
     return photo_ask(kit.lang(text), i18n.t(kit.lang(text), "adm-bad-photo"))
 
 
-async def on_media(bot: Any, user: Any, chat_id: int, messages: list[Any]) -> bool:
-    """A photo (or image file) sent while the card asks for a preview: stored, the card again. Any
-    other media message goes on to the wizard (False)."""
-    asked = await asyncio.to_thread(conversation.current, user.id)
-    if asked is None or asked.name != PHOTO_STEP:
-        return False
+async def on_media(bot: Any, user: Any, chat_id: int, messages: list[Any], data: dict[str, Any]) -> bool:
+    """A photo (or image file) sent while the card asks for a preview: stored, the card again. From
+    someone no longer allowed, the photo goes on to the wizard (False)."""
     lang = user.language
     ctx = SimpleNamespace(bot=bot, user_id=user.id, chat_id=chat_id)
-    tid = int(asked.data.get("id", 0))
+    tid = int(data.get("id", 0))
     try:
         actor = await asyncio.to_thread(kit.staff, ctx, EDIT, f"template:{tid}")
     except PermissionDenied:
@@ -408,4 +405,4 @@ TEXT_STEPS = {PHOTO_STEP: on_photo_text}
 
 
 def register(bot: Any) -> None:
-    bot.media_steps = [*getattr(bot, "media_steps", []), on_media]
+    references.MEDIA_STEPS[PHOTO_STEP] = on_media

@@ -127,7 +127,7 @@ SETTING = _enum("setting", "ar", "res", "q", "fmt", "n")   # wizard settings row
 STEP = _enum("step", "model", "prompt", "refs", "settings")
 DOC = _enum("doc", "terms", "privacy", "support", "paysupport", "prices")
 SECTION = _enum("section", "users", "pricing", "packages", "referrals", "templates", "transactions",
-                "system", "log")
+                "system", "log", "broadcast")
 USER_ACTION = _enum("uaction", "ban", "unban", "grant", "deduct", "role", "jobs", "pays")
 ROLE = _enum("role", "user", "support", "admin")
 MODEL_FIELD = _enum("mfield", "base", "res", "quality", "ref", "maxrefs", "maxcount")
@@ -140,6 +140,8 @@ MOVE = _enum("move", "up", "down")                           # admin: reorder pa
 TPL_FIELD = _enum("tfield", "title", "prompt", "model", "settings", "photo")
 FEATURE = _enum("feature", "templates", "referrals", "topups")
 ON_OFF = _enum("onoff", "on", "off")
+BC_PART = _enum("bcpart", "text", "photo", "nophoto", "button", "nobutton")  # broadcast composer
+BC_SEG = _enum("bcseg", "lang", "active", "paid", "balance", "referred")     # broadcast segment picker
 
 # --- the route table ------------------------------------------------------------------------
 
@@ -284,6 +286,17 @@ _TABLE: list[tuple[str, str, tuple[ArgType, ...], str]] = [
     ("adm", "tcatnew", (), "new template category (text input)"),
     ("adm", "ftog", (FEATURE,), "feature toggle on/off"),
     ("adm", "maint", (ON_OFF,), "maintenance mode on (asks the message, confirm) or off"),
+    ("adm", "bcs", (), "broadcasts: the newest and New"),
+    ("adm", "bc", (ID,), "one broadcast: its composer (draft) or its progress"),
+    ("adm", "bcnew", (), "new broadcast (text input)"),
+    ("adm", "bcedit", (ID, BC_PART), "broadcast text / photo / button (input), or remove photo / button"),
+    ("adm", "bcseg", (ID,), "broadcast segment picker"),
+    ("adm", "bcsegset", (ID, BC_SEG), "next language / activity window, or a criterion on/off"),
+    ("adm", "bctest", (ID,), "send the broadcast to the admin pressing it"),
+    ("adm", "bcgo", (ID,), "start a broadcast (recipients and ETA, then adm:yes)"),
+    ("adm", "bcpause", (ID,), "pause a broadcast"),
+    ("adm", "bcresume", (ID,), "resume a broadcast"),
+    ("adm", "bccancel", (ID,), "cancel a broadcast or discard a draft (then adm:yes)"),
 ]
 
 ROUTES: dict[tuple[str, str], Route] = {}

@@ -239,10 +239,11 @@ async def _media_for(client: TelegramClient, storage: Any, chat_id: int, keys: t
     return media
 
 
-async def _send_media(client: TelegramClient, chat_id: int, media: list, caption: str) -> None:
-    if len(media) == 1:
+async def _send_media(client: TelegramClient, chat_id: int, media: list, caption: str, buttons: Any = None) -> None:
+    if len(media) == 1:  # one photo may carry buttons (a broadcast's URL button); an album cannot
         await client(functions.messages.SendMediaRequest(
-            peer=chat_id, media=media[0], message=caption, random_id=helpers.generate_random_long()))
+            peer=chat_id, media=media[0], message=caption, random_id=helpers.generate_random_long(),
+            reply_markup=client.build_reply_markup(buttons) if buttons else None))
         return
     await client(functions.messages.SendMultiMediaRequest(peer=chat_id, multi_media=[
         types.InputSingleMedia(media=m, random_id=helpers.generate_random_long(), message=caption if n == 0 else "")
@@ -257,7 +258,7 @@ def _stale(exc: errors.RPCError) -> bool:
 
 async def send_images(client: TelegramClient, storage: Any, limiter: SendLimiter, chat_id: int,
                       keys: tuple[str, ...] | list[str], *, caption: str = "", as_document: bool = False,
-                      ready: dict | None = None) -> None:
+                      ready: dict | None = None, buttons: Any = None) -> None:
     """Send up to 10 stored images as one album (or one photo/file), uploading only those Telegram
     does not know yet (``ready``: lookups already started, see :func:`_prefetch`). For history
     re-sends as much as for results."""
@@ -268,7 +269,7 @@ async def send_images(client: TelegramClient, storage: Any, limiter: SendLimiter
         return  # every image is gone: the row's closing text still tells the user
     await limiter.acquire(chat_id, messages=len(media))
     try:
-        await _send_media(client, chat_id, media, caption)
+        await _send_media(client, chat_id, media, caption, buttons)
     except errors.RPCError as exc:
         if not _stale(exc):
             raise
@@ -279,7 +280,7 @@ async def send_images(client: TelegramClient, storage: Any, limiter: SendLimiter
         if not media:
             return
         await limiter.acquire(chat_id, messages=len(media))
-        await _send_media(client, chat_id, media, caption)
+        await _send_media(client, chat_id, media, caption, buttons)
 
 
 async def send_part(client: TelegramClient, storage: Any, limiter: SendLimiter, chat_id: int, part: Part,
@@ -287,7 +288,7 @@ async def send_part(client: TelegramClient, storage: Any, limiter: SendLimiter, 
     """Send one part; returns the message for a text part (None for images)."""
     if part.keys:
         await send_images(client, storage, limiter, chat_id, part.keys, caption=part.text,
-                          as_document=part.as_document, ready=ready)
+                          as_document=part.as_document, ready=ready, buttons=part.buttons)
         return None
     await limiter.acquire(chat_id)
     return await client.send_message(chat_id, part.text, buttons=part.buttons)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telethon import events, types
@@ -23,7 +24,7 @@ from bananapics.bot import viewer, wizard
 from bananapics.bot.ui import Screen
 from bananapics.errors import BananaError
 from bananapics.images import MAX_BYTES, MAX_DECODE_SIDE
-from bananapics.services import drafts
+from bananapics.services import conversation, drafts
 from bananapics.storage import store_reference
 
 IMAGE_MIMES = ("image/jpeg", "image/png", "image/webp")
@@ -47,11 +48,19 @@ def _size(message: Any) -> int:
     return (message.file.size if message.file else None) or 0
 
 
+# conversation step → ``handler(bot, user, chat_id, messages, step_data)``: a step that asked for a
+# photo (an admin's broadcast photo, a template preview) takes it instead of the draft; a handler
+# returning False passes the photo on to the wizard
+MEDIA_STEPS: dict[str, Callable[..., Awaitable[None]]] = {}
+
+
 async def take(bot: Any, user: Any, chat_id: int, messages: list[Any], caption: str) -> None:
     """Store the images among ``messages`` as references (as many as fit) and show the next screen."""
-    for step in getattr(bot, "media_steps", ()):  # a step that asked for a photo (an admin's template preview)
-        if await step(bot, user, chat_id, messages):
-            return
+    if MEDIA_STEPS:
+        asked = await asyncio.to_thread(conversation.current, user.id)
+        if asked is not None and asked.name in MEDIA_STEPS:
+            if await MEDIA_STEPS[asked.name](bot, user, chat_id, messages, asked.data) is not False:
+                return  # taken by the step (False: not for it, e.g. the admin lost the role: the wizard's)
     try:
         await _take(bot, user, chat_id, messages, caption)
     except drafts.NoModels:  # the admin switched every model off mid-wizard

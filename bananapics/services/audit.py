@@ -51,6 +51,7 @@ ALL_PERMISSIONS = frozenset({
     "templates.edit",
     "toggles.set",  # features and maintenance mode
     "settings.set",
+    "broadcast.send",  # compose, test, start, pause, resume and cancel a broadcast (and see them)
 })
 
 PERMISSIONS: dict[str, frozenset[str]] = {

@@ -21,7 +21,7 @@ from collections.abc import Iterable
 import peewee as pw
 
 from bananapics.db import atomic, atomic_statement, connection
-from bananapics.models import Outbox, User, utcnow
+from bananapics.models import Broadcast, Outbox, User, utcnow
 
 MAX_ATTEMPTS = 8
 BACKOFF_S = (2, 5, 15, 30, 60, 120, 300, 600)
@@ -29,13 +29,14 @@ BACKOFF_S = (2, 5, 15, 30, 60, 120, 300, 600)
 
 def claim_order() -> tuple:
     """The order due rows are taken in: oldest due first, then queue order (which keeps each chat's
-    rows in order). The one place to put a priority first (user-facing rows before bulk ones)."""
+    rows in order)."""
     return (Outbox.next_try_at, Outbox.id)
 
 
 def claim(limit: int = 20, lock_s: float = 60.0, now: dt.datetime | None = None, *,
           skip_chats: Iterable[int] = ()) -> list[Outbox]:
-    """Take up to ``limit`` due rows for sending (in :func:`claim_order`). ``skip_chats``: chats the
+    """Take up to ``limit`` due rows for sending (in :func:`claim_order`; a broadcast's rows only when
+    no user-facing row is due, and only while the broadcast is running). ``skip_chats``: chats the
     sender is still busy with; their rows wait, so a chat's rows are never sent out of order by two
     senders at once."""
     now = now or utcnow()
@@ -45,7 +46,12 @@ def claim(limit: int = 20, lock_s: float = 60.0, now: dt.datetime | None = None,
     if busy:
         where &= Outbox.chat_id.not_in(busy)
     with atomic():
-        due = list(Outbox.select(Outbox.id).where(where).order_by(*claim_order()).limit(limit))
+        due = list(Outbox.select(Outbox.id).where(where & Outbox.broadcast_id.is_null())
+                   .order_by(*claim_order()).limit(limit))
+        if len(due) < limit:  # broadcast rows after every user-facing row, and only of running broadcasts
+            running = Broadcast.select(Broadcast.id).where(Broadcast.status == "running")
+            due += list(Outbox.select(Outbox.id).where(where & Outbox.broadcast_id.in_(running))
+                        .order_by(*claim_order()).limit(limit - len(due)))
         for row in due:
             got = (
                 Outbox.update(status="sending", locked_until=now + dt.timedelta(seconds=lock_s),
@@ -177,7 +183,8 @@ def revive_blocked(user_id: int) -> int:
     with atomic():
         return (Outbox.update(status="pending", next_try_at=utcnow(), locked_until=None, last_error=None)
                 .where((Outbox.user == user_id) & (Outbox.status == "dead")
-                       & Outbox.last_error.in_(BLOCKED_ERRORS) & (Outbox.created_at > since))
+                       & Outbox.last_error.in_(BLOCKED_ERRORS) & (Outbox.created_at > since)
+                       & Outbox.broadcast_id.is_null())  # a broadcast missed is not sent late
                 .execute())
 
 
