@@ -67,8 +67,11 @@ class PreparedImage:
         return EXT_BY_MIME[self.mime]
 
 
-def _too_large(msg: str) -> InvalidInput:
-    return InvalidInput(msg, title="image_too_large")
+def _too_large(msg: str, *, canvas: bool = False) -> InvalidInput:
+    """``canvas``: the pixel count, not the file's size, is over the limit (users are told which)."""
+    exc = InvalidInput(msg, title="image_too_large")
+    exc.canvas = canvas
+    return exc
 
 
 def _too_many_pixels(width: int, height: int) -> InvalidInput:
@@ -94,14 +97,15 @@ def _open(data: bytes, max_pixels: int) -> Image.Image:
     try:
         img = Image.open(io.BytesIO(data), formats=list(FORMATS))
     except _BOMB_ERRORS:
-        raise _too_large("image dimensions are too large") from None
+        raise _too_large("image dimensions are too large", canvas=True) from None
     except _DECODE_ERRORS:
         raise _not_an_image() from None
     width, height = img.size
     if width <= 0 or height <= 0:
         raise _not_an_image("image has no pixels")
     if width * height > max_pixels:
-        raise _too_large(f"image is {width}x{height} pixels, the limit is {max_pixels / 1e6:g} megapixels")
+        raise _too_large(f"image is {width}x{height} pixels, the limit is {max_pixels / 1e6:g} megapixels",
+                         canvas=True)
     return img
 
 
@@ -123,7 +127,7 @@ def _decode(img: Image.Image, max_side: int, max_decode: int) -> Image.Image:
             raise _too_many_pixels(*img.size)
         img.load()
     except _BOMB_ERRORS:
-        raise _too_large("image dimensions are too large") from None
+        raise _too_large("image dimensions are too large", canvas=True) from None
     except _DECODE_ERRORS:
         raise _not_an_image("the image is damaged or truncated") from None
     return img
@@ -226,7 +230,7 @@ def prepare_reference(data: bytes, *, max_bytes: int = MAX_BYTES, max_pixels: in
         img, alpha = _normalize(img, max_side)
         return _encode(img, alpha, quality)
     except _BOMB_ERRORS:
-        raise _too_large("image dimensions are too large") from None
+        raise _too_large("image dimensions are too large", canvas=True) from None
     except InvalidInput:
         raise
     except _DECODE_ERRORS:

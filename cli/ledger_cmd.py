@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from typing import Annotated
 
 import typer
@@ -59,10 +61,10 @@ def adjust(tg_id: Annotated[int, typer.Argument(help="Telegram user id.")],
 
     Example: bananapics ledger adjust 123456789 50 --reason "goodwill" --key ticket-42
     """
-    try:
-        tokens = int(amount)
-    except ValueError:
-        raise InvalidInput(f"amount must be a whole number of tokens, got {amount!r}") from None
+    # ASCII digits only, as every other amount: int() would also take "٥٠", "５０" or "1_000"
+    if not re.fullmatch(r"[+-]?[0-9]{1,18}", amount.strip()):
+        raise InvalidInput(f"amount must be a whole number of tokens, got {amount!r}")
+    tokens = int(amount)
     database()
     user = users.get(tg_id)
     result = ledger.adjust(user.id, tokens, reason=reason, actor=operator(as_), key=key)

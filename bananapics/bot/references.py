@@ -23,7 +23,7 @@ from bananapics import i18n
 from bananapics.bot import viewer, wizard
 from bananapics.bot.ui import Screen
 from bananapics.errors import BananaError
-from bananapics.images import MAX_BYTES, MAX_DECODE_SIDE
+from bananapics.images import MAX_BYTES, MAX_DECODE_SIDE, MAX_PIXELS
 from bananapics.services import conversation, drafts
 from bananapics.storage import store_reference
 
@@ -109,6 +109,8 @@ async def _take(bot: Any, user: Any, chat_id: int, messages: list[Any], caption:
 
 def _refusal(lang: str, exc: BananaError) -> str:
     """Why an image was not kept, in the user's words."""
+    if exc.title == "image_too_large" and getattr(exc, "canvas", False):  # a small file declaring a huge canvas
+        return i18n.t(lang, "error-image-canvas-too-large", limit=MAX_PIXELS // 1_000_000)
     if exc.title == "image_too_many_pixels":
         return i18n.t(lang, "error-image-too-many-pixels", side=str(MAX_DECODE_SIDE))  # "4096", not "4,096"
     return wizard.error_text(lang, exc)

@@ -51,8 +51,13 @@ def check_tg_id(tg_id: int) -> int:
     return tg_id
 
 
+# Zero-width (non-)joiners are not printable but not controls either: they hold emoji sequences
+# together ("👩‍👩‍👧" is one family, not three people) and words of some scripts; names keep them.
+_JOINERS = "\u200c\u200d"
+
+
 def _clean(value: str | None, limit: int) -> str:
-    return "".join(ch for ch in (value or "") if ch.isprintable())[:limit]
+    return "".join(ch for ch in (value or "") if ch.isprintable() or ch in _JOINERS)[:limit]
 
 
 def _create(tg_id: int, *, username: str | None, first_name: str, last_name: str, language: str, role: str,

@@ -95,6 +95,7 @@ btn-refs-clear = 🗑 Clear
 error-not-an-image = That's not an image. Send a photo or a JPEG, PNG or WebP file.
 error-image-too-large = This image is too large (limit { $max_mb } MB). Send a smaller one.
 error-image-too-many-pixels = This image has too many pixels: a PNG or WEBP can be at most { $side }×{ $side }. Send it as a photo, as a JPEG file, or make it smaller.
+error-image-canvas-too-large = This image has too many pixels (at most { $limit } megapixels). Send a smaller one.
 
 ## 4. settings
 

@@ -86,6 +86,7 @@ btn-refs-clear = 🗑 Tozalash
 error-not-an-image = Bu rasm emas. Foto yoki JPEG, PNG, WebP fayl yuboring.
 error-image-too-large = Rasm juda katta (chegara { $max_mb } MB). Kichikroq rasm yuboring.
 error-image-too-many-pixels = Bu rasmda piksellar juda ko‘p: PNG yoki WEBP ko‘pi bilan { $side }×{ $side } bo‘lishi mumkin. Uni rasm sifatida, JPEG fayl qilib yuboring yoki kichraytiring.
+error-image-canvas-too-large = Bu rasmda piksellar juda ko‘p (ko‘pi bilan { $limit } megapiksel). Kichikroq rasm yuboring.
 
 ## 4. sozlamalar
 
