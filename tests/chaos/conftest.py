@@ -65,6 +65,7 @@ def make_stack(tmp_path, pg_url, s3_server):
             url = pg_url.replace(host_port, f"127.0.0.1:{made['proxy'].port}")
         stack = Stack(tmp_path, url, redis_url, s3_server.endpoint, s3_server.new_bucket(),
                       (ACCESS_KEY, SECRET_KEY), latency_s=latency_s)
+        stack.proxy = made.get("proxy")
         made["db"] = bind(url)
         return stack
 

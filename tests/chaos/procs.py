@@ -234,6 +234,7 @@ class Stack:
     s3_keys: tuple[str, str]
     latency_s: float = 0.05
     extra_env: dict[str, str] = field(default_factory=dict)
+    proxy: "TcpProxy | None" = None  # between every process and Postgres, when the test cuts the database
 
     @property
     def config_file(self) -> Path:
