@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import asyncio
 
-import pytest
-
 from bananapics.models import Job
 from bananapics.simtg import FakeTelegram, Limits, SimUser
 from tests.chaos.checks import all_finished, assert_each_job_once, assert_told_once, progress
@@ -127,10 +125,9 @@ def test_database_down_for_10_seconds(make_stack, queue_url, workers):
     fast_users()
     pool = workers(stack, 2, threads=2)
     tg = FakeTelegram(limits=Limits(rate_limits=False))
-    from tests.chaos import conftest  # noqa: F401
 
     async def fault():
-        proxy = stack_proxy(stack)
+        proxy = stack.proxy
         proxy.cut()
         await asyncio.sleep(10)
         proxy.restore()
@@ -140,6 +137,3 @@ def test_database_down_for_10_seconds(make_stack, queue_url, workers):
     assert apologies(people) >= 1  # users pressing while it was down were told to try again
     finish(people, pool)
 
-
-def stack_proxy(stack):
-    return stack.proxy
