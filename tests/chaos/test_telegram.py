@@ -10,7 +10,7 @@ import asyncio
 
 from telethon import functions
 
-from bananapics.models import Job, User
+from bananapics.models import User
 from bananapics.simtg import FakeTelegram, Limits, SimUser
 from tests.chaos.checks import all_finished, assert_each_job_once, assert_told_once, progress
 from tests.chaos.procs import Sweeper, await_until, fast_users, running_bot
