@@ -38,8 +38,17 @@ class Tasks:
             self.generate(job_id)
 
     def enqueue_after_commit(self, job_id: str) -> None:
-        """Enqueue once the surrounding transaction commits (dropped on rollback)."""
-        db.after_commit(lambda: self.enqueue(job_id))
+        """Enqueue once the surrounding transaction commits (dropped on rollback). The job is
+        committed by then, so a queue that is away (Redis restarting) must not fail the caller: the
+        user would be told nothing about a job that was held and will run — the sweeper re-enqueues
+        a job left queued (``[jobs] requeue_after_s``)."""
+        db.after_commit(lambda: self._enqueue_committed(job_id))
+
+    def _enqueue_committed(self, job_id: str) -> None:
+        try:
+            self.enqueue(job_id)
+        except Exception as exc:  # noqa: BLE001 - redis.ConnectionError, TimeoutError, …: the sweeper's turn
+            log.warning("job %s: not enqueued (%s: %s); the sweeper re-enqueues it", job_id, type(exc).__name__, exc)
 
 
 def every(minutes: int) -> crontab:

@@ -30,7 +30,7 @@ from typing import Any
 from telethon import TelegramClient, errors, events, functions, types
 
 from bananapics import i18n, logs, metrics
-from bananapics.bot import (account, admin, delivery, history, payments, references, results, routing, screens,
+from bananapics.bot import (account, admin, apology, delivery, history, payments, references, results, routing, screens,
                             templates, ui, viewer, wizard)
 from bananapics.bot.callbacks import PRESSED_MESSAGE, ROUTES, StaleButton, decode
 from bananapics.bot.imagework import ImageWork
@@ -563,6 +563,7 @@ def build_bot(config: Config, client: TelegramClient, tasks: Any = None) -> Bot:
         if screen.followup is not None and not stale:
             await screen.followup(bot, chat_id)
 
+    apology.register(bot)  # a handler failing (database or queue away) still answers "try again"
     metrics.instrument(client, on_update=lambda ids: logs.bind(**ids))  # updates by kind, handler latency
     return bot
 

@@ -128,6 +128,7 @@ class FakeTelegram(AccountsMixin, UpdatesMixin, MessagesMixin, CallbacksMixin, F
         self._authorized_keys: set[bytes] = set()
         self._senders: "weakref.WeakSet[SimSender]" = weakref.WeakSet()
         self._ignored_tasks: "weakref.WeakSet[asyncio.Task]" = weakref.WeakSet()
+        self._ignored_names: set[str] = set()
         self._handler_errors: list[BaseException] = []  # filled by SimClient's log capture
         self._global_window: deque[float] = deque()
         self.faults: list[Fault] = []
@@ -201,6 +202,12 @@ class FakeTelegram(AccountsMixin, UpdatesMixin, MessagesMixin, CallbacksMixin, F
     def ignore_task(self, task: "asyncio.Task") -> None:
         """Tell ``settle()`` not to wait for a long-lived task the bot started during an action."""
         self._ignored_tasks.add(task)
+
+    def ignore_tasks_named(self, *qualnames: str) -> None:
+        """Tell ``settle()`` never to wait for tasks running these coroutines (``"_Pool._chat"``):
+        the work of a background loop that keeps starting tasks (a delivery loop running while users
+        act), which is not the reaction to any one action."""
+        self._ignored_names.update(qualnames)
 
     # ---------------------------------------------------------------- request entry point
 

@@ -69,7 +69,7 @@ class SettleMixin:
         for task in asyncio.all_tasks():
             if task is current or task.done() or task in long_lived or task in self._ignored_tasks:
                 continue
-            if _parked_getter(task):
+            if _parked_getter(task) or (self._ignored_names and _task_qualname(task) in self._ignored_names):
                 continue
             if task in handler_tasks or _task_qualname(task) in _TRANSIENT_TELETHON:
                 out.append(task)
