@@ -203,15 +203,20 @@ async def test_a_refused_action_is_a_notice_and_changes_nothing(world, make_app)
 
 
 async def test_a_lost_connection_shows_a_banner_and_recovers(world, make_app, monkeypatch):
-    real, calls = lists.users, []
+    from bananapics.services import search as search_service
 
-    def flaky(**kwargs):
-        calls.append(kwargs)
-        if len(calls) == 2:
-            raise pw.OperationalError("server closed the connection unexpectedly")
-        return real(**kwargs)
+    calls: list = []
 
-    monkeypatch.setattr(lists, "users", flaky)
+    def flaky(real):  # the newest-users list and the search share one call count: the 2nd call fails
+        def call(*args, **kwargs):
+            calls.append(kwargs)
+            if len(calls) == 2:
+                raise pw.OperationalError("server closed the connection unexpectedly")
+            return real(*args, **kwargs)
+        return call
+
+    monkeypatch.setattr(lists, "users", flaky(lists.users))
+    monkeypatch.setattr(search_service, "users", flaky(search_service.users))
     async with make_app(start="users").run_test(size=(120, 36)) as pilot:
         await settle(pilot)
         await search(pilot, "a")
