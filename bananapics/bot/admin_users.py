@@ -16,7 +16,7 @@ from bananapics.bot import admin_menu, delivery
 from bananapics.bot.routing import Answer, Press
 from bananapics.bot.ui import Screen, button, excerpt
 from bananapics.errors import BananaError
-from bananapics.services import corrections, jobs, lists, stuck_jobs, usercard, users
+from bananapics.services import corrections, jobs, lists, search, stuck_jobs, usercard, users
 from bananapics.services.audit import Actor
 
 PAGE_SIZE = 8
@@ -32,14 +32,17 @@ def _name(lang: str, card: usercard.Card) -> str:
 
 
 def _fetch(actor: Actor) -> tuple[Any, Any]:
+    # a search is services.search (the same as the CLI's and the TUI's: a Telegram id, @username
+    # prefix, name, charge id or referral code, indexed, its total counted up to a cap)
     def fetch(filters: dict[str, Any], after: str | None, limit: int) -> Any:
         if filters.get("q"):
-            return usercard.find(actor, filters["q"], limit=limit, after=after)[0]
+            hits = search.users(actor, filters["q"], limit=limit, after=after)
+            return lists.Page(hits.rows, hits.next)
         return lists.users(actor=actor, limit=limit, after=after)
 
     def count(filters: dict[str, Any]) -> int:
         if filters.get("q"):
-            return usercard.find(actor, filters["q"], limit=1)[1]
+            return search.users(actor, filters["q"], limit=1).total
         return lists.count_users(actor=actor)
 
     return fetch, count
