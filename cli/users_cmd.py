@@ -80,14 +80,18 @@ def show(tg_id: TgId, as_json: JsonOpt = False) -> None:
 
 
 @app.command()
-def search(query: Annotated[str, typer.Argument(help="Telegram id, @username prefix or part of a name.")],
+def search(query: Annotated[str, typer.Argument(help="Telegram id, @username prefix, part of a name, a payment's "
+                                                     "charge id or a referral code.")],
            limit: Annotated[int, typer.Option(min=1, max=200)] = 20, as_json: JsonOpt = False) -> None:
-    """Find users by Telegram id, @username prefix or any part of their names.
+    """Find users by Telegram id, @username prefix, any part of their names, a payment's charge id
+    or a referral code (the same search as the panel's and the TUI's).
 
     Example: bananapics users search @ann --json
     """
+    from bananapics.services import search as search_service
+
     database()
-    found = lists.users(actor=operator(None), search=query, limit=limit).items
+    found = search_service.users(operator(None), query, limit=limit).rows
     if as_json:
         print_json([users.as_dict(u) for u in found])
         return
