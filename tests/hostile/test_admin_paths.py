@@ -20,7 +20,9 @@ pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 # A value of each argument kind; ``id`` is the target user's Telegram id (filled in per case) and the
 # choices are the most dangerous ones (a grant, promotion to admin).
 SAMPLE = {"page": 0, "hex": "0123456789abcdef", "slug": "gpt-image", "section": "users", "uaction": "grant",
-          "role": "admin", "mfield": "base", "pfield": "stars", "mode": "every", "period": "all", "jview": "failed"}
+          "role": "admin", "mfield": "base", "pfield": "stars", "mode": "every", "period": "all", "jview": "failed",
+          "offmode": "refund", "move": "up", "tfield": "prompt", "feature": "topups", "onoff": "on",
+          "quality": "high", "res": "4K", "bcpart": "text", "bcseg": "lang"}
 ADMIN_ROUTES = sorted(key for key in ROUTES if key[0] == "adm")
 LANG_OF = ("uz", "ru", "en")
 
