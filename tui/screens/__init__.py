@@ -19,6 +19,7 @@ MODULES = (
     "dashboard",
     "users",
     "ledger",
+    "pricing",
 )
 
 
