@@ -20,6 +20,7 @@ MODULES = (
     "users",
     "ledger",
     "pricing",
+    "packages",
 )
 
 
