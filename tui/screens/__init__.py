@@ -21,6 +21,7 @@ MODULES = (
     "ledger",
     "pricing",
     "packages",
+    "templates",
 )
 
 
