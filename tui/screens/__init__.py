@@ -22,6 +22,7 @@ MODULES = (
     "pricing",
     "packages",
     "templates",
+    "rules",
 )
 
 
