@@ -419,7 +419,8 @@ def settings_list(actor: Actor) -> list[SettingRow]:
 
 # ---------------------------------------------------------------- jobs
 
-def jobs_page(actor: Actor, *, status: str | None = None, limit: int = PAGE, after: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
+def jobs_page(actor: Actor, status: str | None = None, after: str | None = None, *,
+              limit: int = PAGE) -> tuple[list[dict[str, Any]], str | None]:
     page = lists.jobs(actor=actor, status=status or None, limit=limit, after=after)
     rows = [{"id": j.id, "user": j.user.tg_id, "created_at": j.created_at, "model": j.model, "status": j.status,
              "attempts": f"{j.attempts}/{j.max_attempts}", "cost": j.cost, "error": j.error_kind or ""}

@@ -23,6 +23,7 @@ MODULES = (
     "packages",
     "templates",
     "rules",
+    "jobs",
 )
 
 
