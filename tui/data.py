@@ -420,8 +420,8 @@ def settings_list(actor: Actor) -> list[SettingRow]:
 # ---------------------------------------------------------------- jobs
 
 def jobs_page(actor: Actor, status: str | None = None, after: str | None = None, *,
-              limit: int = PAGE) -> tuple[list[dict[str, Any]], str | None]:
-    page = lists.jobs(actor=actor, status=status or None, limit=limit, after=after)
+              limit: int | None = None) -> tuple[list[dict[str, Any]], str | None]:
+    page = lists.jobs(actor=actor, status=status or None, limit=limit or PAGE, after=after)
     rows = [{"id": j.id, "user": j.user.tg_id, "created_at": j.created_at, "model": j.model, "status": j.status,
              "attempts": f"{j.attempts}/{j.max_attempts}", "cost": j.cost, "error": j.error_kind or ""}
             for j in page.items]
@@ -443,8 +443,8 @@ def refund_job(actor: Actor, job_id: str, reason: str) -> str:
 
 # ---------------------------------------------------------------- admin log
 
-def admin_log_page(actor: Actor, *, by: str | None = None, target: str | None = None,
-                   limit: int = PAGE, after: str | None = None) -> tuple[list[dict[str, Any]], int, str | None]:
-    page = lists.admin_log(actor=actor, by=by or None, target=target or None, limit=limit, after=after)
+def admin_log_page(actor: Actor, by: str | None = None, target: str | None = None, after: str | None = None, *,
+                   limit: int | None = None) -> tuple[list[dict[str, Any]], int, str | None]:
+    page = lists.admin_log(actor=actor, by=by or None, target=target or None, limit=limit or PAGE, after=after)
     total = lists.count_admin_log(actor=actor, by=by or None, target=target or None)
     return [audit.as_dict(a) for a in page.items], total, page.next

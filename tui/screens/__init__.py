@@ -24,6 +24,7 @@ MODULES = (
     "templates",
     "rules",
     "jobs",
+    "admin_log",
 )
 
 
