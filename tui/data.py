@@ -25,7 +25,7 @@ from bananapics import db as dbm
 from bananapics.errors import BananaError
 from bananapics.models import db as proxy
 from bananapics.services import audit, ledger, lists, payments, search, system, users
-from bananapics.services import catalog, jobs, packages, settings, stuck_jobs, templates, templates_io
+from bananapics.services import broadcast, catalog, jobs, packages, settings, stuck_jobs, templates, templates_io
 from bananapics.errors import InvalidInput
 from bananapics.services import dashboard as dashboard_service
 from bananapics.services.audit import Actor
@@ -448,3 +448,10 @@ def admin_log_page(actor: Actor, by: str | None = None, target: str | None = Non
     page = lists.admin_log(actor=actor, by=by or None, target=target or None, limit=limit or PAGE, after=after)
     total = lists.count_admin_log(actor=actor, by=by or None, target=target or None)
     return [audit.as_dict(a) for a in page.items], total, page.next
+
+
+# ---------------------------------------------------------------- broadcasts
+
+def broadcasts(actor: Actor, limit: int = 50) -> list[dict[str, Any]]:
+    """The newest broadcasts with live counts (services.broadcast.recent)."""
+    return [p.as_dict() for p in broadcast.recent(actor=actor, limit=limit)]

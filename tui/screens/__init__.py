@@ -25,6 +25,7 @@ MODULES = (
     "rules",
     "jobs",
     "admin_log",
+    "broadcasts",
 )
 
 
