@@ -52,8 +52,7 @@ class BroadcastsScreen(ListScreen):
         yield DataTable(id="table", cursor_type="row", zebra_stripes=True)
         yield Static("", id="message", markup=False)
 
-    def on_mount(self) -> None:
-        super().on_mount()
+    def on_mount(self) -> None:  # ListScreen.on_mount runs too (Textual calls each class's handler)
         self.set_interval(self.app.refresh_s, self.reload)
 
     def fetch(self) -> tuple:

@@ -63,7 +63,7 @@ class JobsScreen(ListScreen):
     def show(self, value) -> None:
         rows, self.next = value
         now = self.app.clock()
-        self.fill([(j["id"], j, [cell(j["id"]), cell(str(j["user"])), cell(j["model"]),
+        self.fill([(j["id"], j, [cell(j["id"][:8]), cell(str(j["user"])), cell(j["model"]),
                                  cell(j["status"], "red" if j["status"] == "failed" else ""),
                                  cell(age((now - j["created_at"]).total_seconds())), cell(j["attempts"]),
                                  cell(j["cost"]), cell(j["error"])]) for j in rows])

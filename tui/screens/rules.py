@@ -52,7 +52,7 @@ def checker(key: str):
 class RulesScreen(ListScreen):
     COLUMNS = ("section", "setting", "value")
     BINDINGS = [
-        Binding("enter", "edit", "Edit", priority=False),
+        Binding("e", "edit", "Edit"),
         Binding("m", "maintenance", "Maintenance"),
         Binding("r", "reload", "Reload"),
     ]
