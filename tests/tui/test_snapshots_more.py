@@ -8,7 +8,7 @@ import datetime as dt
 
 import pytest
 
-from bananapics.models import AdminAction, Broadcast
+from bananapics.models import AdminAction, Broadcast, Job
 from bananapics.services import broadcast
 from tests.tui.conftest import NOW, OPERATOR, settle
 from tests.tui.test_snapshots import pinned  # noqa: F401 - the fixture
@@ -24,6 +24,7 @@ def world_more(pinned):  # noqa: F811
     broadcast.start(b.id, actor=OPERATOR)
     Broadcast.update(created_at=NOW - dt.timedelta(hours=1), started_at=NOW - dt.timedelta(minutes=50)).execute()
     AdminAction.update(created_at=NOW - dt.timedelta(hours=1)).execute()
+    Job.update(id="0badcafe" * 4).where(Job.id == pinned.job.id).execute()  # ids are random
     return pinned
 
 

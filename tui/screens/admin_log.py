@@ -14,7 +14,7 @@ from textual.widgets import DataTable, Input, Label, Static
 
 from bananapics.tui import data
 from bananapics.tui.screens import register
-from bananapics.tui.screens.listing import ListScreen
+from bananapics.tui.screens.listing import PagedScreen
 from bananapics.tui.widgets.cells import cell
 from bananapics.tui.widgets.inputs import text_input
 
@@ -24,7 +24,7 @@ def compact(value) -> str:
 
 
 @register("admin_log", "Admin log", "f9", "Every admin action, by actor and target, with before/after and reason")
-class AdminLogScreen(ListScreen):
+class AdminLogScreen(PagedScreen):
     COLUMNS = ("time", "actor", "action", "target", "outcome", "reason")
     BINDINGS = [
         Binding("slash", "focus_actor", "Actor"),
@@ -45,11 +45,6 @@ class AdminLogScreen(ListScreen):
     AdminLogScreen #change { height: auto; max-height: 6; border: round $primary; padding: 0 1; }
     """
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.cursors: list[str | None] = [None]
-        self.next: str | None = None
-
     def body(self) -> ComposeResult:
         with Horizontal(id="filters"):
             yield text_input(self.app, placeholder="actor (exact): cli:alice, tg:123", id="actor")
@@ -67,25 +62,22 @@ class AdminLogScreen(ListScreen):
         self.fill([(str(a["id"]), a, [cell(a["created_at"]), cell(a["actor"]), cell(a["action"]), cell(a["target"]),
                                       cell(a["outcome"], "red" if a["outcome"] != "ok" else ""), cell(a["reason"] or "")])
                    for a in rows])
-        more = " · n: next page" if self.next else ""
-        self.status(f"{len(rows)} of {total} actions · page {len(self.cursors)}{more}" if rows else "no actions match")
+        self.status(f"{len(rows)} of {total} actions · {self.page_label()}" if rows else "no actions match")
         self._change()
 
     @on(DataTable.RowHighlighted, "#table")
     def _change(self) -> None:
-        table = self.table()
-        if not table.row_count:
+        a = self.current()
+        if a is None:
             self.query_one("#change", Static).update("")
             return
-        a = self.items.get(table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value)
         self.query_one("#change", Static).update(
             f"#{a['id']} {a['action']} {a['target']} by {a['actor']}\nbefore: {compact(a['before'])}\n"
             f"after:  {compact(a['after'])}\nreason: {a['reason'] or '—'}")
 
     @on(Input.Submitted)
     def _filter(self) -> None:
-        self.cursors = [None]
-        self.reload()
+        self.restart()
         self.table().focus()
 
     def action_focus_actor(self) -> None:
@@ -94,14 +86,3 @@ class AdminLogScreen(ListScreen):
     def action_focus_target(self) -> None:
         self.query_one("#target", Input).focus()
 
-    def action_next_page(self) -> None:
-        if self.next is None:
-            self.notify("This is the last page.")
-            return
-        self.cursors.append(self.next)
-        self.reload()
-
-    def action_prev_page(self) -> None:
-        if len(self.cursors) > 1:
-            self.cursors.pop()
-            self.reload()

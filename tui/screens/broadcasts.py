@@ -71,10 +71,9 @@ class BroadcastsScreen(ListScreen):
 
     @on(DataTable.RowHighlighted, "#table")
     def _message(self) -> None:
-        table = self.table()
-        if not table.row_count:
+        b = self.current()
+        if b is None:
             return
-        b = self.items.get(table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value)
         button = f"\nbutton: {b['button'][0]} → {b['button'][1]}" if b["button"] else ""
         self.query_one("#message", Static).update(
             f"#{b['id']} {b['status']} · created {b['created_at'] or ''} · started {b['started_at'] or '—'} · "

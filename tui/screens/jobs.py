@@ -13,7 +13,7 @@ from textual.widgets import DataTable, Label
 from bananapics.tui import data
 from bananapics.tui.dialogs import Choose, ReasonConfirm
 from bananapics.tui.screens import register
-from bananapics.tui.screens.listing import ListScreen
+from bananapics.tui.screens.listing import PagedScreen
 from bananapics.tui.widgets.cells import cell
 
 STATUSES = (None, "queued", "running", "failed", "succeeded", "partial")
@@ -29,7 +29,7 @@ def age(seconds: float) -> str:
 
 
 @register("jobs", "Jobs", "f8", "Generation jobs by status; retry or refund a stuck one")
-class JobsScreen(ListScreen):
+class JobsScreen(PagedScreen):
     COLUMNS = ("job", "user", "model", "status", "age", "attempts", "cost", "error")
     BINDINGS = [
         Binding("s", "status_filter", "Status"),
@@ -50,8 +50,6 @@ class JobsScreen(ListScreen):
     def __init__(self) -> None:
         super().__init__()
         self.status_filter: str | None = None
-        self.cursors: list[str | None] = [None]
-        self.next: str | None = None
 
     def body(self) -> ComposeResult:
         yield Label("", id="status", classes="status")
@@ -67,25 +65,11 @@ class JobsScreen(ListScreen):
                                  cell(j["status"], "red" if j["status"] == "failed" else ""),
                                  cell(age((now - j["created_at"]).total_seconds())), cell(j["attempts"]),
                                  cell(j["cost"]), cell(j["error"])]) for j in rows])
-        more = " · n: next page" if self.next else ""
-        self.status(f"{len(rows)} jobs · status {self.status_filter or 'all'} (s) · page {len(self.cursors)}{more}")
+        self.status(f"{len(rows)} jobs · status {self.status_filter or 'all'} (s) · {self.page_label()}")
 
     def action_status_filter(self) -> None:
         self.status_filter = STATUSES[(STATUSES.index(self.status_filter) + 1) % len(STATUSES)]
-        self.cursors = [None]
-        self.reload()
-
-    def action_next_page(self) -> None:
-        if self.next is None:
-            self.notify("This is the last page.")
-            return
-        self.cursors.append(self.next)
-        self.reload()
-
-    def action_prev_page(self) -> None:
-        if len(self.cursors) > 1:
-            self.cursors.pop()
-            self.reload()
+        self.restart()
 
     @work(exclusive=True, group="action")
     async def action_retry(self) -> None:

@@ -60,14 +60,19 @@ class ListScreen(AdminScreen):
     def status(self, text: str) -> None:
         self.query_one("#status", Label).update(text)
 
-    def selected(self) -> Any:
-        """The item under the cursor, or None (with a hint)."""
+    def current(self) -> Any:
+        """The item under the cursor, or None when the table is empty (no hint: for previews)."""
         table = self.table()
         if not table.row_count:
-            self.notify("Nothing to act on here.", severity="warning")
             return None
-        key = table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value
-        return self.items.get(key)
+        return self.items.get(table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value)
+
+    def selected(self) -> Any:
+        """The item under the cursor, or None (with a hint)."""
+        item = self.current()
+        if item is None:
+            self.notify("Nothing to act on here.", severity="warning")
+        return item
 
     async def change(self, fn, *args: Any, done: str = "Done", **kwargs: Any) -> data.Outcome:
         outcome = await self.call(fn, *args, **kwargs)
@@ -75,3 +80,33 @@ class ListScreen(AdminScreen):
             self.notify(done, title="Done", markup=False)
             self.reload()
         return outcome
+
+
+class PagedScreen(ListScreen):
+    """A ListScreen whose rows come in keyset pages: ``self.cursors[-1]`` is where this page starts,
+    ``self.next`` where the next one would (n/p move)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.cursors: list[str | None] = [None]
+        self.next: str | None = None
+
+    def restart(self) -> None:
+        """Back to the first page (a filter changed) and load it."""
+        self.cursors = [None]
+        self.reload()
+
+    def page_label(self) -> str:
+        return f"page {len(self.cursors)}" + (" · n: next page" if self.next else "")
+
+    def action_next_page(self) -> None:
+        if self.next is None:
+            self.notify("This is the last page.")
+            return
+        self.cursors.append(self.next)
+        self.reload()
+
+    def action_prev_page(self) -> None:
+        if len(self.cursors) > 1:
+            self.cursors.pop()
+            self.reload()

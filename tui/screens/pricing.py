@@ -77,19 +77,13 @@ class PricingScreen(ListScreen):
 
     @on(DataTable.RowHighlighted, "#table")
     def _preview(self) -> None:
-        m = self.selected_quiet()
+        m = self.current()
         if m is None:
             return
         options = "; ".join(f"{kind}: {', '.join(values)}" for kind, values in m.options.items()) or "no options"
         self.query_one("#preview", Static).update(
             f"{m.name} ({m.id}) · base {m.base_price} · extras: {extras_text(m.extras) or 'none'}\n"
             f"options {options}\ncheapest request: {m.example} tokens")
-
-    def selected_quiet(self) -> data.ModelRow | None:
-        table = self.table()
-        if not table.row_count:
-            return None
-        return self.items.get(table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value)
 
     # ---------------------------------------------------------------- actions
 

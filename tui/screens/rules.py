@@ -83,9 +83,8 @@ class RulesScreen(ListScreen):
 
     @on(DataTable.RowHighlighted, "#table")
     def _help(self) -> None:
-        table = self.table()
-        if table.row_count:
-            r = self.items.get(table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value)
+        r = self.current()
+        if r is not None:
             bounds = settings.bounds(r.key)
             self.query_one("#help", Static).update(
                 f"{r.key} ({r.type}{f', {bounds[0]}–{bounds[1]}' if bounds else ''}): {r.help}")
