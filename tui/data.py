@@ -25,6 +25,8 @@ from bananapics import db as dbm
 from bananapics.errors import BananaError
 from bananapics.models import db as proxy
 from bananapics.services import audit, ledger, lists, payments, search, system, users
+from bananapics.services import broadcast, catalog, jobs, packages, settings, stuck_jobs, templates, templates_io
+from bananapics.errors import InvalidInput
 from bananapics.services import dashboard as dashboard_service
 from bananapics.services.audit import Actor
 from bananapics.services.stars import StarsApi
@@ -340,3 +342,116 @@ def dashboard(actor: Actor, *, keys: dict[str, bool] | None = None, now: dt.date
         s.tokens_today, [(p.name, _provider_line(p)) for p in s.providers],
         [(w.id, w.alive, w.last_seen) for w in s.workers],
         list(s.jobs_per_minute), [stars for _day, stars in s.stars_per_day])
+
+# ---------------------------------------------------------------- pricing and models, packages
+
+@dataclass(frozen=True)
+class ModelRow:
+    id: str
+    name: str
+    enabled: bool
+    is_default: bool
+    base_price: int
+    extras: dict[str, Any]  # {"resolution": {"4K": 20}, "quality": {...}, "per_reference": 1}
+    options: dict[str, list[str]]  # the settings a price extra can be set for: {"resolution": ["1K", "4K"]}
+    example: str  # what the cheapest request costs, explained ("base 10 = 10")
+
+
+def models(actor: Actor) -> list[ModelRow]:
+    """Every model with its prices and the cost of its cheapest request (services.catalog.preview)."""
+    rows = []
+    for m in catalog.models(actor=actor):
+        snap = catalog.snapshot(m)
+        options = {kind: list(snap["limits"].get(key) or []) for kind, key in catalog.EXTRA_KINDS.items()}
+        quote = catalog.preview(m.id, actor=actor)
+        rows.append(ModelRow(m.id, m.name, snap["enabled"], snap["is_default"], m.base_price, snap["pricing"],
+                             {k: v for k, v in options.items() if v}, quote.explain()))
+    return rows
+
+
+def price_preview(actor: Actor, model_id: str, *, base_price: int | None = None,
+                  extras: dict[str, Any] | None = None, choices: dict[str, Any] | None = None) -> str:
+    """An example cost today → with the unsaved change (the dialog shows it before confirming)."""
+    now = catalog.preview(model_id, choices, actor=actor)
+    then = catalog.preview(model_id, choices, actor=actor, base_price=base_price, extras=extras)
+    return f"example request {now.settings}: {now.explain()} → {then.explain()} tokens"
+
+
+def packages_list(actor: Actor) -> list[dict[str, Any]]:
+    return [packages.snapshot(p) for p in packages.all_packages(actor=actor)]
+
+
+# ---------------------------------------------------------------- templates
+
+def templates_list(actor: Actor) -> list[dict[str, Any]]:
+    """Every template (hidden too) with its total uses, in display order."""
+    audit.authorize(actor, "read", "templates")
+    return [{**templates.snapshot(t), "uses": n} for t, n in templates.admin_list()]
+
+
+def import_templates(actor: Actor, path: str, reason: str | None = None, *, dry_run: bool) -> dict[str, Any]:
+    """Read a catalogue file (.json or .toml) and import it whole through services.templates_io."""
+    fmt = "toml" if path.lower().endswith(".toml") else "json"
+    try:
+        with open(path, encoding="utf-8") as fh:
+            text = fh.read()
+    except OSError as exc:
+        raise InvalidInput(f"cannot read {path}: {exc.strerror or exc}") from None
+    document = templates_io.loads(text, fmt)
+    return templates_io.import_catalogue(document, actor=actor, reason=reason, dry_run=dry_run).as_dict()
+
+
+# ---------------------------------------------------------------- settings: referral, toggles, maintenance, limits
+
+@dataclass(frozen=True)
+class SettingRow:
+    key: str
+    type: str
+    value: Any
+    help: str
+
+
+def settings_list(actor: Actor) -> list[SettingRow]:
+    audit.authorize(actor, "read", "settings")
+    return [SettingRow(k, settings.REGISTRY[k].type, v, settings.REGISTRY[k].help)
+            for k, v in settings.all_settings().items()]
+
+
+# ---------------------------------------------------------------- jobs
+
+def jobs_page(actor: Actor, status: str | None = None, after: str | None = None, *,
+              limit: int | None = None) -> tuple[list[dict[str, Any]], str | None]:
+    page = lists.jobs(actor=actor, status=status or None, limit=limit or PAGE, after=after)
+    rows = [{"id": j.id, "user": j.user.tg_id, "created_at": j.created_at, "model": j.model, "status": j.status,
+             "attempts": f"{j.attempts}/{j.max_attempts}", "cost": j.cost, "error": j.error_kind or ""}
+            for j in page.items]
+    return rows, page.next
+
+
+def retry_job(actor: Actor, job_id: str, reason: str, *, extra_attempt: bool = False,
+              enqueue: Callable[[str], Any] | None = None) -> str:
+    """Re-queue a stuck job; ``enqueue`` hands it to the workers now (without it the sweeper does)."""
+    job = jobs.requeue(job_id, actor=actor, extra_attempt=extra_attempt, reason=reason)
+    if enqueue is not None:
+        enqueue(job.id)
+    return job.status
+
+
+def refund_job(actor: Actor, job_id: str, reason: str) -> str:
+    return stuck_jobs.refund(job_id, reason=reason, actor=actor).status
+
+
+# ---------------------------------------------------------------- admin log
+
+def admin_log_page(actor: Actor, by: str | None = None, target: str | None = None, after: str | None = None, *,
+                   limit: int | None = None) -> tuple[list[dict[str, Any]], int, str | None]:
+    page = lists.admin_log(actor=actor, by=by or None, target=target or None, limit=limit or PAGE, after=after)
+    total = lists.count_admin_log(actor=actor, by=by or None, target=target or None)
+    return [audit.as_dict(a) for a in page.items], total, page.next
+
+
+# ---------------------------------------------------------------- broadcasts
+
+def broadcasts(actor: Actor, limit: int = 50) -> list[dict[str, Any]]:
+    """The newest broadcasts with live counts (services.broadcast.recent)."""
+    return [p.as_dict() for p in broadcast.recent(actor=actor, limit=limit)]

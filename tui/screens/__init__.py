@@ -19,6 +19,13 @@ MODULES = (
     "dashboard",
     "users",
     "ledger",
+    "pricing",
+    "packages",
+    "templates",
+    "rules",
+    "jobs",
+    "admin_log",
+    "broadcasts",
 )
 
 
