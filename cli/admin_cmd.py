@@ -26,5 +26,8 @@ def admin(as_: AsOpt = None,
     name = operator(as_).name.split(":", 1)[1]  # validated like every --as
     database()
     cfg = config()
+    from bananapics.wiring import build_tasks
+
+    tasks = build_tasks(cfg)
     create_app(actor=Actor.operator(name, channel="tui"), telegram=lambda: botapi.from_config(cfg),
-               provider_keys=system.provider_keys(cfg), refresh_s=refresh).run()
+               provider_keys=system.provider_keys(cfg), refresh_s=refresh, enqueue=tasks.enqueue).run()

@@ -48,8 +48,11 @@ class AdminApp(App):
 
     def __init__(self, *, actor: Actor, telegram: Callable[[], StarsApi] | None = None,
                  provider_keys: dict[str, bool] | None = None, clock: Callable[[], dt.datetime] = utcnow,
-                 refresh_s: float = 5.0, reconnect_s: float = 2.0, blink: bool = True, start: str = "dashboard") -> None:
+                 refresh_s: float = 5.0, reconnect_s: float = 2.0, blink: bool = True, start: str = "dashboard",
+                 enqueue: Callable[[str], object] | None = None) -> None:
         super().__init__()
+        # hands a re-queued job to the workers at once (None: the sweeper picks it up within a minute)
+        self.enqueue = enqueue
         self.actor, self.telegram = actor, telegram or _no_telegram
         self.provider_keys, self.clock = provider_keys, clock
         self.refresh_s, self.reconnect_s, self.blink, self.start = refresh_s, reconnect_s, blink, start
