@@ -217,6 +217,32 @@ def test_refund_from_the_panel_shows_the_exact_effect_then_refunds_once(database
     scenario(database, body)
 
 
+def test_transfers_filter_by_period_and_kind(database):
+    from tests.test_payments_bot import buy
+
+    async def body(tg, bot):
+        ann = SimUser(tg, "Ann", lang_code="en", username="annie")
+        await ann.start()
+        await ann.pay(await buy(ann, "⭐ 50 →"))
+        boss = await staff(tg, "Boss", "admin")
+        await boss.send("/admin")
+        await boss.press("🧾 Transactions")
+        await boss.press("📒 Transfers")
+        everything = boss.panel.text
+        assert "Transfers · last 24 h" in everything and "Kind: all" in everything and "topup" in everything
+        await boss.press("topup")
+        assert "Kind: topup" in boss.panel.text and "1–1 of 1" in boss.panel.text
+        assert "• topup" in boss.buttons()
+        await boss.press("grant")  # the start bonus of each user
+        assert "Kind: grant" in boss.panel.text and "1–2 of 2" in boss.panel.text and "topup" not in boss.panel.text
+        await boss.press("adjust")
+        assert "Kind: adjust" in boss.panel.text and "Nothing here" in boss.panel.text
+        await boss.press("7 days")  # the period changes, the kind stays
+        assert "Kind: adjust" in boss.panel.text and "last 7 days" in boss.panel.text
+
+    scenario(database, body)
+
+
 def test_admin_log_lists_changes_with_before_after_and_filters(database):
     async def body(tg, bot):
         ann = SimUser(tg, "Ann", lang_code="en", username="annie")

@@ -19,7 +19,7 @@ EXTREMES = {
     "step": ("refs", "settings"), "doc": ("terms", "paysupport"), "section": ("log", "transactions"),
     "uaction": ("ban", "deduct"), "role": ("user", "support"), "mfield": ("ref", "maxcount"),
     "pfield": ("sort", "tokens"), "mode": ("every", "first"),
-    "period": ("all", "week"), "jview": ("failed", "running"),
+    "period": ("all", "week"), "jview": ("failed", "running"), "tkind": ("all", "stars_refund"),
     "offmode": ("keep", "refund"), "move": ("up", "down"), "tfield": ("photo", "settings"),
     "feature": ("topups", "templates"), "onoff": ("on", "off"),
 }

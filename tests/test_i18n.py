@@ -56,6 +56,7 @@ NUMBERS |= {"id", "sent", "blocked", "failed"}  # broadcast progress
 STRINGS.update({"segment": "language Русский, active in 30 d, paid at least once, has tokens", "icon": "📤",
                 "text": "🍌 New model: SeeDre…", "label": "Open the bot", "url": "https://t.me/BananaPicsBot?start=promo",
                 "eta": "about 6 min", "language": "O'zbekcha", "mark": "✅"})  # broadcast
+STRINGS["kind"] = "stars_refund"  # a ledger transfer kind (admin transfers filter)
 PLURAL_SAMPLES = (0, 1, 2, 3, 5, 11, 21, 22, 25, 101, 1000, 1_000_000)
 
 # Every text SCREENS.md asks for must exist (a sample per screen, not every key).

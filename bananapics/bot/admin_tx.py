@@ -19,6 +19,8 @@ from bananapics.services.audit import Actor
 
 PAGE_SIZE = 8
 ICONS = {"queued": "⏳", "running": "⚙️", "failed": "❌"}
+TRANSFER_KINDS = ("all", "topup", "bonus", "hold", "settle", "refund", "adjust", "grant", "cashback",
+                  "stars_refund")  # the ledger's kinds an admin filters by (callbacks.TKIND)
 PERIODS = {"all": None, "day": dt.timedelta(days=1), "week": dt.timedelta(days=7)}
 
 
@@ -49,7 +51,7 @@ def payments_list(press: Press, actor: Actor) -> Answer:
     text = f"{title}\n{view.label(lang) if view.items else i18n.t(lang, 'admin-empty')}"
     rows += view.pager(lang, "adm", "txs")
     rows.append([button(lang, f"btn-adm-period-{p}", "adm", "txp", p) for p in PERIODS])
-    rows.append([button(lang, "btn-adm-filter-user", "adm", "txu"), button(lang, "btn-adm-transfers", "adm", "trs", "day", 0)])
+    rows.append([button(lang, "btn-adm-filter-user", "adm", "txu"), button(lang, "btn-adm-transfers", "adm", "trs", "day", "all", 0)])
     rows.append([button(lang, "btn-adm-jobs-queued", "adm", "jobs", "queued", 0),
                  button(lang, "btn-adm-jobs-running", "adm", "jobs", "running", 0),
                  button(lang, "btn-adm-jobs-failed", "adm", "jobs", "failed", 0)])
@@ -156,19 +158,24 @@ def refund(press: Press, actor: Actor) -> Answer:
 
 @kit.section()
 def transfers(press: Press, actor: Actor) -> Answer:
-    """``adm:trs:<period>:<page>``: ledger transfers of the period, newest first."""
-    period, page = press.args
+    """``adm:trs:<period>:<kind>:<page>``: ledger transfers of the period (all, or of one kind), newest first."""
+    period, kind, page = press.args
     lang = kit.lang(press)
+    only = None if kind == "all" else kind
     view = kit.keyset_page(
-        press, f"trs:{period}", page,
-        lambda f, after, limit: lists.transfers(actor=actor, since=_since(period), limit=limit, after=after),
-        lambda f: lists.count_transfers(actor=actor, since=_since(period)), size=12,
-        filters={"period": period} if page == 0 else None)
+        press, f"trs:{period}:{kind}", page,
+        lambda f, after, limit: lists.transfers(actor=actor, since=_since(period), kind=only, limit=limit, after=after),
+        lambda f: lists.count_transfers(actor=actor, since=_since(period), kind=only), size=12,
+        filters={"period": period, "kind": kind} if page == 0 else None)
     lines = [i18n.t(lang, "adm-transfers-list", period=i18n.t(lang, f"adm-period-{period}")),
+             i18n.t(lang, "adm-transfers-kind", kind=kind),
              view.label(lang) if view.items else i18n.t(lang, "admin-empty")]
     lines += [_transfer_line(t) for t in view.items]
-    rows = view.pager(lang, "adm", "trs", period)
-    rows.append([button(lang, f"btn-adm-period-{p}", "adm", "trs", p, 0) for p in PERIODS])
+    rows = view.pager(lang, "adm", "trs", period, kind)
+    rows.append([button(lang, f"btn-adm-period-{p}", "adm", "trs", p, kind, 0) for p in PERIODS])
+    kinds = [button(lang, "btn-adm-tkind", "adm", "trs", period, k, 0, mark="• " if k == kind else "", kind=k)
+             for k in TRANSFER_KINDS]
+    rows += [kinds[i:i + 4] for i in range(0, len(kinds), 4)]
     rows.append([button(lang, "btn-back", "adm", "txs", 0), *kit.home_row(lang)])
     return Screen("\n".join(lines)[:4000], rows), None
 

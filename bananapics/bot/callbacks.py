@@ -135,6 +135,8 @@ PACKAGE_FIELD = _enum("pfield", "stars", "tokens", "bonus", "sort")
 REF_MODE = _enum("mode", "every", "first")
 PERIOD = _enum("period", "all", "day", "week")              # admin lists: everything, last 24 h, last 7 days
 JOB_VIEW = _enum("jview", "queued", "running", "failed")     # admin: stuck and failed jobs
+TKIND = _enum("tkind", "all", "topup", "bonus", "hold", "settle", "refund", "adjust", "grant", "cashback",
+              "stars_refund")                                 # admin: ledger transfers by kind
 OFF_MODE = _enum("offmode", "keep", "refund")                # admin: switching a model off, its queued jobs
 MOVE = _enum("move", "up", "down")                           # admin: reorder packages, templates
 TPL_FIELD = _enum("tfield", "title", "prompt", "model", "settings", "photo")
@@ -270,7 +272,7 @@ _TABLE: list[tuple[str, str, tuple[ArgType, ...], str]] = [
     ("adm", "jobs", (JOB_VIEW, PAGE), "queued, running or failed generations"),
     ("adm", "txp", (PERIOD,), "payments of a period (all, last 24 h, last 7 days)"),
     ("adm", "txu", (), "payments of one user (text input)"),
-    ("adm", "trs", (PERIOD, PAGE), "ledger transfers of a period"),
+    ("adm", "trs", (PERIOD, TKIND, PAGE), "ledger transfers of a period, all or of one kind"),
     ("adm", "logq", (), "filter the admin log by actor or target (text input)"),
     ("adm", "logall", (), "the admin log without a filter"),
     ("adm", "moff", (SLUG, OFF_MODE), "switch a model off, keeping or refunding its queued jobs (confirm)"),

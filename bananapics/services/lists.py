@@ -189,11 +189,14 @@ def count_payments(*, actor: Actor, user: int | None = None, since: dt.datetime 
         return _dates(Payment, query, since, None).count()
 
 
-def count_transfers(*, actor: Actor, since: dt.datetime | None = None) -> int:
-    """How many transfers :func:`transfers` pages through since ``since``."""
+def count_transfers(*, actor: Actor, since: dt.datetime | None = None, kind: str | None = None) -> int:
+    """How many transfers :func:`transfers` pages through since ``since`` (of one ``kind``)."""
     audit.authorize(actor, "read", "transfers")
     with connection():
-        return _dates(Transfer, Transfer.select(), since, None).count()
+        query = Transfer.select()
+        if kind is not None:
+            query = query.where(Transfer.kind == kind)
+        return _dates(Transfer, query, since, None).count()
 
 
 def count_jobs(*, actor: Actor, status: str | None = None, user: int | None = None) -> int:

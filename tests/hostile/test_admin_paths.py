@@ -22,7 +22,7 @@ pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 SAMPLE = {"page": 0, "hex": "0123456789abcdef", "slug": "gpt-image", "section": "users", "uaction": "grant",
           "role": "admin", "mfield": "base", "pfield": "stars", "mode": "every", "period": "all", "jview": "failed",
           "offmode": "refund", "move": "up", "tfield": "prompt", "feature": "topups", "onoff": "on",
-          "quality": "high", "res": "4K", "bcpart": "text", "bcseg": "lang"}
+          "quality": "high", "res": "4K", "bcpart": "text", "bcseg": "lang", "tkind": "adjust"}
 ADMIN_ROUTES = sorted(key for key in ROUTES if key[0] == "adm")
 LANG_OF = ("uz", "ru", "en")
 

@@ -113,3 +113,5 @@ adm-log-reason = reason: { $reason }
 btn-adm-log-filter = 🔎 Filter
 btn-adm-log-all = 📜 Everything
 adm-ask-log-filter = ✍️ Send who (tg:123, cli:alice) or what (user:123, a Telegram id, charge:…, job:…).
+adm-transfers-kind = Kind: { $kind }
+btn-adm-tkind = { $mark }{ $kind }

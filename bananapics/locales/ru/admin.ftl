@@ -113,3 +113,5 @@ adm-log-reason = причина: { $reason }
 btn-adm-log-filter = 🔎 Фильтр
 btn-adm-log-all = 📜 Всё
 adm-ask-log-filter = ✍️ Отправьте кто (tg:123, cli:alice) или что (user:123, Telegram id, charge:…, job:…).
+adm-transfers-kind = Вид: { $kind }
+btn-adm-tkind = { $mark }{ $kind }

@@ -113,3 +113,5 @@ adm-log-reason = sabab: { $reason }
 btn-adm-log-filter = 🔎 Filtr
 btn-adm-log-all = 📜 Hammasi
 adm-ask-log-filter = ✍️ Kim (tg:123, cli:alice) yoki nima (user:123, Telegram id, charge:…, job:…) ekanini yuboring.
+adm-transfers-kind = Turi: { $kind }
+btn-adm-tkind = { $mark }{ $kind }
