@@ -142,22 +142,28 @@ def price(model: ModelArg,
 def limits(model: ModelArg,
            max_refs: Annotated[str | None, typer.Option("--max-refs", help="Reference images per request.")] = None,
            max_count: Annotated[str | None, typer.Option("--max-count", help="Images per request (1-10).")] = None,
+           concurrency: Annotated[str | None, typer.Option(
+               "--concurrency", help="Provider calls in flight for this model across all workers (1-1000; 0: the "
+                                     "shared limits.model_concurrency).")] = None,
            reason: ReasonOpt = None, as_: AsOpt = None, as_json: JsonOpt = False) -> None:
-    """Show a model's limits, or change how many references and images one request may have.
+    """Show a model's limits, or change how many references and images one request may have and how
+    many of its provider calls may run at once.
 
-    Example: bananapics models limits nano-banana --max-refs 4 --max-count 2
+    Example: bananapics models limits nano-banana --max-refs 4 --max-count 2 --concurrency 8
     """
     actor = operator(as_)
     database()
-    if max_refs is None and max_count is None:
-        current = next((m for m in catalog.models(actor=actor) if m.id == model), None)
-        if current is None:
-            from bananapics.errors import NotFound
+    if concurrency is not None:
+        catalog.set_concurrency(model, concurrency, actor=actor, reason=reason)
+    if max_refs is not None or max_count is not None:
+        catalog.edit(model, actor=actor, max_refs=max_refs, max_count=max_count, reason=reason)
+    current = next((m for m in catalog.models(actor=actor) if m.id == model), None)
+    if current is None:
+        from bananapics.errors import NotFound
 
-            raise NotFound(f"unknown model {model!r}")
-        if as_json:
-            print_json({"id": current.id, "limits": current.limits_dict})
-        else:
-            out.print(f"{current.id}: {current.limits_dict}")
-        return
-    _print(catalog.edit(model, actor=actor, max_refs=max_refs, max_count=max_count, reason=reason), as_json)
+        raise NotFound(f"unknown model {model!r}")
+    cap = catalog.concurrency_of(model)
+    if as_json:
+        print_json({"id": current.id, "limits": current.limits_dict, "concurrency": cap})
+    else:
+        out.print(f"{current.id}: {current.limits_dict}, concurrency {cap if cap is not None else 'shared'}")

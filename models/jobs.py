@@ -68,6 +68,7 @@ class Job(BaseModel):
 class ModelSlot(BaseModel):
     model = pw.CharField(max_length=32, primary_key=True)
     running = pw.IntegerField(default=0)
+    cap = pw.IntegerField(null=True)  # this model's own concurrency; NULL: limits.model_concurrency
 
     class Meta:
         table_name = "model_slots"

@@ -9,7 +9,7 @@ import json
 
 from PIL import Image
 
-from bananapics.models import AdminAction, AiModel, Job, Package, Payment, Setting, Template, TemplateCategory
+from bananapics.models import ModelSlot, AdminAction, AiModel, Job, Package, Payment, Setting, Template, TemplateCategory
 from bananapics.services import jobs, settings, users
 from bananapics.simtg import SimUser
 from tests.helpers import assert_ledger_clean, scenario, to_confirm
@@ -71,6 +71,12 @@ def test_price_edit_previews_the_cost_logs_it_and_changes_the_next_confirm_scree
         await bad_inputs(boss, (("0", "Too small"), ("11", "Too big")))
         await boss.send("2")
         assert AiModel.get_by_id("seedream-4").limits_dict["max_count"] == 2
+        # its own concurrency cap (0: back to the shared limit)
+        await boss.press("⚙️ Concurrency")
+        await bad_inputs(boss, (("1001", "Too big"), ("x", "not a number")))
+        await boss.send("3")
+        assert "concurrency (0 = the shared limit) 0 → 3" in boss.panel.text
+        assert ModelSlot.get_by_id("seedream-4").cap == 3 and len(log_rows("catalog.concurrency", "model:seedream-4")) == 1
         # the user's next confirm screen charges the new price
         await to_confirm(ann, "SeeDream 4", "a lighthouse")
         assert "Generate — 12" in " ".join(ann.buttons())

@@ -148,6 +148,7 @@ CASES: list[tuple[str, str, frozenset[str], Call]] = [
     ("corrections.adjust_balance", "", ADMIN,
      lambda a, w: corrections.adjust_balance(w.target.tg_id, 5, reason="goodwill", actor=a)),
     ("stuck_jobs.refund", "", STAFF, lambda a, w: stuck_jobs.refund(w.job_id, reason="stuck", actor=a)),
+    ("catalog.set_concurrency", "", ADMIN, lambda a, w: catalog.set_concurrency("nano-banana", 3, actor=a)),
     ("referral_stats.summary", "", STAFF, lambda a, w: referral_stats.summary(actor=a)),
     ("system.models_health", "", STAFF, lambda a, w: system.models_health(actor=a)),
     ("templates.move", "", ADMIN, lambda a, w: templates.move(w.template_id, 1, actor=a)),

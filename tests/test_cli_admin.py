@@ -130,6 +130,11 @@ def test_models_list_price_limits_default(cli):
     assert code == 0 and js(out)["limits"]["max_refs"] == 3
     code, out, _ = cli("models", "limits", "nano-banana", "--json")
     assert js(out)["limits"]["max_refs"] == 3
+    code, out, _ = cli("models", "limits", "nano-banana", "--concurrency", "2", "--json")
+    assert code == 0 and js(out)["concurrency"] == 2 and js(out)["limits"]["max_refs"] == 3
+    code, out, _ = cli("models", "limits", "nano-banana", "--concurrency", "0", "--json")
+    assert code == 0 and js(out)["concurrency"] is None  # back to the shared limit
+    assert cli("models", "limits", "nano-banana", "--concurrency", "1001")[0] == 1  # refused by the service
     code, out, _ = cli("models", "default", "seedream-4", "--json")
     assert code == 0 and js(out)["is_default"] is True
     assert [m.id for m in AiModel.select().where(AiModel.is_default == True)] == ["seedream-4"]  # noqa: E712

@@ -195,6 +195,30 @@ def test_per_user_parallel_cap_and_per_model_cap(database, runtime):
     assert_ledger_clean()
 
 
+def test_a_model_with_its_own_concurrency_cap(database, runtime):
+    """catalog.set_concurrency: one model capped below the shared limit, the others unaffected;
+    0 takes the model back to the shared limit; the change is in the admin log."""
+    from bananapics.models import AdminAction
+    from bananapics.services import catalog
+
+    assert catalog.set_concurrency("seedream-4", 1, actor=ADMIN, reason="slow provider") == 1
+    users_ = [new_user(100) for _ in range(3)]
+    b, c = (jobs.submit(u.id, "seedream-4", "x") for u in users_[:2])
+    assert jobs.claim(b.id, "w1") is not None
+    assert jobs.claim(c.id, "w2") is None  # seedream's one slot is taken
+    d, e = (jobs.submit(users_[2].id, "nano-banana", p) for p in ("d", "e"))
+    assert jobs.claim(d.id, "w3") is not None and jobs.claim(e.id, "w4") is not None  # the shared limit (16)
+    assert catalog.set_concurrency("seedream-4", 0, actor=ADMIN) is None
+    assert jobs.claim(c.id, "w2") is not None
+    row = AdminAction.select().where(AdminAction.action == "catalog.concurrency").order_by(AdminAction.id).first()
+    assert row.target == "model:seedream-4" and '"concurrency": 1' in row.after and row.reason == "slow provider"
+    with pytest.raises(InvalidInput):
+        catalog.set_concurrency("seedream-4", -1, actor=ADMIN)
+    with pytest.raises(NotFound):
+        catalog.set_concurrency("no-such-model", 2, actor=ADMIN)
+    assert_ledger_clean()
+
+
 @pytest.mark.parametrize("boundary", ["after_claim", "before_call", "after_call", "before_finish", "after_finish"])
 def test_crash_at_any_boundary_ends_exactly_once(database, runtime, boundary):
     user = new_user(100)

@@ -22,7 +22,8 @@ from bananapics.services.audit import Actor
 EDIT = "catalog.edit"
 # field → (catalog.edit keyword, lo, hi); "res"/"quality" extras are per option (adm:mres, adm:mq)
 FIELDS = {"base": ("base_price", 0, catalog.MAX_PRICE), "ref": ("per_reference", 0, catalog.MAX_PRICE),
-          "maxrefs": ("max_refs", 0, catalog.MAX_REFS), "maxcount": ("max_count", 1, catalog.MAX_COUNT)}
+          "maxrefs": ("max_refs", 0, catalog.MAX_REFS), "maxcount": ("max_count", 1, catalog.MAX_COUNT),
+          "conc": ("concurrency", 0, catalog.MAX_CONCURRENCY)}  # 0: the shared limits.model_concurrency
 EXTRA_ROUTES = {"resolution": "mres", "quality": "mq"}
 
 
@@ -102,6 +103,7 @@ def model_screen(ctx: kit.Ctx, actor: Actor, model_id: str) -> Screen:
                              for o in options])
         rows.append([button(lang, "btn-adm-model-maxrefs", "adm", "mset", model.id, "maxrefs"),
                      button(lang, "btn-adm-model-maxcount", "adm", "mset", model.id, "maxcount")])
+        rows.append([button(lang, "btn-adm-model-conc", "adm", "mset", model.id, "conc")])
     rows.append([button(lang, "btn-back", "adm", "models"), *kit.home_row(lang)])
     return Screen(model_text(lang, actor, model), rows)
 
@@ -196,6 +198,8 @@ def _current(model: Any, values: dict[str, Any]) -> int:
         return int(rules["limits"].get("max_refs", 0))
     if field_ == "maxcount":
         return int(rules["limits"].get("max_count", 1))
+    if field_ == "conc":
+        return catalog.concurrency_of(model.id) or 0
     return int(rules["pricing"].get(field_, {}).get(values["o"], 0))  # an extra: resolution / quality
 
 
@@ -207,6 +211,9 @@ def _edit_apply(ctx: kit.Ctx, actor: Actor, values: dict[str, Any], nonce: str) 
         model = catalog.edit(values["m"], actor=actor, extras={field_: {values["o"]: value}}, reason="admin panel")
     elif field_ == "ref":
         model = catalog.edit(values["m"], actor=actor, extras={"per_reference": value}, reason="admin panel")
+    elif field_ == "conc":
+        catalog.set_concurrency(values["m"], value, actor=actor, reason="admin panel")
+        model = catalog.pricing.load_model(values["m"])
     else:
         model = catalog.edit(values["m"], actor=actor, reason="admin panel", **{FIELDS[field_][0]: value})
     lines = [i18n.t(lang, "adm-done-model-edit", name=model.name, what=values.get("label", field_), before=before,

@@ -64,7 +64,8 @@ def status_text(lang: str, actor: Actor, config: Any) -> str:
         if h.breaker == "open" and h.open_until is not None:
             breaker += " " + i18n.t(lang, "adm-breaker-until", until=h.open_until.strftime("%H:%M:%S"))
         lines.append(i18n.t(lang, "adm-sys-model", state="✅" if h.enabled else "⛔", name=h.name, provider=h.provider,
-                            breaker=breaker, failures=h.failures, running=h.running, cap=cap, queued=h.queued))
+                            breaker=breaker, failures=h.failures, running=h.running,
+                            cap=h.cap if h.cap is not None else cap, queued=h.queued))
     features = view["features"]
     lines.append(i18n.t(lang, "adm-sys-features", **{k: i18n.t(lang, "adm-on" if v else "adm-off")
                                                       for k, v in features.items()}))

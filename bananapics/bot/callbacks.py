@@ -130,7 +130,7 @@ SECTION = _enum("section", "users", "pricing", "packages", "referrals", "templat
                 "system", "log", "broadcast")
 USER_ACTION = _enum("uaction", "ban", "unban", "grant", "deduct", "role", "jobs", "pays")
 ROLE = _enum("role", "user", "support", "admin")
-MODEL_FIELD = _enum("mfield", "base", "res", "quality", "ref", "maxrefs", "maxcount")
+MODEL_FIELD = _enum("mfield", "base", "res", "quality", "ref", "maxrefs", "maxcount", "conc")
 PACKAGE_FIELD = _enum("pfield", "stars", "tokens", "bonus", "sort")
 REF_MODE = _enum("mode", "every", "first")
 PERIOD = _enum("period", "all", "day", "week")              # admin lists: everything, last 24 h, last 7 days

@@ -20,7 +20,7 @@ from typing import Any
 
 from bananapics.db import atomic, connection
 from bananapics.errors import InvalidInput, NotFound
-from bananapics.models import AiModel, Job, utcnow
+from bananapics.models import AiModel, Job, ModelSlot, utcnow
 from bananapics.services import audit, jobs, pricing
 from bananapics.services.audit import Actor
 
@@ -94,6 +94,31 @@ def set_enabled(model_id: str, enabled: bool, *, actor: Actor, refund_queued: bo
                          reason=reason)
         model = AiModel.get_by_id(model_id)
     return Switched(model, refunded)
+
+
+MAX_CONCURRENCY = 1000
+
+
+def concurrency_of(model_id: str) -> int | None:
+    """The model's own cap on provider calls in flight (None: it follows ``limits.model_concurrency``)."""
+    with connection():
+        return ModelSlot.select(ModelSlot.cap).where(ModelSlot.model == model_id).scalar()
+
+
+def set_concurrency(model_id: str, cap: Any, *, actor: Actor, reason: str | None = None) -> int | None:
+    """Cap one model's provider calls across all workers (``None`` or 0: back to the shared
+    ``limits.model_concurrency``). Jobs over the cap wait queued; nothing running is stopped."""
+    audit.authorize(actor, "catalog.edit", f"model:{model_id}")
+    value = None if cap in (None, 0, "0", "") else whole(cap, "a concurrency", 1, MAX_CONCURRENCY)
+    with atomic():
+        _locked(model_id)
+        before = ModelSlot.select(ModelSlot.cap).where(ModelSlot.model == model_id).scalar()
+        if not ModelSlot.update(cap=value).where(ModelSlot.model == model_id).execute():
+            ModelSlot.insert(model=model_id, running=0, cap=value).execute()
+        if before != value:
+            audit.record(actor, "catalog.concurrency", f"model:{model_id}", before={"concurrency": before},
+                         after={"concurrency": value}, reason=reason)
+    return value
 
 
 def set_default(model_id: str, *, actor: Actor, reason: str | None = None) -> AiModel:

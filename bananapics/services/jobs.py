@@ -206,8 +206,9 @@ _CLAIM = ("UPDATE jobs SET status = 'running', attempts = attempts + 1, worker =
 _SQL = {
     "claim_queued": _CLAIM.replace("{guard}", "status = 'queued' AND (not_before IS NULL OR not_before <= {p})"),
     "claim_expired": _CLAIM.replace("{guard}", "status = 'running' AND lease_until < {p}"),
-    # limits.model_concurrency is read inside the statement: always fresh, no extra round trip
-    "slot_take": ("UPDATE model_slots SET running = running + 1 WHERE model = {p} AND running < COALESCE("
+    # the model's own cap, else limits.model_concurrency, read inside the statement: always fresh,
+    # no extra round trip
+    "slot_take": ("UPDATE model_slots SET running = running + 1 WHERE model = {p} AND running < COALESCE(cap, "
                   "(SELECT CAST(value AS INTEGER) FROM settings WHERE key = 'limits.model_concurrency'), {p})"),
     "slot_release": "UPDATE model_slots SET running = running - 1 WHERE model = {p} AND running > 0",
     "inflight_down": "UPDATE users SET inflight = inflight - 1 WHERE id = {p} AND inflight > 0",

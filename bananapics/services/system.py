@@ -169,6 +169,7 @@ class ModelHealth:
     last_error: str | None
     running: int  # provider calls in flight (its concurrency slots taken)
     queued: int
+    cap: int | None = None  # its own concurrency cap; None: limits.model_concurrency
 
 
 def models_health(*, actor: Actor) -> list[ModelHealth]:
@@ -179,6 +180,7 @@ def models_health(*, actor: Actor) -> list[ModelHealth]:
     with connection():
         breakers = {b.model: b for b in ModelBreaker.select()}
         slots = dict(ModelSlot.select(ModelSlot.model, ModelSlot.running).tuples())
+        caps = dict(ModelSlot.select(ModelSlot.model, ModelSlot.cap).tuples())
         queued = dict(Job.select(Job.model, pw.fn.COUNT(Job.id)).where(Job.status == "queued")
                       .group_by(Job.model).tuples())
         out = []
@@ -186,5 +188,5 @@ def models_health(*, actor: Actor) -> list[ModelHealth]:
             b = breakers.get(m.id)
             out.append(ModelHealth(m.id, m.name, m.provider, bool(m.enabled), b.state if b else "closed",
                                    b.open_until if b else None, b.failures if b else 0, b.last_error if b else None,
-                                   int(slots.get(m.id, 0)), int(queued.get(m.id, 0))))
+                                   int(slots.get(m.id, 0)), int(queued.get(m.id, 0)), caps.get(m.id)))
         return out

@@ -191,3 +191,5 @@ adm-setting-limits-model_concurrency = provider calls per model at once
 adm-setting-trending-days = trending window (days)
 adm-ask-setting = ✍️ New value for { $what } ({ $min }–{ $max })? Now: { $current }.
 adm-done-setting = ✅ { $what }: { $before } → { $after }. Every process picks it up within seconds.
+btn-adm-model-conc = ⚙️ Concurrency
+adm-model-field-conc = concurrency (0 = the shared limit)

@@ -191,3 +191,5 @@ adm-setting-limits-model_concurrency = вызовов провайдера на 
 adm-setting-trending-days = окно трендов (дней)
 adm-ask-setting = ✍️ Новое значение «{ $what }» ({ $min }–{ $max })? Сейчас: { $current }.
 adm-done-setting = ✅ { $what }: { $before } → { $after }. Все процессы подхватят за секунды.
+btn-adm-model-conc = ⚙️ Параллельность
+adm-model-field-conc = параллельность (0 = общий лимит)

@@ -191,3 +191,5 @@ adm-setting-limits-model_concurrency = modelga bir vaqtdagi provayder chaqiruvla
 adm-setting-trending-days = trend oynasi (kun)
 adm-ask-setting = ✍️ { $what } uchun yangi qiymat ({ $min }–{ $max })? Hozir: { $current }.
 adm-done-setting = ✅ { $what }: { $before } → { $after }. Barcha jarayonlar bir necha soniyada qabul qiladi.
+btn-adm-model-conc = ⚙️ Parallel so‘rovlar
+adm-model-field-conc = parallel so‘rovlar (0 = umumiy limit)
