@@ -276,7 +276,7 @@ async def generate(user, ctx: "Run", with_ref: bool) -> None:
     else:
         await tap(user, "Skip")
     await tap(user, "Next")
-    await tap(user, "Generate —", prefix=True)
+    await tap(user, "Generate —")
     if "Generate —" in " ".join(user.buttons()):
         raise FlowError(f"still on the confirm screen: {user.panel.text[:80]!r}")
     ctx.ordered += 1
@@ -438,7 +438,10 @@ class Run:
                 await one_flow(user, self, admin)
                 self.flows += 1
             except FlowError as exc:
-                self.errors[str(exc).split(":")[0][:60]] += 1
+                kind = str(exc).split(":")[0][:60]
+                if kind not in self.errors:
+                    log(f"first error of its kind: {exc}")
+                self.errors[kind] += 1
                 with contextlib.suppress(Exception):
                     await user.send("/start")  # back to the menu, as a lost user would
             except Exception as exc:  # noqa: BLE001 - a load run counts failures, it does not stop
@@ -526,9 +529,11 @@ class Run:
                 break
             await asyncio.sleep(0.5)
         ph.drain_s = time.perf_counter() - drain0
-        handler_errors = len(bot.client.sim_handler_errors) - handler_errors0
-        if handler_errors:
-            self.errors["handler exceptions"] += handler_errors
+        for exc in bot.client.sim_handler_errors[handler_errors0:]:
+            kind = f"handler {type(exc).__name__}"
+            if kind not in self.errors:
+                log(f"first error of its kind: {kind}: {str(exc)[:300]}")
+            self.errors[kind] += 1
         worker_errors = sum(w.tracebacks() for w in self.workers)
         if worker_errors:
             self.errors["worker log errors (cumulative)"] += worker_errors
@@ -590,6 +595,10 @@ class Run:
 # ---------------------------------------------------------------- report
 
 
+def by_app(peaks: dict) -> str:
+    return ", ".join(f"{app.replace('bananapics-', '')}: {n}" for app, n in sorted(peaks.items()))
+
+
 def report_table(phases: list[Phase], verify_breaches: int, args) -> list[str]:
     rows = [
         ("updates/s", lambda ph: f"{ph.updates_per_s:.1f}"),
@@ -602,7 +611,7 @@ def report_table(phases: list[Phase], verify_breaches: int, args) -> list[str]:
         ("all sends/s (limit)", lambda ph: f"{ph.sends_per_s:.1f} ({ph.send_limit})"),
         ("peak RSS MB bench", lambda ph: f"{next(iter(ph.rss_mb.values())):.0f}"),
         ("peak RSS MB workers", lambda ph: " / ".join(f"{v:.0f}" for k, v in ph.rss_mb.items() if k.startswith("worker"))),
-        ("DB connections peak", lambda ph: f"{ph.db_peak} ({', '.join(f'{a.replace(chr(98) + 'ananapics-', '')}: {n}' for a, n in sorted(ph.db_peak_by_app.items()))})"),
+        ("DB connections peak", lambda ph: f"{ph.db_peak} ({by_app(ph.db_peak_by_app)})"),
         ("errors", lambda ph: f"{ph.errors}"),
         ("drain after the phase s", lambda ph: f"{ph.drain_s:.1f}"),
         ("CPU busy (machine)", lambda ph: f"{ph.busy_cpu:.0%}"),
