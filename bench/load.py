@@ -4,7 +4,7 @@ Postgres, Redis and K real ``bananapics worker`` processes, for K=1 and then K=2
 
 Usage (from the repository top)::
 
-    .venv/bin/python bench/load.py [--users 1000] [--seconds 90] [--threads 4] [--latency 1.5]
+    .venv/bin/python bench/load.py [--users 1000] [--seconds 90] [--threads 2] [--latency 1.5] [--think 1,4]
                                    [--pg-url URL] [--redis-url redis://127.0.0.1:6379/13]
                                    [--quick] [--json] [--check-goals]
 
@@ -386,6 +386,7 @@ class Phase:
     delivery_msgs_per_s: float = 0.0
     sends_per_s: float = 0.0
     send_limit: int = 0
+    outbox_backlog: int = 0
     drain_s: float = 0.0
     rss_mb: dict = field(default_factory=dict)
     db_peak: int = 0
@@ -447,7 +448,7 @@ class Run:
             except Exception as exc:  # noqa: BLE001 - a load run counts failures, it does not stop
                 self.errors[type(exc).__name__] += 1
             with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self.stop.wait(), random.uniform(1.0, 4.0))
+                await asyncio.wait_for(self.stop.wait(), random.uniform(*self.args.think))
 
     async def register(self, people: list, bot) -> None:
         """Everyone /start (one in five through an earlier user's invite link); admins named."""
@@ -470,10 +471,11 @@ class Run:
             await asyncio.to_thread(users.set_role, u.id, "admin", actor=operator)
         self.usernames = [u.record.username for u in people[ADMINS:]]
 
-    def db_counts(self, since: dt.datetime) -> tuple[int, int]:
+    def db_counts(self, since: dt.datetime) -> tuple[int, int, int]:
         finished = Job.select().where(Job.finished_at >= since).count()
         ordered = Job.select().where(Job.created_at >= since).count()
-        return finished, ordered
+        backlog = Outbox.select().where(Outbox.status == "pending").count()
+        return finished, ordered, backlog
 
     def settled(self) -> bool:
         open_jobs = Job.select().where(Job.status.in_(("queued", "running"))).count()
@@ -501,17 +503,17 @@ class Run:
         warm = min(10.0, args.seconds / 4)
         await asyncio.sleep(warm)
         t_warm = utcnow()
-        jobs_warm, _ = await asyncio.to_thread(self.db_counts, t0)
+        jobs_warm, _, _ = await asyncio.to_thread(self.db_counts, t0)
         await asyncio.sleep(args.seconds - warm)
         t1 = utcnow()
         wall = time.perf_counter() - wall0
-        jobs_end, ordered = await asyncio.to_thread(self.db_counts, t0)
+        jobs_end, ordered, backlog = await asyncio.to_thread(self.db_counts, t0)
         busy1, total1 = cpu_ticks()
         meter = reactions.meter
         ph = Phase(workers=k, seconds=wall, updates=meter.updates, updates_per_s=meter.updates / wall,
                    handler_p50_ms=pct(meter.handler_s, 0.5) * 1000, handler_p99_ms=pct(meter.handler_s, 0.99) * 1000,
                    react_p50_ms=pct(meter.react_s, 0.5) * 1000, react_p99_ms=pct(meter.react_s, 0.99) * 1000,
-                   jobs_ordered=ordered, jobs_finished=jobs_end,
+                   jobs_ordered=ordered, jobs_finished=jobs_end, outbox_backlog=backlog,
                    jobs_per_s=(jobs_end - jobs_warm) / (t1 - t_warm).total_seconds(),
                    jobs_ideal_per_s=k * args.threads / args.latency,
                    delivery_msgs=self.sends["delivery"], delivery_msgs_per_s=self.sends["delivery"] / wall,
@@ -613,7 +615,7 @@ def report_table(phases: list[Phase], verify_breaches: int, args) -> list[str]:
         ("peak RSS MB workers", lambda ph: " / ".join(f"{v:.0f}" for k, v in ph.rss_mb.items() if k.startswith("worker"))),
         ("DB connections peak", lambda ph: f"{ph.db_peak} ({by_app(ph.db_peak_by_app)})"),
         ("errors", lambda ph: f"{ph.errors}"),
-        ("drain after the phase s", lambda ph: f"{ph.drain_s:.1f}"),
+        ("outbox backlog at the end / drain s", lambda ph: f"{ph.outbox_backlog} / {ph.drain_s:.1f}"),
         ("CPU busy (machine)", lambda ph: f"{ph.busy_cpu:.0%}"),
     ]
     head = "| figure | " + " | ".join(f"K={ph.workers}" for ph in phases) + " |"
@@ -629,9 +631,11 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--users", type=int, default=1000)
     ap.add_argument("--seconds", type=float, default=90.0, help="length of each phase (K=1, K=2)")
-    ap.add_argument("--threads", type=int, default=4, help="thread workers per worker process")
+    ap.add_argument("--threads", type=int, default=2, help="thread workers per worker process")
     ap.add_argument("--latency", type=float, default=1.5, help="the local provider's seconds per call")
     ap.add_argument("--inflight", type=int, default=0, help="most jobs queued or running (default 6 × threads)")
+    ap.add_argument("--think", type=lambda v: tuple(float(x) for x in v.split(",")), default=(1.0, 4.0),
+                    help="a user's pause between flows, seconds: MIN,MAX")
     ap.add_argument("--bot-pool", type=int, default=16, help="the bot process's Postgres pool")
     ap.add_argument("--pg-url", default=DEFAULT_PG_URL)
     ap.add_argument("--redis-url", default=DEFAULT_REDIS_URL)
@@ -686,7 +690,7 @@ def main(argv: list[str] | None = None) -> int:
                 queue.flushdb()
     ratio = phases[1].jobs_per_s / phases[0].jobs_per_s if len(phases) == 2 and phases[0].jobs_per_s else 0.0
     p(f"# Load run: {args.users} users, {args.seconds:g} s per phase, {args.threads} threads per worker, "
-      f"provider latency {args.latency:g} s, in flight ≤ {run.inflight_cap} jobs")
+      f"provider latency {args.latency:g} s, in flight ≤ {run.inflight_cap} jobs, think {args.think[0]:g}-{args.think[1]:g} s")
     for line in report_table(phases, len(breaches), args):
         p(line)
     p(f"scale-out jobs/s(K=2) / jobs/s(K=1) = {ratio:.2f} (goal ≥ {GOAL_SCALE_OUT})")
