@@ -199,7 +199,7 @@ class Reactions:
         from telethon.tl import types
 
         self.types = types
-        self.waiting: dict[int, asyncio.Future] = {}
+        self.waiting: dict[int, tuple[asyncio.Future, set | None]] = {}
         self.meter = Meter()
         original = client._dispatch_update
 
@@ -212,9 +212,12 @@ class Reactions:
                 if user_id is not None:
                     self.meter.handler_s.append(time.perf_counter() - started)
                     self.meter.updates += 1
-                    waiter = self.waiting.pop(user_id, None)
-                    if waiter is not None and not waiter.done():
-                        waiter.set_result(None)
+                    entry = self.waiting.get(user_id)
+                    # only the update this user is waiting for (a late duplicate of an earlier one is not it)
+                    if entry is not None and (entry[1] is None or metrics.update_ids(update)["update_id"] in entry[1]):
+                        del self.waiting[user_id]
+                        if not entry[0].done():
+                            entry[0].set_result(None)
 
         client._dispatch_update = dispatch
 
@@ -235,9 +238,15 @@ def load_user_class():
 
         async def _act(self, fn, *, timeout=None):
             waiter = asyncio.get_running_loop().create_future()
-            self.reactions.waiting[self.id] = waiter
             started = time.perf_counter()
-            result = fn()
+            result = fn()  # the update reaches the bot one loop hop later: registering now is in time
+            if hasattr(result, "query_id"):
+                key = {result.query_id}  # a button press, a pre-checkout query
+            elif isinstance(result, list):
+                key = {m.id for m in result}  # the messages this user sent
+            else:
+                key = None  # a payment's service message: the next update of this user
+            self.reactions.waiting[self.id] = (waiter, key)
             try:
                 await asyncio.wait_for(waiter, REACT_TIMEOUT_S)
             except asyncio.TimeoutError:
@@ -343,8 +352,8 @@ async def admin_look(user, ctx: "Run") -> None:
     await tap(user, "🧾 Transactions")
 
 
-FLOWS = (("wizard+ref", 0.22), ("wizard", 0.13), ("top-up", 0.12), ("history", 0.15), ("templates", 0.12),
-         ("invite", 0.10), ("profile", 0.16))
+FLOWS = (("wizard+ref", 0.28), ("wizard", 0.14), ("top-up", 0.10), ("history", 0.14), ("templates", 0.10),
+         ("invite", 0.08), ("profile", 0.16))
 
 
 async def one_flow(user, ctx: "Run", admin: bool) -> str:
@@ -433,7 +442,7 @@ class Run:
             await asyncio.sleep(0.5)
 
     async def user_loop(self, user, admin: bool) -> None:
-        await asyncio.sleep(random.uniform(0, 2.0))
+        await asyncio.sleep(random.uniform(0, self.args.think[1]))  # arrivals spread: steady from the start
         while not self.stop.is_set():
             try:
                 await one_flow(user, self, admin)
@@ -521,6 +530,9 @@ class Run:
                    busy_cpu=(busy1 - busy0) / max(1, total1 - total0))
         log(f"phase K={k}: stopping the users; {ph.updates} updates, {jobs_end} jobs finished, draining")
         self.stop.set()
+        _, unfinished = await asyncio.wait(loops, timeout=15)
+        for loop in unfinished:  # a flow still waiting for a send slot: the user walks away
+            loop.cancel()
         await asyncio.gather(*loops, return_exceptions=True)
         ph.flows = self.flows
         drain0 = time.perf_counter()
@@ -571,6 +583,8 @@ class Run:
         self.count_sends(bot)
         await client.start(bot_token=tg.bot_token)
         await bot.start()
+        main_task = asyncio.current_task()
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, main_task.cancel)  # cleanup runs
         LoadUser = load_user_class()
         LoadUser.reactions = reactions
         people = [LoadUser(tg, f"L{i}", username=f"lu{i}", lang_code="en") for i in range(args.users)]
@@ -634,8 +648,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--threads", type=int, default=2, help="thread workers per worker process")
     ap.add_argument("--latency", type=float, default=1.5, help="the local provider's seconds per call")
     ap.add_argument("--inflight", type=int, default=0, help="most jobs queued or running (default 6 × threads)")
-    ap.add_argument("--think", type=lambda v: tuple(float(x) for x in v.split(",")), default=(1.0, 4.0),
-                    help="a user's pause between flows, seconds: MIN,MAX")
+    ap.add_argument("--think", type=lambda v: tuple(float(x) for x in v.split(",")), default=None,
+                    help="a user's pause between flows, seconds: MIN,MAX (default 60,120 × users/1000)")
     ap.add_argument("--bot-pool", type=int, default=16, help="the bot process's Postgres pool")
     ap.add_argument("--pg-url", default=DEFAULT_PG_URL)
     ap.add_argument("--redis-url", default=DEFAULT_REDIS_URL)
@@ -646,6 +660,8 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if args.quick:
         args.users, args.seconds = min(args.users, 100), min(args.seconds, 20.0)
+    if args.think is None:
+        args.think = (60.0 * args.users / 1000, 120.0 * args.users / 1000)
     if args.json:
         OUT = sys.stderr
     random.seed(args.seed)
@@ -656,7 +672,6 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     queue = redis.Redis.from_url(args.redis_url)
     queue.flushdb()
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     started = time.perf_counter()
     report: dict = {"notes": [], "problems": []}
     status = 0
