@@ -75,7 +75,7 @@ from bananapics import metrics  # noqa: E402
 from bananapics.config import DatabaseConfig  # noqa: E402
 from bananapics.models import Job, Outbox  # noqa: E402
 from bananapics.models import db as proxy  # noqa: E402
-from bench.common import cpu_ticks, log, print_footer  # noqa: E402
+from bench.common import cpu_ticks, log, pct, print_footer  # noqa: E402
 from bench.procs import Stack, Worker, proc_status_kb  # noqa: E402
 
 DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -89,11 +89,6 @@ OUT = sys.stdout
 
 def p(line: str = "") -> None:
     print(line, file=OUT, flush=True)
-
-
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
 
 
 def utcnow() -> dt.datetime:
