@@ -4,7 +4,7 @@ Postgres, Redis and K real ``bananapics worker`` processes, for K=1 and then K=2
 
 Usage (from the repository top)::
 
-    .venv/bin/python bench/load.py [--users 1000] [--seconds 90] [--threads 2] [--latency 1.5] [--think 1,4]
+    .venv/bin/python bench/load.py [--users 1000] [--seconds 90] [--threads 2] [--latency 1.5] [--think 60,120]
                                    [--pg-url URL] [--redis-url redis://127.0.0.1:6379/13]
                                    [--quick] [--json] [--check-goals]
 
@@ -20,7 +20,8 @@ another user's invite link); five of them are admins.
 Each phase (K=1, then K=2 with a second worker started) lets every user loop over flows for
 ``--seconds``: the wizard with a reference photo, the wizard without, a Stars top-up (invoice,
 pre-checkout, payment), history, templates, the invite screen, the profile; admins open the panel,
-search a user and give them tokens (confirmed, logged). A think time of 1-4 s separates flows. To
+search a user and give them tokens (confirmed, logged). A think time (``--think``, default 60-120 s
+× users/1000; the first flow starts at a random point of it) separates flows. To
 keep the queue full without building a backlog that takes minutes to drain, users only order a
 generation while fewer than ``--inflight`` jobs are queued or running (default 6 × threads: the
 workers never wait for work); otherwise they pick another flow. After the phase the users stop
