@@ -24,6 +24,12 @@ def cpu_ticks() -> tuple[int, int]:
     return total - idle, total
 
 
+def pct(values: list[float], q: float) -> float:
+    """The ``q`` quantile of ``values`` (nearest rank; 0 for none)."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
+
+
 def print_footer(p: Callable[[str], None], report: dict) -> None:
     """NOTE and PROBLEM lines, then the wall time and the verdict."""
     for line in report.get("notes", []):
