@@ -95,3 +95,18 @@ def test_dashboard_needs_the_read_permission(database):
         dashboard.snapshot(actor=Actor.for_user(plain))
     users.set_role(plain.tg_id, "support", actor=OPS)
     assert dashboard.snapshot(actor=Actor.for_user(plain)).users_total == 1
+
+
+def test_list_counts_stop_at_the_cap_and_the_user_count_is_the_counter(database, monkeypatch):
+    """The admin lists' "of M": a filtered count stops at COUNT_CAP + 1 (shown "1000+"), the
+    unfiltered user count is the triggers' counter — neither walks a big table."""
+    from bananapics.services import lists
+
+    people = [new_user(10) for _ in range(5)]
+    assert lists.count_users(actor=OPS) == 5 == dashboard.users_total()
+    assert lists.count_transfers(actor=OPS, kind="grant") == 5
+    monkeypatch.setattr(lists, "COUNT_CAP", 3)
+    assert lists.count_transfers(actor=OPS, kind="grant") == 4  # cap + 1: "3+"
+    assert lists.count_transfers(actor=OPS, user=people[0].tg_id) == 1
+    with pytest.raises(PermissionDenied):
+        lists.count_transfers(actor=Actor.for_user(people[0]))

@@ -444,10 +444,12 @@ def refund_job(actor: Actor, job_id: str, reason: str) -> str:
 # ---------------------------------------------------------------- admin log
 
 def admin_log_page(actor: Actor, by: str | None = None, target: str | None = None, after: str | None = None, *,
-                   limit: int | None = None) -> tuple[list[dict[str, Any]], int, str | None]:
+                   limit: int | None = None) -> tuple[list[dict[str, Any]], int | str, str | None]:
+    """A page of the admin log, its total ("1000+" past the count's cap) and the next cursor."""
     page = lists.admin_log(actor=actor, by=by or None, target=target or None, limit=limit or PAGE, after=after)
     total = lists.count_admin_log(actor=actor, by=by or None, target=target or None)
-    return [audit.as_dict(a) for a in page.items], total, page.next
+    shown = f"{lists.COUNT_CAP}+" if total > lists.COUNT_CAP else total
+    return [audit.as_dict(a) for a in page.items], shown, page.next
 
 
 # ---------------------------------------------------------------- broadcasts

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import math
 import re
 import secrets
 from collections import OrderedDict
@@ -38,7 +37,7 @@ from bananapics.bot.callbacks import Callback, StaleButton
 from bananapics.bot.routing import Answer, Press, TextInput
 from bananapics.bot.ui import Screen, button, error_text, noted, pager
 from bananapics.errors import BananaError, InvalidInput, NotFound, PermissionDenied
-from bananapics.services import access, audit, conversation
+from bananapics.services import access, audit, conversation, lists
 from bananapics.services.audit import Actor
 
 HOME: tuple[Any, ...] = ("adm", "home")
@@ -370,7 +369,7 @@ class PageView:
     items: list[Any]
     page: int
     pages: int
-    total: int
+    total: int | str  # a number, or "1000+" past the count's cap
     first: int  # 1-based number of the first row shown (0 for an empty list)
     last: int
     filters: dict[str, Any]
@@ -426,11 +425,12 @@ def keyset_page(ctx: Ctx, name: str, page: int, fetch: Callable[[dict[str, Any],
     page = known
     if result.next is not None and len(listing.cursors) == page + 1:
         listing.cursors.append(result.next)
-    total = count(listing.filters)
-    pages = max(1, math.ceil(total / size), page + 1 + (result.next is not None))
+    total = count(listing.filters)  # counted up to lists.COUNT_CAP + 1: more than the cap shows "1000+"
+    pages = max(1, page + 1 + (result.next is not None))  # ▶ follows the next cursor, never the (capped) total
     first = page * size + 1 if result.items else 0
-    return PageView(list(result.items), page, pages, max(total, page * size + len(result.items)), first,
-                    page * size + len(result.items), listing.filters)
+    last = page * size + len(result.items)
+    shown: int | str = f"{lists.COUNT_CAP}+" if total > lists.COUNT_CAP and last <= lists.COUNT_CAP else max(total, last)
+    return PageView(list(result.items), page, pages, shown, first, last, listing.filters)
 
 
 def set_filters(ctx: Ctx, name: str, filters: dict[str, Any]) -> None:

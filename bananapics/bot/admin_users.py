@@ -42,7 +42,8 @@ def _fetch(actor: Actor) -> tuple[Any, Any]:
 
     def count(filters: dict[str, Any]) -> int:
         if filters.get("q"):
-            return search.users(actor, filters["q"], limit=1).total
+            hits = search.users(actor, filters["q"], limit=1)
+            return hits.total + hits.total_capped  # past search.COUNT_CAP: one more, shown "1000+"
         return lists.count_users(actor=actor)
 
     return fetch, count

@@ -61,6 +61,13 @@ class Dashboard:
         return data
 
 
+def users_total() -> int:
+    """Every user, from the counters the ``users`` triggers keep (no table count)."""
+    with connection():
+        return int(StatCounter.select(pw.fn.COALESCE(pw.fn.SUM(StatCounter.value), 0))
+                   .where(StatCounter.name == "users").scalar())
+
+
 def snapshot(*, actor: Actor, keys: dict[str, bool] | None = None, now: dt.datetime | None = None) -> Dashboard:
     """Every dashboard figure now. ``keys``: :func:`services.system.provider_keys` of the caller's
     config (which provider keys are set), or None when unknown."""
@@ -70,8 +77,7 @@ def snapshot(*, actor: Actor, keys: dict[str, bool] | None = None, now: dt.datet
     midnight = dt.datetime.combine(today, dt.time())
     with connection():
         days = _counters(today - dt.timedelta(days=DAYS - 1))
-        users_total = int(StatCounter.select(pw.fn.COALESCE(pw.fn.SUM(StatCounter.value), 0))
-                          .where(StatCounter.name == "users").scalar())
+        total_users = users_total()
         active = dict(Job.select(Job.status, pw.fn.COUNT(Job.id)).where(Job.status.in_(("queued", "running")))
                       .group_by(Job.status).tuples())
         failed = Job.select().where((Job.status == "failed") & (Job.finished_at >= midnight)).count()
@@ -82,7 +88,7 @@ def snapshot(*, actor: Actor, keys: dict[str, bool] | None = None, now: dt.datet
         providers = [system._provider(name, keys) for name in system.PROVIDERS]
     todays = days.get(today, {})
     return Dashboard(
-        at=now, users_today=todays.get("users", 0), users_total=users_total,
+        at=now, users_today=todays.get("users", 0), users_total=total_users,
         jobs_queued=int(active.get("queued", 0)), jobs_running=int(active.get("running", 0)),
         jobs_failed_today=failed, payments_today=todays.get("payments", 0), stars_today=todays.get("stars", 0),
         tokens_today=todays.get("tokens", 0), jobs_per_minute=per_minute,

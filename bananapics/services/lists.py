@@ -86,36 +86,88 @@ def _dates(model: type[pw.Model], query: pw.ModelSelect, since: dt.datetime | No
     return query
 
 
+COUNT_CAP = 1000  # a list's "of M" is counted this far only ("1000+"): a page never counts 10M transfers
+
+
+def _capped(query: pw.ModelSelect) -> int:
+    """How many rows ``query`` has, up to ``COUNT_CAP + 1`` (more than the cap: "COUNT_CAP+")."""
+    return query.limit(COUNT_CAP + 1).count()  # a LIMITed subquery: stops at the cap
+
+
+# One filter builder per list, shared by its page and its count (the "N of M" counts what the pages show).
+
+def _users_query(role: str | None, banned: bool | None, search: str | None) -> pw.ModelSelect:
+    if role is not None and role not in ROLES:
+        raise InvalidInput(f"unknown role {role!r}; choose {', '.join(ROLES)}")
+    query = User.select()
+    if role is not None:
+        query = query.where(User.role == role)
+    if banned is not None:
+        query = query.where(User.banned == banned)
+    if search is not None:
+        query = query.where(users_service.search_condition(search))
+    return query
+
+
+def _payments_query(query: pw.ModelSelect, user: int | None, status: str | None, since: dt.datetime | None,
+                    until: dt.datetime | None) -> pw.ModelSelect:
+    if status is not None and status not in ("paid", "refunded"):
+        raise InvalidInput(f"unknown payment status {status!r}; choose paid, refunded")
+    if user is not None:
+        query = query.where(Payment.user == _user_id(user))
+    if status is not None:
+        query = query.where(Payment.status == status)
+    return _dates(Payment, query, since, until)
+
+
+def _transfers_query(user: int | None, kind: str | None, since: dt.datetime | None,
+                     until: dt.datetime | None) -> pw.ModelSelect:
+    query = Transfer.select()
+    if user is not None:
+        uid = _user_id(user)
+        query = query.where((Transfer.debit_user == uid) | (Transfer.credit_user == uid))
+    if kind is not None:
+        query = query.where(Transfer.kind == kind)
+    return _dates(Transfer, query, since, until)
+
+
+def _jobs_query(query: pw.ModelSelect, status: str | None, model: str | None, user: int | None) -> pw.ModelSelect:
+    if status is not None and status not in ACTIVE + TERMINAL:
+        raise InvalidInput(f"unknown job status {status!r}; choose {', '.join(ACTIVE + TERMINAL)}")
+    if status is not None:
+        query = query.where(Job.status == status)
+    if model is not None:
+        query = query.where(Job.model == model)
+    if user is not None:
+        query = query.where(Job.user == _user_id(user))
+    return query
+
+
+def _admin_log_query(by: str | None, target: str | None, since: dt.datetime | None,
+                     until: dt.datetime | None) -> pw.ModelSelect:
+    query = AdminAction.select()
+    if by is not None:
+        query = query.where(AdminAction.actor == by)
+    if target is not None:
+        query = query.where(AdminAction.target == target)
+    return _dates(AdminAction, query, since, until)
+
+
 def users(*, actor: Actor, role: str | None = None, banned: bool | None = None, search: str | None = None,
           limit: int = 20, after: str | None = None) -> Page[User]:
     """Users by role, ban state and a search (Telegram id, ``@username`` prefix, any part of a name)."""
     audit.authorize(actor, "read", "users")
-    if role is not None and role not in ROLES:
-        raise InvalidInput(f"unknown role {role!r}; choose {', '.join(ROLES)}")
     with connection():
-        query = User.select()
-        if role is not None:
-            query = query.where(User.role == role)
-        if banned is not None:
-            query = query.where(User.banned == banned)
-        if search is not None:
-            query = query.where(users_service.search_condition(search))
-        return _page(query, User, limit, after)
+        return _page(_users_query(role, banned, search), User, limit, after)
 
 
 def payments(*, actor: Actor, user: int | None = None, status: str | None = None, since: dt.datetime | None = None,
              until: dt.datetime | None = None, limit: int = 50, after: str | None = None) -> Page[Payment]:
     """Stars payments (each with its payer joined: ``p.user.tg_id``) by payer, status and date."""
     audit.authorize(actor, "read", "payments")
-    if status is not None and status not in ("paid", "refunded"):
-        raise InvalidInput(f"unknown payment status {status!r}; choose paid, refunded")
     with connection():
-        query = Payment.select(Payment, User).join(User)
-        if user is not None:
-            query = query.where(Payment.user == _user_id(user))
-        if status is not None:
-            query = query.where(Payment.status == status)
-        return _page(_dates(Payment, query, since, until), Payment, limit, after)
+        query = _payments_query(Payment.select(Payment, User).join(User), user, status, since, until)
+        return _page(query, Payment, limit, after)
 
 
 def transfers(*, actor: Actor, user: int | None = None, kind: str | None = None, since: dt.datetime | None = None,
@@ -123,13 +175,7 @@ def transfers(*, actor: Actor, user: int | None = None, kind: str | None = None,
     """Ledger transfers (either side the user's) by user, kind and date."""
     audit.authorize(actor, "read", "transfers")
     with connection():
-        query = Transfer.select()
-        if user is not None:
-            uid = _user_id(user)
-            query = query.where((Transfer.debit_user == uid) | (Transfer.credit_user == uid))
-        if kind is not None:
-            query = query.where(Transfer.kind == kind)
-        return _page(_dates(Transfer, query, since, until), Transfer, limit, after)
+        return _page(_transfers_query(user, kind, since, until), Transfer, limit, after)
 
 
 def tg_ids_of(rows: list[Transfer]) -> dict[int, int]:
@@ -146,17 +192,8 @@ def jobs(*, actor: Actor, status: str | None = None, model: str | None = None, u
          limit: int = 50, after: str | None = None) -> Page[Job]:
     """Generation jobs (each with its user joined: ``j.user.tg_id``) by status, model and user."""
     audit.authorize(actor, "read", "jobs")
-    if status is not None and status not in ACTIVE + TERMINAL:
-        raise InvalidInput(f"unknown job status {status!r}; choose {', '.join(ACTIVE + TERMINAL)}")
     with connection():
-        query = Job.select(Job, User).join(User)
-        if status is not None:
-            query = query.where(Job.status == status)
-        if model is not None:
-            query = query.where(Job.model == model)
-        if user is not None:
-            query = query.where(Job.user == _user_id(user))
-        return _page(query, Job, limit, after)
+        return _page(_jobs_query(Job.select(Job, User).join(User), status, model, user), Job, limit, after)
 
 
 def admin_log(*, actor: Actor, by: str | None = None, target: str | None = None, since: dt.datetime | None = None,
@@ -164,60 +201,41 @@ def admin_log(*, actor: Actor, by: str | None = None, target: str | None = None,
     """The admin action log by who acted (``by``: ``cli:alice``, ``tg:123``), target and date."""
     audit.authorize(actor, "read", "admin_log")
     with connection():
-        query = AdminAction.select()
-        if by is not None:
-            query = query.where(AdminAction.actor == by)
-        if target is not None:
-            query = query.where(AdminAction.target == target)
-        return _page(_dates(AdminAction, query, since, until), AdminAction, limit, after)
+        return _page(_admin_log_query(by, target, since, until), AdminAction, limit, after)
 
+
+# Counts for "N of M", with the lists' filters, each up to COUNT_CAP + 1.
 
 def count_users(*, actor: Actor) -> int:
-    """How many users there are (the "of M" of the admin's user list)."""
+    """How many users there are: the counter the writes keep (services.dashboard), never a table count."""
+    from bananapics.services import dashboard
+
     audit.authorize(actor, "read", "users")
-    with connection():
-        return User.select().count()
+    return dashboard.users_total()
 
 
-def count_payments(*, actor: Actor, user: int | None = None, since: dt.datetime | None = None) -> int:
-    """How many payments :func:`payments` pages through with the same filters."""
+def count_payments(*, actor: Actor, user: int | None = None, status: str | None = None,
+                   since: dt.datetime | None = None, until: dt.datetime | None = None) -> int:
     audit.authorize(actor, "read", "payments")
     with connection():
-        query = Payment.select()
-        if user is not None:
-            query = query.where(Payment.user == _user_id(user))
-        return _dates(Payment, query, since, None).count()
+        return _capped(_payments_query(Payment.select(Payment.id), user, status, since, until))
 
 
-def count_transfers(*, actor: Actor, since: dt.datetime | None = None, kind: str | None = None) -> int:
-    """How many transfers :func:`transfers` pages through since ``since`` (of one ``kind``)."""
+def count_transfers(*, actor: Actor, user: int | None = None, kind: str | None = None,
+                    since: dt.datetime | None = None, until: dt.datetime | None = None) -> int:
     audit.authorize(actor, "read", "transfers")
     with connection():
-        query = Transfer.select()
-        if kind is not None:
-            query = query.where(Transfer.kind == kind)
-        return _dates(Transfer, query, since, None).count()
+        return _capped(_transfers_query(user, kind, since, until))
 
 
-def count_jobs(*, actor: Actor, status: str | None = None, user: int | None = None) -> int:
-    """How many jobs :func:`jobs` pages through with the same filters."""
+def count_jobs(*, actor: Actor, status: str | None = None, model: str | None = None, user: int | None = None) -> int:
     audit.authorize(actor, "read", "jobs")
     with connection():
-        query = Job.select()
-        if status is not None:
-            query = query.where(Job.status == status)
-        if user is not None:
-            query = query.where(Job.user == _user_id(user))
-        return query.count()
+        return _capped(_jobs_query(Job.select(Job.id), status, model, user))
 
 
-def count_admin_log(*, actor: Actor, by: str | None = None, target: str | None = None) -> int:
-    """How many admin-log rows :func:`admin_log` pages through with the same filters."""
+def count_admin_log(*, actor: Actor, by: str | None = None, target: str | None = None,
+                    since: dt.datetime | None = None, until: dt.datetime | None = None) -> int:
     audit.authorize(actor, "read", "admin_log")
     with connection():
-        query = AdminAction.select()
-        if by is not None:
-            query = query.where(AdminAction.actor == by)
-        if target is not None:
-            query = query.where(AdminAction.target == target)
-        return query.count()
+        return _capped(_admin_log_query(by, target, since, until))

@@ -27,10 +27,10 @@ import peewee as pw
 from bananapics.db import connection, is_postgres
 from bananapics.errors import InvalidInput
 from bananapics.models import Payment, User
-from bananapics.services import audit, users as users_service
+from bananapics.services import audit, lists, users as users_service
 from bananapics.services.audit import Actor
 
-COUNT_CAP = 1000
+COUNT_CAP = lists.COUNT_CAP  # the admin lists' cap: one "1000+" everywhere
 MAX_LIMIT = 1000
 SHORT = 3  # queries shorter than this match name and username prefixes, not substrings
 KINDS = ("id", "username", "charge", "referral", "name")
