@@ -140,7 +140,8 @@ def test_leader_sets_the_gauges_and_the_verify_finds_a_breach(database, observer
         User.update(available=User.available + 7).where(User.id == ann.id).execute()
         observer.tick()
         assert value("bananapics_ledger_verify_breaches") == 0  # not due yet (every 10 minutes)
-        observer.clock = lambda: 10_000.0
+        later = observer.clock() + 601  # past verify_every_s from now (not a fixed instant: the monotonic
+        observer.clock = lambda: later  # clock counts from boot, so a fixed 10,000 s was "earlier" on a long-up machine)
         observer.tick()
         assert value("bananapics_ledger_verify_breaches") >= 1
     finally:
