@@ -33,6 +33,7 @@ Telegram's answer and that one small UPDATE can repeat a part.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import weakref
 from collections.abc import Awaitable, Callable
@@ -198,6 +199,15 @@ async def _lookup_or_upload(client: TelegramClient, storage: Any, chat_id: int, 
         return await upload(client, storage, chat_id, key, kind)
 
 
+def _landed(flight_key: tuple, done: asyncio.Task) -> None:
+    """A flight ended: forget it, and take its error, which the waiters (shielded) may all have
+    stopped waiting for — else asyncio logs "Task exception was never retrieved" for it."""
+    if _FLIGHTS.get(flight_key) is done:
+        del _FLIGHTS[flight_key]
+    if not done.cancelled():
+        done.exception()
+
+
 async def file_ref(client: TelegramClient, storage: Any, chat_id: int, key: str, kind: str) -> FileRef:
     """Telegram's reference to a stored image, uploading it first when Telegram does not have it.
     Concurrent callers share one lookup and upload (the flight ends only once the reference is
@@ -207,8 +217,7 @@ async def file_ref(client: TelegramClient, storage: Any, chat_id: int, key: str,
     if task is None:
         task = asyncio.ensure_future(_lookup_or_upload(client, storage, chat_id, key, kind))
         _FLIGHTS[flight_key] = task
-        task.add_done_callback(lambda done: _FLIGHTS.pop(flight_key, None) if _FLIGHTS.get(flight_key) is done
-                               else None)
+        task.add_done_callback(functools.partial(_landed, flight_key))
     # shielded: one waiter giving up (its row hit a FloodWait) does not stop an upload others may share
     return await asyncio.shield(task)
 
