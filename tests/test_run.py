@@ -107,6 +107,39 @@ def test_run_bot_answers_catches_up_after_restart_and_stops_on_sigterm(run_cli, 
     assert len(tg.requests_of(__import__("telethon").functions.auth.ImportBotAuthorizationRequest)) == 1  # kept
 
 
+def test_sigterm_lets_the_answer_in_flight_finish(run_cli, monkeypatch):
+    """SIGTERM while /balance is being answered: the answer is sent before the connection closes
+    (Telethon alone would disconnect first and the user would get silence)."""
+    import time
+
+    from bananapics.bot import payments
+
+    tg = FakeTelegram()
+    ann = SimUser(tg, "Ann", lang_code="en")
+    slow_balance = payments.balance
+    entered = []
+
+    def balance(user_id):
+        entered.append(user_id)
+        time.sleep(0.5)  # in the handler's database thread: the signal arrives meanwhile
+        return slow_balance(user_id)
+
+    async def script(bot):
+        await ann.start()
+        monkeypatch.setattr(payments, "balance", balance)
+        tg.user_sends(ann.record, [{"text": "/balance", "entities": None}])  # not waiting for the answer
+        for _ in range(200):
+            if entered:
+                break
+            await asyncio.sleep(0.01)
+        assert entered  # the handler is running; the script ends and the process gets SIGTERM
+
+    outcome = simulated(monkeypatch, tg, script)
+    code, out, err = run_cli("run", "bot", BANANAPICS_TELEGRAM__BOT_TOKEN=tg.bot_token)
+    assert code == 0 and outcome["played"] and "ERROR" not in err
+    assert ann.panel.text.startswith("💰 Balance: 50 tokens")
+
+
 def test_run_all_generates_through_the_in_process_worker_and_stops_on_sigint(run_cli, monkeypatch):
     tg = FakeTelegram()
     ann = SimUser(tg, "Ann", lang_code="en")

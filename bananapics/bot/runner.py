@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 ClientFactory = Callable[..., TelegramClient]  # (session_path, api_id, api_hash, **CLIENT_OPTIONS)
 # Catch up on what was missed while the bot was down (the SQLite session keeps the update state).
 CLIENT_OPTIONS = {"catch_up": True}
+DRAIN_S = 10.0  # SIGTERM: how long the updates being answered may take to finish
 
 TOKEN_RE = re.compile(r"^[0-9]{1,20}:[A-Za-z0-9_-]{16,}$")  # BotFather: <bot id>:<35-char secret>
 API_HASH_RE = re.compile(r"^[0-9a-fA-F]{32}$")  # my.telegram.org: 32 hex characters
@@ -124,6 +125,24 @@ def _on_signals(stop: asyncio.Event) -> list[int]:
     return installed
 
 
+async def drain_handlers(client: TelegramClient, timeout: float = DRAIN_S) -> None:
+    """Let the updates being answered finish before the connection closes. Telethon's disconnect
+    closes the connection first and cancels its handler tasks after, so an answer in flight at
+    SIGTERM failed with "Cannot send requests while disconnected" and the user got silence.
+    Updates arriving meanwhile are answered too; after ``timeout`` disconnect cancels the rest."""
+    tasks = getattr(client, "_event_handler_tasks", None)  # Telethon 1.45 (pinned): set of handler tasks
+    if not tasks:
+        return
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while tasks:
+        remaining = deadline - loop.time()
+        if remaining <= 0:
+            log.warning("%d update handler(s) still running after %.0f s; cancelled", len(tasks), timeout)
+            return
+        await asyncio.wait(set(tasks), timeout=remaining)
+
+
 async def run(config: Config, *, with_worker: bool = False, workers: int | None = None,
               factory: ClientFactory | None = None, stop: asyncio.Event | None = None,
               started: Callable[[object], None] | None = None) -> None:
@@ -158,6 +177,7 @@ async def run(config: Config, *, with_worker: bool = False, workers: int | None 
             waiter.cancel()
         log.info("shutting down")
     finally:
+        await drain_handlers(client)
         await bot.stop()
         if consumer is not None:
             await asyncio.to_thread(stop_consumer, consumer)
