@@ -23,10 +23,12 @@ import os
 import stat
 import tomllib
 from pathlib import Path
-from typing import Any, Literal, get_args, get_origin
+import re
+from typing import Annotated, Any, Callable, ClassVar, Literal, get_args, get_origin
 from urllib.parse import unquote, urlsplit, urlunsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
+import msgspec
+from msgspec import Meta, field
 
 from bananapics.errors import ConfigError
 from bananapics.text import UNSAFE
@@ -35,8 +37,49 @@ ENV_PREFIX = "BANANAPICS_"
 MASK = "********"
 
 
-class Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+class SecretStr:
+    """A secret value: ``get_secret_value()`` gives it, ``repr``/``str`` never do."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def get_secret_value(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return f"SecretStr('{MASK}')" if self._value else "SecretStr('')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, SecretStr) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+class Section(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """One ``[section]`` of the config. msgspec (not pydantic): it checks the same bounds and types and
+    imports in a few milliseconds, which every CLI command pays (``bench/startup.py``). Rules that are
+    not bounds (URLs, names) are ``CHECKS``: field name → function(value) returning the value or raising
+    ValueError with the reason."""
+
+    CHECKS: ClassVar[dict[str, Callable[[Any], Any]]] = {}
+
+    @classmethod
+    def build(cls, **values: Any) -> Any:
+        """A section from plain values, checked and converted like the file's (secrets from str).
+        The constructor itself trusts its arguments' types: it is for code, not for input."""
+        return msgspec.convert(values, cls, strict=False, dec_hook=_secret)
+
+    def __post_init__(self) -> None:
+        for name, check in self.CHECKS.items():
+            try:
+                check(getattr(self, name))
+            except ValueError as exc:
+                raise ValueError(f"{name}: {exc}") from None
 
 
 def _parsable_url(url: str, schemes: tuple[str, ...] | None = None) -> str:
@@ -115,152 +158,150 @@ def _secure_url(url: str) -> str:
     return url
 
 
-class DatabaseConfig(Section):
-    url: str = Field("sqlite:///data/bananapics.db", description="sqlite:///relative.db, sqlite:////abs.db or postgresql://user@host:port/db")
-    pool_max: int = Field(20, ge=1, le=1000, description="Postgres pool: most connections per process")
-    pool_timeout_s: float = Field(10.0, gt=0, description="Postgres pool: seconds to wait for a free connection")
-    pool_stale_s: int = Field(300, ge=1, description="Postgres pool: recycle connections idle this long")
-    busy_timeout_ms: int = Field(10000, ge=0, description="SQLite: wait this long for the write lock")
-    sqlite_synchronous: Literal["full", "normal"] = Field("full", description="SQLite fsync policy; full never loses a commit")
+def _sqlite_needs_file(value: str) -> None:
+    _parsable_url(value)
+    if value.split("://", 1)[0].split("+")[0] == "sqlite" and value.split("://", 1)[-1].lstrip("/") in ("", ":memory:"):
+        # each pooled connection would get a database of its own, empty and gone at exit
+        raise ValueError("SQLite needs a file: sqlite:///relative.db or sqlite:////absolute.db")
 
-    @field_validator("url")
-    @classmethod
-    def _url(cls, value: str) -> str:
-        _parsable_url(value)
-        if value.split("://", 1)[0].split("+")[0] == "sqlite" and value.split("://", 1)[-1].lstrip("/") in ("", ":memory:"):
-            # each pooled connection would get a database of its own, empty and gone at exit
-            raise ValueError("SQLite needs a file: sqlite:///relative.db or sqlite:////absolute.db")
-        return value
+
+def _safe_name(value: str) -> None:
+    if UNSAFE.search(value):  # it goes into the admin log and onto other operators' terminals
+        raise ValueError("control and bidi characters are not allowed")
+
+
+def D(text: str, **bounds: Any) -> Meta:
+    """A field's description (``config show``, config.toml) and its bounds."""
+    return Meta(description=text, **bounds)
+
+
+class DatabaseConfig(Section):
+    url: Annotated[str, D("sqlite:///relative.db, sqlite:////abs.db or postgresql://user@host:port/db")] = "sqlite:///data/bananapics.db"
+    pool_max: Annotated[int, D("Postgres pool: most connections per process", ge=1, le=1000)] = 20
+    pool_timeout_s: Annotated[float, D("Postgres pool: seconds to wait for a free connection", gt=0)] = 10.0
+    pool_stale_s: Annotated[int, D("Postgres pool: recycle connections idle this long", ge=1)] = 300
+    busy_timeout_ms: Annotated[int, D("SQLite: wait this long for the write lock", ge=0)] = 10000
+    sqlite_synchronous: Annotated[Literal["full", "normal"], D("SQLite fsync policy; full never loses a commit")] = "full"
+
+    CHECKS = {"url": _sqlite_needs_file}
 
 
 class QueueConfig(Section):
-    backend: Literal["sqlite", "redis", "immediate"] = Field("sqlite", description="Huey storage")
-    sqlite_path: str = Field("data/queue.db", description="SqliteHuey file, separate from the main database")
-    redis_url: str = Field("redis://127.0.0.1:6379/0", description="RedisHuey server")
-    workers: int = Field(8, ge=1, le=512, description="thread workers per consumer process")
-    signing_key: SecretStr | None = Field(None, description="secret: HMAC key for task payloads")
+    backend: Annotated[Literal["sqlite", "redis", "immediate"], D("Huey storage")] = "sqlite"
+    sqlite_path: Annotated[str, D("SqliteHuey file, separate from the main database")] = "data/queue.db"
+    redis_url: Annotated[str, D("RedisHuey server")] = "redis://127.0.0.1:6379/0"
+    workers: Annotated[int, D("thread workers per consumer process", ge=1, le=512)] = 8
+    signing_key: Annotated[SecretStr | None, D("secret: HMAC key for task payloads")] = None
 
-    @field_validator("redis_url")
-    @classmethod
-    def _redis_url(cls, value: str) -> str:
-        return _parsable_url(value, ("redis", "rediss", "unix"))
+    CHECKS = {"redis_url": lambda value: _parsable_url(value, ("redis", "rediss", "unix"))}
 
 
 class TelegramConfig(Section):
-    api_id: SecretStr | None = Field(None, description="secret: my.telegram.org api_id")
-    api_hash: SecretStr | None = Field(None, description="secret: my.telegram.org api_hash")
-    bot_token: SecretStr | None = Field(None, description="secret: BotFather token")
-    bot_username: str = Field("BananaPicsBot", description="used in referral links t.me/<bot>?start=ref_<code>")
-    session_path: str = Field("data/bot.session", description="Telethon session file (a credential: mode 600)")
-    send_per_second: int = Field(28, ge=1, le=30, description="delivery: most messages per second over all chats (Telegram allows ~30)")
-    support_contact: str = Field("@BananaPicsSupport", description="where /support and /paysupport send people")
-    bot_api_url: str = Field("https://api.telegram.org", description="Bot API server the CLI and workers use for refunds and reconcile")
-    reconcile_minutes: int = Field(30, ge=0, le=1440, description="how often workers reconcile the Stars history; 0 = never")
+    api_id: Annotated[SecretStr | None, D("secret: my.telegram.org api_id")] = None
+    api_hash: Annotated[SecretStr | None, D("secret: my.telegram.org api_hash")] = None
+    bot_token: Annotated[SecretStr | None, D("secret: BotFather token")] = None
+    bot_username: Annotated[str, D("used in referral links t.me/<bot>?start=ref_<code>")] = "BananaPicsBot"
+    session_path: Annotated[str, D("Telethon session file (a credential: mode 600)")] = "data/bot.session"
+    send_per_second: Annotated[int, D("delivery: most messages per second over all chats (Telegram allows ~30)",
+                                      ge=1, le=30)] = 28
+    support_contact: Annotated[str, D("where /support and /paysupport send people")] = "@BananaPicsSupport"
+    bot_api_url: Annotated[str, D("Bot API server the CLI and workers use for refunds and reconcile")] = \
+        "https://api.telegram.org"
+    reconcile_minutes: Annotated[int, D("how often workers reconcile the Stars history; 0 = never",
+                                        ge=0, le=1440)] = 30
 
-    @field_validator("bot_api_url")
-    @classmethod
-    def _bot_api_url(cls, value: str) -> str:
-        return _secure_url(value)
+    CHECKS = {"bot_api_url": lambda value: _secure_url(value)}
 
 
 class AdminConfig(Section):
-    bootstrap_ids: list[int] = Field(default_factory=list, description="Telegram ids that are always admins")
+    bootstrap_ids: Annotated[list[int], D("Telegram ids that are always admins")] = field(default_factory=list)
 
 
 class OperatorConfig(Section):
-    name: str = Field("operator", min_length=1, max_length=64, description="who CLI/TUI actions are recorded as")
+    name: Annotated[str, D("who CLI/TUI actions are recorded as", min_length=1, max_length=64)] = "operator"
 
-    @field_validator("name")
-    @classmethod
-    def _name(cls, value: str) -> str:
-        if UNSAFE.search(value):  # it goes into the admin log and onto other operators' terminals
-            raise ValueError("control and bidi characters are not allowed")
-        return value
+    CHECKS = {"name": _safe_name}
 
 
 class UsersConfig(Section):
-    start_balance: int = Field(0, ge=0, description="tokens granted once to every new user")
-    default_language: Literal["uz", "ru", "en"] = Field("uz", description="language when Telegram's is unknown")
+    start_balance: Annotated[int, D("tokens granted once to every new user", ge=0)] = 0
+    default_language: Annotated[Literal["uz", "ru", "en"], D("language when Telegram's is unknown")] = "uz"
 
 
 class StorageConfig(Section):
-    backend: Literal["local", "s3"] = Field("local", description="where images are kept")
-    path: str = Field("data/media", description="local storage directory")
-    s3_endpoint: str = Field("", description="S3-compatible endpoint URL")
-    s3_bucket: str = Field("", description="S3 bucket")
-    s3_region: str = Field("", description="S3 region")
-    retention_days: int = Field(30, ge=0, le=3650, description="delete images and references older than this; 0 keeps them")
-    s3_access_key: SecretStr | None = Field(None, description="secret: S3 access key")
-    s3_secret_key: SecretStr | None = Field(None, description="secret: S3 secret key")
+    backend: Annotated[Literal["local", "s3"], D("where images are kept")] = "local"
+    path: Annotated[str, D("local storage directory")] = "data/media"
+    s3_endpoint: Annotated[str, D("S3-compatible endpoint URL")] = ""
+    s3_bucket: Annotated[str, D("S3 bucket")] = ""
+    s3_region: Annotated[str, D("S3 region")] = ""
+    retention_days: Annotated[int, D("delete images and references older than this; 0 keeps them",
+                                     ge=0, le=3650)] = 30
+    s3_access_key: Annotated[SecretStr | None, D("secret: S3 access key")] = None
+    s3_secret_key: Annotated[SecretStr | None, D("secret: S3 secret key")] = None
 
 
 class ProvidersConfig(Section):
-    gemini_base_url: str = Field("https://generativelanguage.googleapis.com/v1beta", description="Gemini API")
-    openai_base_url: str = Field("https://api.openai.com/v1", description="OpenAI API")
-    ark_base_url: str = Field("https://ark.ap-southeast.bytepluses.com/api/v3", description="BytePlus ModelArk")
-    fal_base_url: str = Field("https://queue.fal.run", description="fal queue")
-    timeout_s: float = Field(90.0, gt=0, description="per provider call; below the job lease")
-    force_provider: Literal["", "local", "gemini", "openai", "seedream", "fal"] = Field(
-        "", description="route every model to this adapter (\"local\": offline demo); empty uses each model's own")
-    local_latency_s: float = Field(0.0, ge=0, le=600, description="offline `local` provider: seconds per call")
-    local_failure_rate: float = Field(0.0, ge=0, le=1, description="offline `local` provider: share of jobs that fail")
-    gemini_api_key: SecretStr | None = Field(None, description="secret: Gemini key")
-    openai_api_key: SecretStr | None = Field(None, description="secret: OpenAI key")
-    ark_api_key: SecretStr | None = Field(None, description="secret: ModelArk key")
-    fal_api_key: SecretStr | None = Field(None, description="secret: fal key")
-    breaker_failures: int = Field(5, ge=0, le=1000, description=(
-        "consecutive provider failures after which a model is temporarily unavailable (0: never)"))
-    breaker_cooldown_seconds: float = Field(60.0, gt=0, le=86400, description=(
-        "how long a model stays unavailable before one job is let through to probe the provider"))
+    gemini_base_url: Annotated[str, D("Gemini API")] = "https://generativelanguage.googleapis.com/v1beta"
+    openai_base_url: Annotated[str, D("OpenAI API")] = "https://api.openai.com/v1"
+    ark_base_url: Annotated[str, D("BytePlus ModelArk")] = "https://ark.ap-southeast.bytepluses.com/api/v3"
+    fal_base_url: Annotated[str, D("fal queue")] = "https://queue.fal.run"
+    timeout_s: Annotated[float, D("per provider call; below the job lease", gt=0)] = 90.0
+    force_provider: Annotated[Literal["", "local", "gemini", "openai", "seedream", "fal"], D(
+        "route every model to this adapter (\"local\": offline demo); empty uses each model's own")] = ""
+    local_latency_s: Annotated[float, D("offline `local` provider: seconds per call", ge=0, le=600)] = 0.0
+    local_failure_rate: Annotated[float, D("offline `local` provider: share of jobs that fail", ge=0, le=1)] = 0.0
+    gemini_api_key: Annotated[SecretStr | None, D("secret: Gemini key")] = None
+    openai_api_key: Annotated[SecretStr | None, D("secret: OpenAI key")] = None
+    ark_api_key: Annotated[SecretStr | None, D("secret: ModelArk key")] = None
+    fal_api_key: Annotated[SecretStr | None, D("secret: fal key")] = None
+    breaker_failures: Annotated[int, D(
+        "consecutive provider failures after which a model is temporarily unavailable (0: never)", ge=0, le=1000)] = 5
+    breaker_cooldown_seconds: Annotated[float, D(
+        "how long a model stays unavailable before one job is let through to probe the provider", gt=0, le=86400)] = 60.0
 
-    @field_validator("gemini_base_url", "openai_base_url", "ark_base_url", "fal_base_url")
-    @classmethod
-    def _base_url(cls, value: str) -> str:
-        return _secure_url(value)
+    CHECKS = {name: _secure_url for name in ("gemini_base_url", "openai_base_url", "ark_base_url", "fal_base_url")}
 
 
 class JobsConfig(Section):
-    lease_s: float = Field(150.0, gt=0, description="a claimed job's lease; longer than the provider timeout")
-    deadline_s: float = Field(900.0, gt=0, description="a paid job not finished by then is refunded")
-    requeue_after_s: float = Field(120.0, gt=0, description="re-enqueue a job queued this long")
-    sweep_minutes: int = Field(1, ge=1, le=59, description="how often the sweeper runs")
-    output_dir: str = Field("data/out", description="where `bananapics generate` writes images by default")
+    lease_s: Annotated[float, D("a claimed job's lease; longer than the provider timeout", gt=0)] = 150.0
+    deadline_s: Annotated[float, D("a paid job not finished by then is refunded", gt=0)] = 900.0
+    requeue_after_s: Annotated[float, D("re-enqueue a job queued this long", gt=0)] = 120.0
+    sweep_minutes: Annotated[int, D("how often the sweeper runs", ge=1, le=59)] = 1
+    output_dir: Annotated[str, D("where `bananapics generate` writes images by default")] = "data/out"
 
 
 class LoggingConfig(Section):
-    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="log level")
-    format: Literal["text", "json", "auto"] = Field("auto", description="text, json (one object a line) or auto: json when stderr is not a terminal")
+    level: Annotated[Literal["DEBUG", "INFO", "WARNING", "ERROR"], D("log level")] = "INFO"
+    format: Annotated[Literal["text", "json", "auto"], D(
+        "text, json (one object a line) or auto: json when stderr is not a terminal")] = "auto"
 
 
 class MetricsConfig(Section):
-    port: int = Field(0, ge=0, le=65535, description="Prometheus /metrics port of each bot and worker process; 0 = off")
-    host: str = Field("127.0.0.1", description="address the metrics server listens on (0.0.0.0 in a container)")
-    verify_minutes: int = Field(10, ge=0, le=1440, description="how often one worker runs the ledger verify for the breaches gauge; 0 = never")
+    port: Annotated[int, D("Prometheus /metrics port of each bot and worker process; 0 = off", ge=0, le=65535)] = 0
+    host: Annotated[str, D("address the metrics server listens on (0.0.0.0 in a container)")] = "127.0.0.1"
+    verify_minutes: Annotated[int, D("how often one worker runs the ledger verify for the breaches gauge; 0 = never",
+                                     ge=0, le=1440)] = 10
 
 
-class Config(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class Config(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    database: DatabaseConfig = field(default_factory=DatabaseConfig)
+    queue: QueueConfig = field(default_factory=QueueConfig)
+    telegram: TelegramConfig = field(default_factory=TelegramConfig)
+    admin: AdminConfig = field(default_factory=AdminConfig)
+    operator: OperatorConfig = field(default_factory=OperatorConfig)
+    users: UsersConfig = field(default_factory=UsersConfig)
+    storage: StorageConfig = field(default_factory=StorageConfig)
+    providers: ProvidersConfig = field(default_factory=ProvidersConfig)
+    jobs: JobsConfig = field(default_factory=JobsConfig)
+    logging: LoggingConfig = field(default_factory=LoggingConfig)
+    metrics: MetricsConfig = field(default_factory=MetricsConfig)
 
-    database: DatabaseConfig = Field(default_factory=DatabaseConfig)
-    queue: QueueConfig = Field(default_factory=QueueConfig)
-    telegram: TelegramConfig = Field(default_factory=TelegramConfig)
-    admin: AdminConfig = Field(default_factory=AdminConfig)
-    operator: OperatorConfig = Field(default_factory=OperatorConfig)
-    users: UsersConfig = Field(default_factory=UsersConfig)
-    storage: StorageConfig = Field(default_factory=StorageConfig)
-    providers: ProvidersConfig = Field(default_factory=ProvidersConfig)
-    jobs: JobsConfig = Field(default_factory=JobsConfig)
-    logging: LoggingConfig = Field(default_factory=LoggingConfig)
-    metrics: MetricsConfig = Field(default_factory=MetricsConfig)
+    source: str = "defaults"  # where the values came from; not a section
 
-    source: str = Field("defaults", exclude=True)
-
-    @model_validator(mode="after")
-    def _lease_outlives_provider_calls(self) -> "Config":
+    def __post_init__(self) -> None:
         if self.jobs.lease_s <= self.providers.timeout_s:
             raise ValueError(f"[jobs] lease_s ({self.jobs.lease_s:g}) must be longer than [providers] timeout_s "
                              f"({self.providers.timeout_s:g}), or a slow call would be run twice")
-        return self
 
     def show(self) -> dict[str, dict[str, Any]]:
         """The effective config as plain data with every secret masked."""
@@ -268,7 +309,7 @@ class Config(BaseModel):
         for name in SECTIONS:
             section = getattr(self, name)
             values: dict[str, Any] = {}
-            for key in type(section).model_fields:
+            for key in section.__struct_fields__:
                 value = getattr(section, key)
                 if isinstance(value, SecretStr):
                     value = MASK
@@ -283,7 +324,7 @@ class Config(BaseModel):
         found = []
         for name in SECTIONS:
             section = getattr(self, name)
-            for key in type(section).model_fields:
+            for key in section.__struct_fields__:
                 value = getattr(section, key)
                 if isinstance(value, SecretStr) and value.get_secret_value():
                     found.append(value.get_secret_value())
@@ -292,16 +333,28 @@ class Config(BaseModel):
         return found
 
 
-SECTIONS: tuple[str, ...] = tuple(k for k in Config.model_fields if k != "source")
+SECTIONS: tuple[str, ...] = tuple(k for k in Config.__struct_fields__ if k != "source")
+_SECTION_CLASSES: dict[str, type[Section]] = {f.name: f.type for f in msgspec.structs.fields(Config) if f.name != "source"}
 
 
-def _section_cls(name: str) -> type[Section]:
-    return Config.model_fields[name].annotation  # type: ignore[return-value]
+def fields_of(section: str) -> dict[str, msgspec.structs.FieldInfo]:
+    """The fields of a ``[section]`` by name (type with its ``Meta``, default)."""
+    return {f.name: f for f in msgspec.structs.fields(_SECTION_CLASSES[section])}
+
+
+def _base_type(annotation: Any) -> Any:
+    """``Annotated[T, Meta]`` → T."""
+    return get_args(annotation)[0] if get_origin(annotation) is Annotated else annotation
+
+
+def description(section: str, key: str) -> str:
+    meta = [m for m in get_args(fields_of(section)[key].type)[1:] if isinstance(m, Meta)]
+    return meta[0].description or "" if meta else ""
 
 
 def is_secret(section: str, key: str) -> bool:
-    field = _section_cls(section).model_fields.get(key)
-    return field is not None and SecretStr in get_args(field.annotation)
+    info = fields_of(section).get(key)
+    return info is not None and SecretStr in get_args(_base_type(info.type))
 
 
 def _file_key(section: str, key: str) -> str | None:
@@ -314,8 +367,8 @@ def _file_key(section: str, key: str) -> str | None:
 
 def _env_value(section: str, key: str, raw: str) -> Any:
     """Env values are strings; lists accept JSON or comma-separated items."""
-    field = _section_cls(section).model_fields.get(key)
-    if field is not None and get_origin(field.annotation) is list:
+    info = fields_of(section).get(key)
+    if info is not None and get_origin(_base_type(info.type)) is list:
         raw = raw.strip()
         if raw.startswith("["):
             try:
@@ -405,19 +458,54 @@ def _merge_env(data: dict[str, dict[str, Any]], environ: dict[str, str], origins
         origins[(section, key)] = f"environment {name}"
 
 
-def _describe(exc: ValidationError, origin: str, origins: Origins) -> str:
-    err = exc.errors()[0]
-    loc = [str(p) for p in err["loc"]]
-    if not loc:  # a cross-section rule
-        return f"{origin}: {err['msg'].removeprefix('Value error, ')}"
-    if len(loc) > 1:
-        origin = origins.get((loc[0], loc[1]), origin)
-    where = f"[{loc[0]}] {'.'.join(loc[1:])}" if len(loc) > 1 else ".".join(loc)
-    reason = err["msg"].removeprefix("Value error, ")
-    if err["type"] == "extra_forbidden":
-        reason = "unknown key"
-    more = f" (and {len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
-    return f"{origin}: {where}: {reason}{more}"
+TYPE_NAMES = {"int": "a whole number", "float": "a number", "str": "text", "bool": "true or false",
+              "array": "a list", "object": "a table", "null": "nothing"}
+_ERROR = re.compile(r"^(?P<msg>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.S)
+
+
+def _reason(section: str | None, key: str | None, msg: str) -> tuple[str | None, str]:
+    """msgspec's error text in the words of this config: (the key it is about, the reason)."""
+    if m := re.match(r"Object contains unknown field `(.+)`", msg):
+        return m.group(1), "unknown key"
+    if m := re.match(r"Expected `(\w+)`, got `(\w+)`", msg):
+        want, got = (TYPE_NAMES.get(t, t) for t in m.groups())
+        return key, f"must be {want}, not {got}"
+    if m := re.match(r"Expected `\w+` (of length )?([<>]=?) (\S+)", msg):
+        length, op, bound = m.groups()
+        bound = bound.removesuffix(".0")
+        if length:
+            return key, "must not be empty" if (op, bound) == (">=", "1") else \
+                f"must be {'at least' if op == '>=' else 'at most'} {bound} characters"
+        words = {">=": "at least", ">": "greater than", "<=": "at most", "<": "less than"}[op]
+        return key, f"must be {words} {bound}"
+    if msg.startswith("Invalid enum value") and section and key:
+        choices = get_args(_base_type(fields_of(section)[key].type))
+        return key, "must be one of " + ", ".join(repr(c) if c == "" else str(c) for c in choices)
+    if section and key is None and ": " in msg:  # a CHECKS rule: "<field>: <reason>"
+        name, _, reason = msg.partition(": ")
+        if name in fields_of(section):
+            return name, reason
+    return key, msg
+
+
+def _describe(exc: msgspec.ValidationError, origin: str, origins: Origins) -> str:
+    m = _ERROR.match(str(exc))
+    msg, path = m.group("msg"), [p for p in (m.group("path") or "").split(".") if p]
+    path = [p.partition("[")[0] for p in path]  # a list item: the key is enough
+    if not path:  # a cross-section rule
+        return f"{origin}: {msg}"
+    section = path[0] if path[0] in SECTIONS else None
+    key, reason = _reason(section, path[1] if len(path) > 1 else None, msg)
+    if key is None:
+        return f"{origin}: [{path[0]}]: {reason}"
+    origin = origins.get((path[0], key), origin)
+    return f"{origin}: [{path[0]}] {key}: {reason}"
+
+
+def _secret(kind: type, value: Any) -> Any:
+    if kind is SecretStr and isinstance(value, str):
+        return SecretStr(value)
+    raise NotImplementedError
 
 
 def find_config_file(explicit: str | os.PathLike[str] | None, environ: dict[str, str]) -> Path | None:
@@ -445,8 +533,8 @@ def load_config(path: str | os.PathLike[str] | None = None, environ: dict[str, s
     if env_keys:
         origin += " + environment"
     try:
-        config = Config.model_validate(data)
-    except ValidationError as exc:
+        config = msgspec.convert(data, Config, strict=False, dec_hook=_secret)
+    except msgspec.ValidationError as exc:
         raise ConfigError(_describe(exc, origin, origins)) from None
     config.source = origin
     return config

@@ -3,7 +3,7 @@
 Commands stay thin: parse → one service call → print (a rich table, or JSON with ``--json``).
 Service errors (:class:`~bananapics.errors.BananaError`) and usage errors become one line on stderr
 and a non-zero exit (:data:`EXIT_CODES`), never a traceback. Nothing heavy is imported here: the
-config (pydantic), the database layer and rich load when a command first needs them.
+config, the database layer and rich load when a command first needs them.
 """
 
 from __future__ import annotations
@@ -18,13 +18,13 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import peewee as pw
 import typer
-from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError  # typer vendors click (pinned <0.30)
+from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError  # typer vendors click (pinned <0.29)
 from typer.core import TyperGroup
 
 from bananapics.errors import BananaError, NotFound, PermissionDenied, TelegramError
 from bananapics.text import UNSAFE, safe_json, safe_terminal
 
-if TYPE_CHECKING:  # imported when first used: pydantic, rich and the models cost start-up time
+if TYPE_CHECKING:  # imported when first used: rich and the models cost start-up time
     from bananapics.config import Config
     from bananapics.services.audit import Actor
 

@@ -13,17 +13,11 @@ confirmation of a destructive command, an ``Example:`` in every ``--help``.
 
 from __future__ import annotations
 
-import os
+from typing import Annotated
 
-# Typer coerces parameters through pydantic and the config is pydantic models: without this, pydantic
-# scans every installed distribution for plugins on the first model (importlib.metadata, ~10-30 ms).
-os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "1")
+import typer
 
-from typing import Annotated  # noqa: E402
-
-import typer  # noqa: E402
-
-from bananapics.cli import common  # noqa: E402
+from bananapics.cli import common
 
 # name: (module under bananapics.cli, attribute: a Typer app or a command function, one-line help)
 COMMANDS: dict[str, tuple[str, str, str]] = {

@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Callable
 
+import msgspec
 from huey.api import Huey
 
 from bananapics import metrics
@@ -108,7 +109,7 @@ def dedicated_connection(config: Config):
     """A connection outside the process's pool, for the leader lock (it lives as long as the lock)."""
     from bananapics.db import make_database
 
-    cfg = config.database.model_copy(update={"pool_max": 1})
+    cfg = msgspec.structs.replace(config.database, pool_max=1)
     return make_database(cfg)
 
 

@@ -151,7 +151,7 @@ def test_malformed_config_is_one_line(tmp_path, monkeypatch):
     (tmp_path / "bad.toml").write_text("[database]\npool_max = -1\n")
     result = runner.invoke(app, ["--config", "bad.toml", "status"])
     assert result.exit_code == 1
-    assert result.stderr.strip() == "error: bad.toml: [database] pool_max: Input should be greater than or equal to 1"
+    assert result.stderr.strip() == "error: bad.toml: [database] pool_max: must be at least 1"
 
 
 def test_unreachable_database_is_one_line(tmp_path, monkeypatch):

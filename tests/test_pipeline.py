@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
-from pydantic import SecretStr
+from bananapics.config import SecretStr
 from typer.testing import CliRunner
 
 from bananapics.cli.main import app

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from huey.api import Huey
-from pydantic import SecretStr
+from bananapics.config import SecretStr
 
 from bananapics.config import QueueConfig
 from bananapics.errors import ConfigError

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
-from pydantic import SecretStr
+from bananapics.config import SecretStr
 
 from bananapics.config import StorageConfig
 from bananapics.errors import BananaError, ConfigError

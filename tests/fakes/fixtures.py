@@ -71,7 +71,7 @@ def providers_config(*, gemini: GeminiFake | None = None, openai: OpenAIFake | N
         values["ark_api_key"] = ark.key if ark else ArkFake.key
         values["fal_api_key"] = fal.key if fal else FalFake.key
     values.update(overrides)
-    return ProvidersConfig(**values)
+    return ProvidersConfig.build(**values)
 
 
 def full_config(**kwargs: Any) -> Config:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 
-from pydantic import SecretStr
+from bananapics.config import SecretStr
 
 from bananapics.config import StorageConfig
 
