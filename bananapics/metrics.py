@@ -161,10 +161,13 @@ def timed(name: str, callback: Callable[[Any], Any]) -> Callable[[Any], Any]:
     return handler
 
 
-def instrument(client: Any, on_update: Callable[[dict[str, int | None]], None] | None = None) -> None:
+def instrument(client: Any, on_update: Callable[[dict[str, int | None]], None] | None = None,
+               wrap: Callable[[Callable[[Any], Any]], Callable[[Any], Any]] | None = None) -> None:
     """Count every update by kind and time every handler registered on ``client`` so far (the
     Telethon client is duck-typed: this module does not import Telethon). ``on_update(ids)`` runs
-    first for each update (the log context: update and user id). Handlers keep their order."""
+    first for each update (the log context: update and user id). ``wrap(callback)`` is the bot's own
+    layer around each handler (the apology): the one pass that re-registers the handlers applies
+    both, inside the timing. Handlers keep their order."""
     registered = client.list_event_handlers()
     if any(getattr(cb, "__bananapics_timed__", False) for cb, _ in registered):
         return  # already instrumented
@@ -179,4 +182,5 @@ def instrument(client: Any, on_update: Callable[[dict[str, int | None]], None] |
     count_update.__bananapics_timed__ = True  # type: ignore[attr-defined]
     client.add_event_handler(count_update)  # no builder: Raw, every update, before the handlers
     for callback, event in registered:
-        client.add_event_handler(timed(getattr(callback, "__name__", "handler"), callback), event)
+        inner = wrap(callback) if wrap is not None else callback
+        client.add_event_handler(timed(getattr(callback, "__name__", "handler"), inner), event)

@@ -41,6 +41,7 @@ async def tell(bot: Any, event: Any) -> None:
 
 
 def guarded(bot: Any, callback: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """``callback`` answering the user when it fails (``metrics.instrument(wrap=...)`` applies it)."""
     @functools.wraps(callback)
     async def handler(event: Any) -> Any:
         try:
@@ -53,10 +54,3 @@ def guarded(bot: Any, callback: Callable[[Any], Any]) -> Callable[[Any], Any]:
 
     return handler
 
-
-def register(bot: Any) -> None:
-    """Wrap every handler registered on the bot's client so far (keeping their order)."""
-    client = bot.client
-    for callback, event in client.list_event_handlers():
-        client.remove_event_handler(callback, event)
-        client.add_event_handler(guarded(bot, callback), event)

@@ -563,8 +563,9 @@ def build_bot(config: Config, client: TelegramClient, tasks: Any = None) -> Bot:
         if screen.followup is not None and not stale:
             await screen.followup(bot, chat_id)
 
-    apology.register(bot)  # a handler failing (database or queue away) still answers "try again"
-    metrics.instrument(client, on_update=lambda ids: logs.bind(**ids))  # updates by kind, handler latency
+    # one pass over the handlers: updates counted by kind (and the log context bound), each handler
+    # timed, and a handler failing (database or queue away) still answers "try again"
+    metrics.instrument(client, on_update=lambda ids: logs.bind(**ids), wrap=lambda cb: apology.guarded(bot, cb))
     return bot
 
 
