@@ -490,7 +490,8 @@ class Run:
     async def phase(self, k: int, people: list, bot, reactions: Reactions, sampler: Sampler) -> Phase:
         args = self.args
         while len(self.workers) < k:
-            worker = Worker(self.stack, f"worker{len(self.workers) + 1}", threads=args.threads).start()
+            name = f"worker{len(self.workers) + 1}"
+            worker = Worker(self.stack, name, threads=args.threads, app_name=f"bananapics-bench-{name}").start()
             await asyncio.to_thread(worker.wait_ready)
             self.workers.append(worker)
             sampler.workers.append(worker)
@@ -544,7 +545,7 @@ class Run:
             if kind not in self.errors:
                 log(f"first error of its kind: {kind}: {str(exc)[:300]}")
             self.errors[kind] += 1
-        worker_errors = sum(w.tracebacks() for w in self.workers)
+        worker_errors = sum(len(w.tracebacks()) for w in self.workers)
         if worker_errors:
             self.errors["worker log errors (cumulative)"] += worker_errors
         ph.errors = sum(self.errors.values())

@@ -60,6 +60,16 @@ def wait_until(predicate: Callable[[], object], timeout: float, what: str, every
         time.sleep(every)
 
 
+def proc_status_kb(pid: int | str, key: str) -> int:
+    """A ``VmRSS``/``VmHWM`` line of ``/proc/<pid>/status`` in kB (0 when the process is gone)."""
+    with contextlib.suppress(OSError, ValueError):
+        with open(f"/proc/{pid}/status") as fh:
+            for line in fh:
+                if line.startswith(key + ":"):
+                    return int(line.split()[1])
+    return 0
+
+
 async def await_until(predicate: Callable[[], object], timeout: float, what: str, every: float = 0.1,
                       describe: Callable[[], str] | None = None) -> object:
     """``predicate`` runs in a thread (it may read the database); polled until true or ``timeout``."""
@@ -271,35 +281,44 @@ class Stack:
 
 
 class Worker:
-    """One ``bananapics worker`` process (its own session: a signal reaches it and its threads)."""
+    """One ``bananapics worker`` process (its own session: a signal reaches it and its threads).
+    ``app_name`` becomes its ``PGAPPNAME`` (its Postgres connections can be counted); ``sample_rss``
+    keeps its peak RSS. The chaos suite and ``bench/load.py`` both run workers through this class."""
 
-    def __init__(self, stack: Stack, name: str, threads: int = 4) -> None:
-        self.stack, self.name, self.threads = stack, name, threads
+    def __init__(self, stack, name: str, threads: int = 4, app_name: str | None = None) -> None:
+        self.stack, self.name, self.threads, self.app_name = stack, name, threads, app_name
         self.proc: subprocess.Popen | None = None
         self.pids: list[int] = []  # every process this worker has been (restarts included)
         self.log_path = stack.tmp / f"{name}.log"
         self.exe = shutil.which("bananapics", path=str(Path(sys.executable).parent)) or "bananapics"
+        self.peak_rss_kb = 0
 
     def start(self) -> "Worker":
+        env = self.stack.env()
+        if self.app_name:
+            env["PGAPPNAME"] = self.app_name
         with open(self.log_path, "a") as fh:
             self.proc = subprocess.Popen([self.exe, "worker", "-w", str(self.threads), "--no-periodic"],
-                                         env=self.stack.env(), cwd=self.stack.tmp, stdout=fh,
-                                         stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                         start_new_session=True)
+                                         env=env, cwd=self.stack.tmp, stdout=fh, stderr=subprocess.STDOUT,
+                                         stdin=subprocess.DEVNULL, start_new_session=True)
         self.pids.append(self.proc.pid)
         return self
 
-    def wait_ready(self, timeout: float = 30.0) -> "Worker":
+    def wait_ready(self, timeout: float = 60.0) -> "Worker":
         def ready() -> bool:
             if self.proc is not None and self.proc.poll() is not None:
                 raise AssertionError(f"{self.name} exited with {self.proc.returncode}:\n{self.tail()}")
             return "worker: redis queue" in self.log()
 
-        wait_until(ready, timeout, f"{self.name} to start", describe=self.tail)
+        wait_until(ready, timeout, f"{self.name} to start", every=0.1, describe=self.tail)
         return self
 
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
+
+    def sample_rss(self) -> None:
+        if self.alive():
+            self.peak_rss_kb = max(self.peak_rss_kb, proc_status_kb(self.proc.pid, "VmHWM"))
 
     def kill(self, sig: int = signal.SIGKILL) -> None:
         if self.alive():
@@ -307,14 +326,15 @@ class Worker:
                 os.killpg(self.proc.pid, sig)
             self.proc.wait(30)
 
-    def stop(self) -> None:
-        """SIGTERM (running jobs finish), SIGKILL if it does not stop within 15 s."""
+    def stop(self, grace_s: float = 20.0) -> None:
+        """SIGTERM (running jobs finish), SIGKILL if it has not stopped within ``grace_s``."""
         if not self.alive():
             return
+        self.sample_rss()
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.proc.pid, signal.SIGTERM)
         try:
-            self.proc.wait(15)
+            self.proc.wait(grace_s)
         except subprocess.TimeoutExpired:
             self.kill()
 
@@ -327,8 +347,8 @@ class Worker:
         return "\n".join(self.log().splitlines()[-lines:])
 
     def tracebacks(self) -> list[str]:
-        """Lines of the log that end a traceback (a healthy run has none)."""
-        return [line for line in self.log().splitlines() if line.startswith("Traceback")]
+        """Lines of the log that start a traceback or report an ERROR (a healthy run has none)."""
+        return [line for line in self.log().splitlines() if line.startswith("Traceback") or " ERROR " in line]
 
 
 # ------------------------------------------------------------------ the bot, in this process
