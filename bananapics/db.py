@@ -33,6 +33,7 @@ if TYPE_CHECKING:  # imported by the commands that migrate: ~10 ms every other c
 
 log = logging.getLogger(__name__)
 
+MIGRATIONS_TABLE = "schema_migrations"
 MIGRATIONS_DIR = Path(_migrations_pkg.__file__).resolve().parent
 
 MIGRATION_LOCK_ID = 0x42414E41  # "BANA": Postgres advisory lock held while migrating
@@ -205,7 +206,7 @@ class MigrationState:
 def _runner(database: pw.Database) -> Runner:
     from playhouse.migrations import Runner
 
-    return Runner(database, str(MIGRATIONS_DIR), table_name="schema_migrations")
+    return Runner(database, str(MIGRATIONS_DIR), table_name=MIGRATIONS_TABLE)
 
 
 @contextlib.contextmanager
@@ -228,6 +229,17 @@ def upgrade(database: pw.Database) -> list[str]:
     for name in applied:
         log.info("applied migration %s", name)
     return applied
+
+
+def pending_migrations(database: pw.Database) -> list[str]:
+    """The migration files not applied yet, in order: what every command checks before it runs, so
+    it reads the directory and the history table without importing the migration runner."""
+    files = sorted((p.stem for p in MIGRATIONS_DIR.glob("[0-9]*.py")), key=lambda n: (int(n.split("_")[0]), n))
+    with database.connection_context():
+        if not database.table_exists(MIGRATIONS_TABLE):
+            return files
+        applied = {row[0] for row in database.execute_sql(f"SELECT name FROM {MIGRATIONS_TABLE}")}
+    return [name for name in files if name not in applied]
 
 
 def migration_status(database: pw.Database) -> list[MigrationState]:

@@ -121,6 +121,8 @@ def test_ledger_adjust_show_verify(cli):
         (("users", "ban", "555"), 2, "Missing option '--reason'"),
         (("settings", "set", "referral.percent", "500"), 1, "between 0 and 100"),
         (("nonsense",), 2, "No such command"),
+        (("usrs", "show", "555"), 2, "No such command 'usrs'. Did you mean 'users'?"),
+        (("users", "shw", "555"), 2, "No such command 'shw'. Did you mean 'show'?"),  # a lazily built group
     ],
 )
 def test_bad_input_is_one_line_and_changes_nothing(cli, args, code, needle):

@@ -23,6 +23,23 @@ def test_fresh_sqlite_upgrade_and_pending_status(tmp_path):
     database.close()
 
 
+def test_pending_migrations_agrees_with_the_runner(tmp_path):
+    """The check every command makes (files vs the history table, no runner import) says what the
+    runner's status says: all pending on a fresh file, none after upgrade, the one whose row is gone."""
+    database = dbm.make_database(DatabaseConfig(url=f"sqlite:///{tmp_path}/fresh.db"))
+
+    def runner_pending():
+        return [s.name for s in dbm.migration_status(database) if not s.applied]
+
+    assert dbm.pending_migrations(database) == runner_pending() and len(runner_pending()) >= 16
+    dbm.upgrade(database)
+    assert dbm.pending_migrations(database) == runner_pending() == []
+    with database.connection_context():
+        database.execute_sql("DELETE FROM schema_migrations WHERE name = '0016_model_breakers'")
+    assert dbm.pending_migrations(database) == runner_pending() == ["0016_model_breakers"]
+    database.close()
+
+
 def test_seed_data(database):
     assert {a.name for a in SystemAccount.select()} == {"stars_in", "bonus", "referral", "adjustment", "revenue", "debt"}
     packages = [(p.stars, p.tokens, p.bonus_pct) for p in Package.select().order_by(Package.sort)]
