@@ -117,8 +117,8 @@ def _jobs_per_minute(now: dt.datetime) -> list[int]:
     start = current - dt.timedelta(minutes=MINUTES - 1)
     if is_postgres():
         minute = pw.fn.date_trunc("minute", Job.created_at)
-    else:
-        minute = pw.fn.strftime("%Y-%m-%d %H:%M:00", Job.created_at)
+    else:  # the stored text's "YYYY-MM-DD HH:MM" (strftime parses every row's date: twice the time)
+        minute = pw.fn.substr(Job.created_at, 1, 16)
     counts = [0] * MINUTES
     for stamp, count in (Job.select(minute, pw.fn.COUNT(Job.id)).where(Job.created_at >= start)
                          .group_by(minute).tuples()):
