@@ -33,6 +33,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -89,6 +90,7 @@ class HandlerResult:
     steps: list | None = None  # with --by-step: per step of SCRIPT, p50/p99/max ms and statements
     gc_full: int = 0  # full (generation 2) garbage collections during the timed updates
     gc_max_ms: float = 0.0  # the longest collection pause: what the "max" column mostly is
+    by_tag: dict[str, list[float]] | None = None  # with ``tag``: each update's ms under the tag it started in
 
     @property
     def per_s(self) -> float:
@@ -225,7 +227,11 @@ class StatementCounter:
         self.logger.propagate = self.propagate
 
 
-async def handlers(engine: str, config, n_updates: int, by_step: bool = False) -> HandlerResult:
+async def handlers(engine: str, config, n_updates: int, by_step: bool = False, *,
+                   tag: Callable[[], str | None] | None = None, baseline: bool = True) -> HandlerResult:
+    """``tag``: called as each update is sent; its latency is also filed under that tag (None: not
+    filed), so a caller can compare conditions it alternates during one run (bench/console.py).
+    ``baseline=False`` skips the raw-dispatch replay (its figures are then 0)."""
     tg = FakeTelegram(limits=Limits(rate_limits=False), settle_timeout=60)
     client = SimClient(telegram=tg)
     bot = build_bot(config, client)
@@ -235,6 +241,7 @@ async def handlers(engine: str, config, n_updates: int, by_step: bool = False) -
     await bot.start(delivery_loop=False)
     replay: list[tuple[int, str, object]] = []
     latencies: list[float] = []
+    tags: list[str | None] = []
     people: list[SimUser] = []
     counter = StatementCounter() if by_step else None
     if counter:
@@ -249,6 +256,7 @@ async def handlers(engine: str, config, n_updates: int, by_step: bool = False) -
                 break
             if counter:
                 counter.step = step
+            tags.append(tag() if tag else None)
             if action == "send":
                 t0 = time.perf_counter()
                 await user.send(arg)
@@ -266,8 +274,12 @@ async def handlers(engine: str, config, n_updates: int, by_step: bool = False) -
     if counter:
         counter.__exit__()
     await client.disconnect()
-    base_seconds, base = await raw_dispatch(len(people), replay)
+    base_seconds, base = await raw_dispatch(len(people), replay) if baseline else (0.0, [])
     ms = [x * 1000 for x in latencies]
+    by_tag: dict[str, list[float]] | None = {} if tag else None
+    for label, value in zip(tags, ms):
+        if by_tag is not None and label is not None:
+            by_tag.setdefault(label, []).append(value)
     base_ms = [x * 1000 for x in base]
     steps = None
     if counter:
@@ -278,7 +290,8 @@ async def handlers(engine: str, config, n_updates: int, by_step: bool = False) -
             steps.append({"step": f"{action} {arg}", "p50_ms": pct(mine, 0.5), "p99_ms": pct(mine, 0.99),
                           "max_ms": max(mine, default=0.0), "statements": counter.counts.get(step, 0) / runs})
     return HandlerResult(engine, len(latencies), seconds, pct(ms, 0.5), pct(ms, 0.99), max(ms),
-                         base_seconds, pct(base_ms, 0.5), pct(base_ms, 0.99), steps, pauses.full, pauses.longest)
+                         base_seconds, pct(base_ms, 0.5), pct(base_ms, 0.99), steps, pauses.full, pauses.longest,
+                         by_tag)
 
 
 async def raw_dispatch(n_people: int, replay: list) -> tuple[float, list[float]]:

@@ -5,6 +5,7 @@ triggers of migration 0015 keep, and who may read the dashboard."""
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
 import pytest
 
@@ -110,3 +111,65 @@ def test_list_counts_stop_at_the_cap_and_the_user_count_is_the_counter(database,
     assert lists.count_transfers(actor=OPS, user=people[0].tg_id) == 1
     with pytest.raises(PermissionDenied):
         lists.count_transfers(actor=Actor.for_user(people[0]))
+
+
+def _finished_job(user_id: int, provider: str, status: str, finished: dt.datetime, seconds: float,
+                  error: str | None = None) -> None:
+    """A finished job row as the worker leaves it (inserted: dozens of them exceed the parallel cap)."""
+    Job.insert(id=uuid.uuid4().hex, user=user_id, model="m", provider=provider, provider_model="m", prompt="p",
+               count=1, cost=0, status=status, deadline_at=finished, started_at=finished - dt.timedelta(seconds=seconds),
+               finished_at=finished, error_kind=error).execute()
+
+
+def test_provider_health_takes_the_newest_success_failure_and_latencies(database):
+    """Per provider: the newest success (``partial`` counts), the newest failure and the median
+    latency of the newest RECENT_JOBS successes only — however the statuses interleave."""
+    user = new_user(10_000)
+    now = utcnow().replace(microsecond=0)
+    recent = system.RECENT_JOBS
+    with database.connection_context():
+        # gemini: RECENT_JOBS fast successes (2 s) hide older slow ones (60 s); the newest is a partial
+        for n in range(recent):
+            _finished_job(user.id, "gemini", "succeeded" if n else "partial", now - dt.timedelta(minutes=n), 2)
+        for n in range(5):
+            _finished_job(user.id, "gemini", "succeeded", now - dt.timedelta(hours=2, minutes=n), 60)
+        _finished_job(user.id, "gemini", "failed", now - dt.timedelta(hours=3), 1, "timeout")
+        _finished_job(user.id, "gemini", "failed", now - dt.timedelta(hours=1), 1, "provider_down")
+        # openai: failures only
+        _finished_job(user.id, "openai", "failed", now - dt.timedelta(minutes=5), 1, "moderation")
+    by_name = {p.name: p for p in dashboard.snapshot(actor=OPS, now=now).providers}
+    gemini, openai, fal = by_name["gemini"], by_name["openai"], by_name["fal"]
+    assert (gemini.last_success, gemini.p50_latency_s) == (now, 2.0)
+    assert (gemini.last_error, gemini.last_error_at) == ("provider_down", now - dt.timedelta(hours=1))
+    assert (openai.last_success, openai.p50_latency_s) == (None, None)
+    assert (openai.last_error, openai.last_error_at) == ("moderation", now - dt.timedelta(minutes=5))
+    assert (fal.last_success, fal.last_error, fal.p50_latency_s) == (None, None, None)
+    assert [p.name for p in system.snapshot(actor=OPS, now=now).providers] == list(system.PROVIDERS)
+
+
+def test_provider_health_is_index_seeks_on_sqlite(database, engine):
+    """The statements behind provider health read jobs only through (provider, status, finished_at)
+    with both equalities in the seek: no walk over another provider's or another status's jobs
+    (SQLite once took (status, finished_at) and walked every failed job, refreshed every second)."""
+    if engine != "sqlite":
+        pytest.skip("the plan checked is SQLite's (Postgres plans by table size)")
+    import logging
+
+    statements: list = []
+    handler = logging.Handler()
+    handler.emit = lambda record: statements.append(record.msg) if isinstance(record.msg, tuple) else None
+    logger = logging.getLogger("peewee")
+    level = logger.level
+    logger.setLevel(logging.DEBUG)
+    logger.addHandler(handler)
+    try:
+        system.providers_health(None)
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+    assert len(statements) == 2  # whatever the number of providers
+    with database.connection_context():
+        for sql, params in statements:
+            plan = [row[3] for row in database.execute_sql("EXPLAIN QUERY PLAN " + sql, params)]
+            reads = [step for step in plan if step.startswith(("SEARCH t", "SCAN t"))]
+            assert reads and all("jobs_provider_status_finished (provider=? AND status=?" in step for step in reads), plan

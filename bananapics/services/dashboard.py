@@ -8,8 +8,9 @@ No figure scans a big table:
 * jobs queued/running, failed today and jobs per minute over the last hour are indexed ranges
   (``jobs (status, updated_at)``, ``jobs_status_finished``, ``jobs (created_at, id)``): they read
   only the rows they count;
-* provider status and worker heartbeats are the system snapshot's (:mod:`services.system`): a
-  handful of index lookups per provider.
+* provider status and worker heartbeats are the system snapshot's (:mod:`services.system`): the
+  providers' figures are two statements, each one index seek per provider and status
+  (``jobs (provider, status, finished_at)``, migration 0018).
 
 Days are UTC days (the timestamps' zone). Stars and tokens are those of payments not refunded,
 counted on the day the payment was made; tokens include the package bonus.
@@ -85,7 +86,7 @@ def snapshot(*, actor: Actor, keys: dict[str, bool] | None = None, now: dt.datet
         workers = [WorkerState(w.id, w.version, w.started_at, w.last_seen,
                                (now - w.last_seen).total_seconds() <= system.STALE_AFTER_S)
                    for w in WorkerHeartbeat.select().order_by(WorkerHeartbeat.id)]
-        providers = [system._provider(name, keys) for name in system.PROVIDERS]
+        providers = system.providers_health(keys)
     todays = days.get(today, {})
     return Dashboard(
         at=now, users_today=todays.get("users", 0), users_total=total_users,
@@ -116,8 +117,8 @@ def _jobs_per_minute(now: dt.datetime) -> list[int]:
     start = current - dt.timedelta(minutes=MINUTES - 1)
     if is_postgres():
         minute = pw.fn.date_trunc("minute", Job.created_at)
-    else:
-        minute = pw.fn.strftime("%Y-%m-%d %H:%M:00", Job.created_at)
+    else:  # the stored text's "YYYY-MM-DD HH:MM" (strftime parses every row's date: twice the time)
+        minute = pw.fn.substr(Job.created_at, 1, 16)
     counts = [0] * MINUTES
     for stamp, count in (Job.select(minute, pw.fn.COUNT(Job.id)).where(Job.created_at >= start)
                          .group_by(minute).tuples()):
