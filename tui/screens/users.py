@@ -26,6 +26,7 @@ from bananapics.tui.screens.base import AdminScreen
 from bananapics.tui.widgets.cells import cells
 from bananapics.tui.widgets.user_detail import UserDetailPane
 from bananapics.tui.widgets.inputs import text_input
+from bananapics.tui.widgets.table import FastTable
 
 DEBOUNCE_S = 0.15
 ROLES = ("user", "support", "admin")
@@ -80,7 +81,7 @@ class UsersScreen(AdminScreen):
         yield Label("", id="count", classes="status")
         with Horizontal(id="body"):
             with Vertical(id="results"):
-                yield DataTable(id="users", cursor_type="row", zebra_stripes=True)
+                yield FastTable(id="users", cursor_type="row", zebra_stripes=True)
             yield UserDetailPane(id="detail")
 
     def on_mount(self) -> None:

@@ -1,0 +1,101 @@
+"""FastTable draws every line exactly as Textual's DataTable does: the same rows in both, side by
+side, each line compared segment by segment (text and style, meta included) with the cursor on
+several rows, hover, zebra stripes, a scrolled view, and cells the fast path hands back (styled,
+spans, markup, cropped, wide and zero-width characters, newlines)."""
+
+from __future__ import annotations
+
+import pytest
+from rich.text import Text
+from textual.app import App, ComposeResult
+from textual.containers import Horizontal
+from textual.coordinate import Coordinate
+from textual.widgets import DataTable
+
+from bananapics.tui.widgets.cells import cell, cells
+from bananapics.tui.widgets.table import FastTable
+
+pytestmark = pytest.mark.anyio
+
+ROWS = [
+    cells(1_000_001, "@alice", "Alice Smith", "user", "", 1_500),
+    cells(1_000_002, "", "Дилноза Каримова", "admin", "BANNED", 0),
+    cells(1_000_003, "@bob_", "李小龙 🍌", "support", "", -20),
+    cells(1_000_004, "@x", "", "user", "", None),
+    [cell("styled", "bold red"), Text("spans", spans=[]), Text.from_markup("[b]bold[/b] and plain"), "[i]markup str[/i]",
+     Text("two\nlines"), Text("centred", justify="center")],
+    [Text("zero\u200bwidth"), Text("tab\there"), "a plain str", 42, 3.5, Text("right", justify="right")],
+    *[cells(2_000_000 + i, f"@user{i}", f"Name{i} Surname{i}", "user", "", i * 7) for i in range(40)],
+]
+
+
+class Pair(App):
+    AUTO_FOCUS = None
+
+    def __init__(self, widths: list[int | None], zebra: bool) -> None:
+        super().__init__()
+        self.widths, self.zebra = widths, zebra
+
+    def compose(self) -> ComposeResult:
+        with Horizontal():
+            yield DataTable(id="plain", cursor_type="row", zebra_stripes=self.zebra)
+            yield FastTable(id="fast", cursor_type="row", zebra_stripes=self.zebra)
+
+    def on_mount(self) -> None:
+        for table in self.query(DataTable):
+            for n, width in enumerate(self.widths):
+                table.add_column(f"col{n}", width=width)
+            for i, row in enumerate(ROWS):
+                table.add_row(*row, key=str(i))
+
+
+def lines(table: DataTable) -> list[list[tuple[str, object]]]:
+    table._pseudo_class_state = table.get_pseudo_class_state()
+    return [[(seg.text, seg.style) for seg in table.render_line(y)] for y in range(table.size.height)]
+
+
+async def assert_same(pilot) -> None:
+    """Both tables unfocused, then each with the focus (its cursor style changes)."""
+    app = pilot.app
+    plain, fast = app.query_one("#plain", DataTable), app.query_one("#fast", FastTable)
+    app.set_focus(None)
+    await pilot.pause()
+    assert plain.size == fast.size and plain.size.height > 10
+    assert lines(plain) == lines(fast)
+    plain.focus()
+    await pilot.pause()
+    focused = lines(plain)
+    fast.focus()
+    await pilot.pause()
+    assert focused == lines(fast)
+
+
+@pytest.mark.parametrize("zebra", [True, False])
+@pytest.mark.parametrize("widths", [[None] * 6, [4, 3, 8, 5, None, 6]], ids=["auto", "cropped"])
+async def test_fast_table_draws_what_data_table_draws(widths, zebra, monkeypatch):
+    slow: set[tuple[int, int]] = set()  # cells FastTable handed to DataTable's own path
+    full_path = DataTable._render_cell
+
+    def spy(table, row, column, *args, **kwargs):
+        if isinstance(table, FastTable):
+            slow.add((row, column))
+        return full_path(table, row, column, *args, **kwargs)
+
+    monkeypatch.setattr(DataTable, "_render_cell", spy)
+    async with Pair(widths, zebra).run_test(size=(220, 30)) as pilot:
+        await assert_same(pilot)
+        for row in (1, 2, 4, 5, 20):
+            for table in pilot.app.query(DataTable):
+                table.move_cursor(row=row)
+            await assert_same(pilot)
+        for table in pilot.app.query(DataTable):
+            table.hover_coordinate = Coordinate(3, 0)
+            table._set_hover_cursor(True)
+            table.scroll_to(y=15, animate=False)
+        await assert_same(pilot)
+    body = {(row, column) for row, column in slow if row >= 0}
+    if widths[0] is None:  # every plain cell fits: only the styled, marked-up, multi-line, centred and control-character cells go the slow way
+        assert body == {(4, 0), (4, 2), (4, 3), (4, 4), (4, 5), (5, 0), (5, 1)}
+    else:
+        assert body and all(row < 6 or column in (0, 1, 2) for row, column in body)
+    assert {row for row, _ in slow} >= {-1}  # the header

@@ -1,0 +1,90 @@
+"""A DataTable that draws its plain one-line cells without rich's layout pipeline.
+
+Textual's DataTable renders every visible cell through ``Console.render_lines(Styled(Padding(Text)))``
+each time its rows change (the caches are keyed by the table's update count, so a new search result
+re-renders every visible cell): about 70 % of the frame that shows a search result of the Users screen.
+A cell that is a plain :class:`rich.text.Text` (no spans, no style of its own, one line, left or right
+justified, as :func:`~bananapics.tui.widgets.cells.cells` makes them) that fits its column comes out
+of that pipeline as the text padded to the column width in one style; :class:`FastTable` builds that
+segment directly. Anything else (headers, labels, styled or cropped cells, markup strings) takes
+DataTable's own path, and tests/tui/test_table.py checks both paths draw the same lines.
+
+It relies on DataTable internals of Textual 8 (``_render_cell`` and its cache); ``_render_cell``
+falls back to DataTable's whole path if they are not what it expects.
+"""
+
+from __future__ import annotations
+
+from rich.cells import cell_len
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from textual.cache import LRUCache
+from textual.widgets import DataTable
+
+_PLAIN_STYLES = ("", None)
+_CLEARED = ("_row_render_cache", "_cell_render_cache", "_row_renderable_cache", "_line_cache", "_offset_cache",
+            "_ordered_row_cache")
+_JUSTIFY = {None: False, "default": False, "left": False, "right": True}
+
+
+def _plain(cell: object) -> tuple[str, bool] | None:
+    """(text, right-justified) of a cell the fast path can draw, else None."""
+    if type(cell) is not Text or cell._spans or cell.style not in _PLAIN_STYLES or cell.justify not in _JUSTIFY:
+        return None
+    text = cell.plain
+    if not text.isprintable():  # newlines, tabs and other controls: rich's wrapping and expansion decide
+        return None
+    return text, _JUSTIFY[cell.justify]
+
+
+class FastTable(DataTable):
+    def _clear_caches(self) -> None:
+        # Textual's LRUCache keeps its entries in a ring of [prev, next, key, value] lists, and its
+        # clear() drops the ring as it is: cyclic garbage, which refcounting never frees. A table
+        # cleared for every search left ~13k such lists with the Strips, Segments and Texts they
+        # cache to the cycle collector, whose full passes then took 50-250 ms (in the middle of a
+        # keystroke's frame, one search in ten). Emptying each entry first breaks the ring.
+        for name in _CLEARED:  # the LRUCaches DataTable._clear_caches clears (and only those)
+            cache = getattr(self, name, None)
+            entries = getattr(cache, "_cache", None) if isinstance(cache, LRUCache) else None
+            if isinstance(entries, dict):
+                for entry in entries.values():
+                    if type(entry) is list:
+                        entry.clear()
+        super()._clear_caches()
+
+    def _render_cell(self, row_index: int, column_index: int, base_style: Style, width: int,
+                     cursor: bool = False, hover: bool = False):
+        if row_index < max(self.fixed_rows, 0) or column_index < max(self.fixed_columns, 0):
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        row_key = self._row_locations.get_key(row_index)
+        column_key = self._column_locations.get_key(column_index)
+        cache_key = (row_key, column_key, base_style, cursor, hover, self._show_hover_cursor, self._update_count,
+                     self._pseudo_class_state)
+        cached = self._cell_render_cache.get(cache_key)
+        if cached is not None:
+            return cached
+        row = self.rows.get(row_key)
+        if row is None or row.height != 1 or row.auto_height:
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        _label, row_cells = self._get_row_renderables(row_index)
+        plain = _plain(row_cells[column_index]) if column_index < len(row_cells) else None
+        padding = self.cell_padding
+        room = width - 2 * padding
+        if plain is None or room < 0:
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        text, right = plain
+        gap = room - cell_len(text)
+        if gap < 0:  # cropped: rich's overflow rules decide
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        component_style, post_style = self._get_styles_to_render_cell(
+            False, False, False, hover, cursor, self.show_cursor, self._show_hover_cursor,
+            self.cursor_foreground_priority == "css", self.cursor_background_priority == "css")
+        style = (base_style + Style.from_meta({"row": row_index, "column": column_index}) + component_style
+                 + post_style)
+        pad = " " * padding
+        body = " " * gap + text if right else text + " " * gap
+        lines = [[Segment(pad + body + pad, style)]]
+        self._cell_render_cache[cache_key] = lines
+        return lines
