@@ -119,3 +119,45 @@ async def test_clearing_leaves_no_cyclic_garbage():
         finally:
             gc.enable()
         assert found["plain"] > 1000 and found["fast"] < found["plain"] / 2, found
+
+
+class One(App):
+    AUTO_FOCUS = None
+    CSS = "DataTable { height: 1fr; }"  # as in the console (an auto-height table shows every row: all go in at once)
+
+    def compose(self) -> ComposeResult:
+        with Horizontal():
+            yield DataTable(id="plain", cursor_type="row", zebra_stripes=True)
+            yield FastTable(id="fast", cursor_type="row", zebra_stripes=True)
+
+    def on_mount(self) -> None:
+        for table in self.query(DataTable):
+            table.add_columns("id", "name", "balance")
+
+
+def keyed(rows: list[list]) -> list[tuple[str, list]]:
+    return [(f"k{i}", row) for i, row in enumerate(rows)]
+
+
+async def test_replace_rows_shows_a_screenful_first_and_the_rest_after_the_frame():
+    short = [cells(i, f"n{i}", i) for i in range(200)]
+    wide = [cells(i, f"n{i}", i) for i in range(150)] + [cells(10**9, "a much longer name here", -5)] * 50
+    wide = [(f"k{i}", row) for i, row in enumerate(wide)]
+    async with One().run_test(size=(160, 20)) as pilot:
+        await pilot.pause()
+        plain, fast = pilot.app.query_one("#plain", DataTable), pilot.app.query_one("#fast", FastTable)
+        view = fast.scrollable_content_region.height - fast.header_height
+        assert view > 5
+        fast.replace_rows(keyed(short))
+        assert fast.row_count == view + 1  # one past the fold
+        fast.replace_rows(wide)  # a newer result before the rest of the older one went in
+        assert fast.row_count == view + 1
+        for key, row in wide:
+            plain.add_row(*row, key=key)
+        await pilot.pause()
+        await pilot.pause()
+        assert [fast.get_row_at(i) for i in range(fast.row_count)] == [row for _, row in wide]  # the older rest dropped
+        # columns sized for the wide rows at the bottom from the start, as DataTable sizes them with all rows in
+        assert [c.get_render_width(fast) for c in fast.ordered_columns] == \
+            [c.get_render_width(plain) for c in plain.ordered_columns]
+        assert lines(plain) == lines(fast)

@@ -113,11 +113,9 @@ class UsersScreen(AdminScreen):
 
     def show_hits(self, hits: data.Hits) -> None:
         self.hits = hits
-        table = self.query_one("#users", DataTable)
-        table.clear()
-        for u in hits.rows:
-            table.add_row(*cells(str(u.tg_id), f"@{u.username}" if u.username else "", u.name, u.role,
-                          "BANNED" if u.banned else "", u.available), key=str(u.tg_id))
+        self.query_one("#users", FastTable).replace_rows([
+            (str(u.tg_id), cells(str(u.tg_id), f"@{u.username}" if u.username else "", u.name, u.role,
+                                 "BANNED" if u.banned else "", u.available)) for u in hits.rows])
         page = f"page {len(self.cursors)}" + (" · n: next page" if hits.next else "")
         self.query_one("#count", Label).update(f"{hits.label} users · {page}" if hits.rows else "no users match")
         self.searches += 1

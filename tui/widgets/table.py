@@ -9,11 +9,17 @@ of that pipeline as the text padded to the column width in one style; :class:`Fa
 segment directly. Anything else (headers, labels, styled or cropped cells, markup strings) takes
 DataTable's own path, and tests/tui/test_table.py checks both paths draw the same lines.
 
+:meth:`FastTable.replace_rows` swaps in a new result: the rows the view shows first, the rest after
+that frame.
+
 It relies on DataTable internals of Textual 8 (``_render_cell`` and its cache); ``_render_cell``
 falls back to DataTable's whole path if they are not what it expects.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
 
 from rich.cells import cell_len
 from rich.segment import Segment
@@ -39,6 +45,44 @@ def _plain(cell: object) -> tuple[str, bool] | None:
 
 
 class FastTable(DataTable):
+    _rows_version = 0  # bumped by replace_rows: a pending rest of older rows is dropped
+
+    def replace_rows(self, rows: Sequence[tuple[str, Sequence[Any]]]) -> None:
+        """All rows anew, as (key, cells): the columns sized for all of them at once, the rows the
+        view can show added now and the others once the screen has drawn those.
+
+        Adding and measuring 200 rows (DataTable measures each new cell through rich when idle) took
+        about as long as drawing them, for rows below the fold. Column widths come out as if every
+        row had been added at once (DataTable's auto widths only grow: the widest cell or label
+        seen so far), so the later rows never move a column."""
+        self._rows_version += 1
+        self.clear()
+        self._fit_columns(rows)
+        view = self.scrollable_content_region.height - (self.header_height if self.show_header else 0)
+        now = len(rows) if view <= 0 else view + 1  # one past the fold: the scrollbar shows at once
+        for key, row_cells in rows[:now]:
+            self.add_row(*row_cells, key=key)
+        if len(rows) > now:
+            # after the frame (and whatever else waits on it) has gone out: a message, not a callback
+            self.call_after_refresh(self.call_later, self._add_rest, self._rows_version, rows[now:])
+
+    def _add_rest(self, version: int, rows: Sequence[tuple[str, Sequence[Any]]]) -> None:
+        if version == self._rows_version:
+            for key, row_cells in rows:
+                self.add_row(*row_cells, key=key)
+
+    def _fit_columns(self, rows: Sequence[tuple[str, Sequence[Any]]]) -> None:
+        """Grow auto-width columns to the widest Text in them, as DataTable's measure would."""
+        for index, column in enumerate(self.ordered_columns):
+            if not column.auto_width:
+                continue
+            widest = column.content_width
+            for _key, row_cells in rows:
+                value = row_cells[index] if index < len(row_cells) else None
+                if type(value) is Text:
+                    widest = max(widest, max((cell_len(line) for line in value.plain.splitlines()), default=0))
+            column.content_width = widest
+
     def _clear_caches(self) -> None:
         # Textual's LRUCache keeps its entries in a ring of [prev, next, key, value] lists, and its
         # clear() drops the ring as it is: cyclic garbage, which refcounting never frees. A table
