@@ -3,13 +3,17 @@
 The search runs in the database, never in the widget: a page of at most ``data.PAGE`` rows ("N of
 M"), keyset paging with n/p. Typing starts an exclusive worker, so a newer keystroke cancels the
 older search; a keystroke after a quiet spell searches at once, quicker ones are coalesced to one
-search per ``DEBOUNCE_S``; a result for text no longer in the box is dropped. Every change opens a
-dialog that asks for a reason and says exactly what will happen; the service decides and logs.
+search per ``DEBOUNCE_S``; a result for text no longer in the box is dropped. A result goes on the
+screen as soon as its page is read: the rows the table shows first (the rest of the page after that
+frame, :meth:`FastTable.replace_rows`), and the "of M" of a result with more pages from a count
+worker right after ("200 of …", then "200 of 1000+"). Every change opens a dialog that asks for a
+reason and says exactly what will happen; the service decides and logs.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 
 from textual import on, work
@@ -110,15 +114,30 @@ class UsersScreen(AdminScreen):
         if query != self.query_one("#search", Input).value or not outcome.ok:
             return  # stale: the box says something else by now
         self.show_hits(outcome.value)
+        if not outcome.value.counted:
+            self.count_hits(query, outcome.value)
+
+    @work(exclusive=True, group="count")
+    async def count_hits(self, query: str, hits: data.Hits) -> None:
+        """The "of M" of a result with more pages, once its rows are on the screen."""
+        outcome = await self.call(data.count_users, self.actor, query)
+        if outcome.ok and self.hits is hits:  # still the rows on the screen
+            total, capped = outcome.value
+            self.hits = dataclasses.replace(hits, total=total, total_capped=capped, counted=True)
+            self._show_count()
 
     def show_hits(self, hits: data.Hits) -> None:
         self.hits = hits
         self.query_one("#users", FastTable).replace_rows([
             (str(u.tg_id), cells(str(u.tg_id), f"@{u.username}" if u.username else "", u.name, u.role,
                                  "BANNED" if u.banned else "", u.available)) for u in hits.rows])
+        self._show_count()
+        self.searches += 1
+
+    def _show_count(self) -> None:
+        hits = self.hits
         page = f"page {len(self.cursors)}" + (" · n: next page" if hits.next else "")
         self.query_one("#count", Label).update(f"{hits.label} users · {page}" if hits.rows else "no users match")
-        self.searches += 1
 
     def reload_results(self) -> None:
         self.search(self.query_one("#search", Input).value, self.cursors[-1])
