@@ -46,6 +46,33 @@ def _plain(cell: object) -> tuple[str, bool] | None:
 
 class FastTable(DataTable):
     _rows_version = 0  # bumped by replace_rows: a pending rest of older rows is dropped
+    _frame_style: Style | None = None  # the table's style while render_lines draws its lines
+    _frame_row_styles: dict[tuple, Style]
+
+    def render_lines(self, crop):
+        # The table's style and its row styles cannot change while one frame's lines are drawn, but
+        # DataTable asks for them three times a line (each a walk of the CSS: a third of its time).
+        self._frame_style, self._frame_row_styles = self.rich_style, {}
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._frame_style = None
+
+    @property
+    def rich_style(self) -> Style:
+        return self._frame_style if self._frame_style is not None else super().rich_style
+
+    def _get_row_style(self, row_index: int, base_style: Style) -> Style:
+        if self._frame_style is None:
+            return super()._get_row_style(row_index, base_style)
+        if row_index == -1 or row_index < self.fixed_rows:
+            key: tuple = (row_index == -1,)
+        else:
+            key = (None, row_index % 2 if self.zebra_stripes else base_style)
+        style = self._frame_row_styles.get(key)
+        if style is None:
+            style = self._frame_row_styles[key] = super()._get_row_style(row_index, base_style)
+        return style
 
     def replace_rows(self, rows: Sequence[tuple[str, Sequence[Any]]]) -> None:
         """All rows anew, as (key, cells): the columns sized for all of them at once, the rows the
