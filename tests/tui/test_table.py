@@ -1,13 +1,14 @@
 """FastTable draws every line exactly as Textual's DataTable does: the same rows in both, side by
 side, each line compared segment by segment (text and style, meta included) with the cursor on
 several rows, hover, zebra stripes, a scrolled view, and cells the fast path hands back (styled,
-spans, markup, cropped, wide and zero-width characters, newlines)."""
+spans, markup, cropped, wide and zero-width characters, newlines, a renderable that is not a Text)."""
 
 from __future__ import annotations
 
 import gc
 
 import pytest
+from rich.padding import Padding
 from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.containers import Horizontal
@@ -27,6 +28,7 @@ ROWS = [
     [cell("styled", "bold red"), Text("spans", spans=[]), Text.from_markup("[b]bold[/b] and plain"), "[i]markup str[/i]",
      Text("two\nlines"), Text("centred", justify="center")],
     [Text("zero\u200bwidth"), Text("tab\there"), "a plain str", 42, 3.5, Text("right", justify="right")],
+    [Padding("a padded renderable", (0, 2)), *cells(1, "x", "y", "z", 5)],  # not a Text: measured by DataTable
     *[cells(2_000_000 + i, f"@user{i}", f"Name{i} Surname{i}", "user", "", i * 7) for i in range(40)],
 ]
 
@@ -96,10 +98,10 @@ async def test_fast_table_draws_what_data_table_draws(widths, zebra, monkeypatch
             table.scroll_to(y=15, animate=False)
         await assert_same(pilot)
     body = {(row, column) for row, column in slow if row >= 0}
-    if widths[0] is None:  # every plain cell fits: only the styled, marked-up, multi-line, centred and control-character cells go the slow way
-        assert body == {(4, 0), (4, 2), (4, 3), (4, 4), (4, 5), (5, 0), (5, 1)}
+    if widths[0] is None:  # every plain cell fits: only the styled, marked-up, multi-line, centred, control-character and non-Text cells go the slow way
+        assert body == {(4, 0), (4, 2), (4, 3), (4, 4), (4, 5), (5, 0), (5, 1), (6, 0)}
     else:
-        assert body and all(row < 6 or column in (0, 1, 2) for row, column in body)
+        assert body and all(row < 7 or column in (0, 1, 2) for row, column in body)
     assert {row for row, _ in slow} >= {-1}  # the header
 
 

@@ -34,6 +34,11 @@ _CLEARED = ("_row_render_cache", "_cell_render_cache", "_row_renderable_cache", 
 _JUSTIFY = {None: False, "default": False, "left": False, "right": True}
 
 
+def _width(text: Text) -> int:
+    """What rich's measure() gives for a Text: the cells of its widest line."""
+    return max((cell_len(line) for line in text.plain.splitlines()), default=0)
+
+
 def _plain(cell: object) -> tuple[str, bool] | None:
     """(text, right-justified) of a cell the fast path can draw, else None."""
     if type(cell) is not Text or cell._spans or cell.style not in _PLAIN_STYLES or cell.justify not in _JUSTIFY:
@@ -107,8 +112,29 @@ class FastTable(DataTable):
             for _key, row_cells in rows:
                 value = row_cells[index] if index < len(row_cells) else None
                 if type(value) is Text:
-                    widest = max(widest, max((cell_len(line) for line in value.plain.splitlines()), default=0))
+                    widest = max(widest, _width(value))
             column.content_width = widest
+
+    def _update_dimensions(self, new_rows) -> None:
+        # DataTable measures each new cell with rich's measure(), which builds the console's options
+        # (a terminal-size system call) per cell; a Text's width is its widest line, measured here.
+        # Rows with a label, an automatic height or a cell that is not a Text go DataTable's way.
+        rest = []
+        columns = self.ordered_columns
+        for row_key in new_rows:
+            row_index = self._row_locations.get(row_key)
+            row = self.rows.get(row_key)
+            if row_index is None or row is None:
+                continue  # removed before the table went idle
+            _label, row_cells = self._get_row_renderables(row_index)
+            if row.label is not None or row.auto_height or any(type(c) is not Text for c in row_cells):
+                rest.append(row_key)
+                continue
+            for column, value in zip(columns, row_cells):
+                width = _width(value)
+                if width > column.content_width:
+                    column.content_width = width
+        super()._update_dimensions(rest)  # and the virtual size, which it sets even for no rows
 
     def _clear_caches(self) -> None:
         # Textual's LRUCache keeps its entries in a ring of [prev, next, key, value] lists, and its
