@@ -53,19 +53,26 @@ class FastTable(DataTable):
     _rows_version = 0  # bumped by replace_rows: a pending rest of older rows is dropped
     _frame_style: Style | None = None  # the table's style while render_lines draws its lines
     _frame_row_styles: dict[tuple, Style]
+    _frame_backgrounds = None  # and its background colors
 
     def render_lines(self, crop):
-        # The table's style and its row styles cannot change while one frame's lines are drawn, but
-        # DataTable asks for them three times a line (each a walk of the CSS: a third of its time).
+        # The table's style, row styles and background cannot change while one frame's lines are
+        # drawn, but DataTable asks for them four times a line (each a walk of the CSS or of the
+        # ancestors: a third of its time).
         self._frame_style, self._frame_row_styles = self.rich_style, {}
+        self._frame_backgrounds = self.background_colors
         try:
             return super().render_lines(crop)
         finally:
-            self._frame_style = None
+            self._frame_style = self._frame_backgrounds = None
 
     @property
     def rich_style(self) -> Style:
         return self._frame_style if self._frame_style is not None else super().rich_style
+
+    @property
+    def background_colors(self):
+        return self._frame_backgrounds if self._frame_backgrounds is not None else super().background_colors
 
     def _get_row_style(self, row_index: int, base_style: Style) -> Style:
         if self._frame_style is None:
@@ -153,18 +160,23 @@ class FastTable(DataTable):
 
     def _render_cell(self, row_index: int, column_index: int, base_style: Style, width: int,
                      cursor: bool = False, hover: bool = False):
-        if row_index < max(self.fixed_rows, 0) or column_index < max(self.fixed_columns, 0):
+        header = row_index == -1
+        if column_index < 0 or (not header and (row_index < self.fixed_rows or column_index < self.fixed_columns)):
             return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
-        row_key = self._row_locations.get_key(row_index)
+        row_key = self._header_row_key if header else self._row_locations.get_key(row_index)
         column_key = self._column_locations.get_key(column_index)
         cache_key = (row_key, column_key, base_style, cursor, hover, self._show_hover_cursor, self._update_count,
                      self._pseudo_class_state)
         cached = self._cell_render_cache.get(cache_key)
         if cached is not None:
             return cached
-        row = self.rows.get(row_key)
-        if row is None or row.height != 1 or row.auto_height:
-            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        if header:
+            if self.header_height != 1:
+                return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        else:
+            row = self.rows.get(row_key)
+            if row is None or row.height != 1 or row.auto_height:
+                return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
         _label, row_cells = self._get_row_renderables(row_index)
         plain = _plain(row_cells[column_index]) if column_index < len(row_cells) else None
         padding = self.cell_padding
@@ -176,7 +188,7 @@ class FastTable(DataTable):
         if gap < 0:  # cropped: rich's overflow rules decide
             return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
         component_style, post_style = self._get_styles_to_render_cell(
-            False, False, False, hover, cursor, self.show_cursor, self._show_hover_cursor,
+            header, False, False, hover, cursor, self.show_cursor, self._show_hover_cursor,
             self.cursor_foreground_priority == "css", self.cursor_background_priority == "css")
         style = (base_style + Style.from_meta({"row": row_index, "column": column_index}) + component_style
                  + post_style)
