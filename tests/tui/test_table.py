@@ -152,13 +152,21 @@ async def test_replace_rows_shows_a_screenful_first_and_the_rest_after_the_frame
         plain, fast = pilot.app.query_one("#plain", DataTable), pilot.app.query_one("#fast", FastTable)
         view = fast.scrollable_content_region.height - fast.header_height
         assert view > 5
+        held, add_rest = [], fast._add_rest
+        fast._add_rest = lambda *args: held.append(args)
         fast.replace_rows(keyed(short))
         assert fast.row_count == view + 1  # one past the fold
-        fast.replace_rows(wide)  # a newer result before the rest of the older one went in
-        assert fast.row_count == view + 1
         for key, row in wide:
             plain.add_row(*row, key=key)
         await pilot.pause()
+        fast.replace_rows(wide)  # a newer result before the rest of the older one went in
+        assert fast.row_count == view + 1
+        await pilot.pause()
+        await pilot.pause()
+        assert fast.row_count == view + 1 and len(held) == 2  # the first frame: a screenful
+        assert fast.virtual_size == plain.virtual_size  # the scrollbar as it will be with every row
+        for args in held:
+            add_rest(*args)  # the older rest is dropped, the newer goes in
         await pilot.pause()
         assert [fast.get_row_at(i) for i in range(fast.row_count)] == [row for _, row in wide]  # the older rest dropped
         # columns sized for the wide rows at the bottom from the start, as DataTable sizes them with all rows in

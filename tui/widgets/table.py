@@ -26,6 +26,7 @@ from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual.cache import LRUCache
+from textual.geometry import Size
 from textual.widgets import DataTable
 
 _PLAIN_STYLES = ("", None)
@@ -51,6 +52,7 @@ def _plain(cell: object) -> tuple[str, bool] | None:
 
 class FastTable(DataTable):
     _rows_version = 0  # bumped by replace_rows: a pending rest of older rows is dropped
+    _coming = 0  # rows replace_rows has yet to add (after the first frame)
     _frame_style: Style | None = None  # the table's style while render_lines draws its lines
     _frame_row_styles: dict[tuple, Style]
     _frame_backgrounds = None  # and its background colors
@@ -93,20 +95,23 @@ class FastTable(DataTable):
         Adding and measuring 200 rows (DataTable measures each new cell through rich when idle) took
         about as long as drawing them, for rows below the fold. Column widths come out as if every
         row had been added at once (DataTable's auto widths only grow: the widest cell or label
-        seen so far), so the later rows never move a column."""
+        seen so far), so the later rows never move a column; the virtual height counts them from
+        the start, so the scrollbar's thumb has its final size in the first frame."""
         self._rows_version += 1
         self.clear()
         self._fit_columns(rows)
         view = self.scrollable_content_region.height - (self.header_height if self.show_header else 0)
-        now = len(rows) if view <= 0 else view + 1  # one past the fold: the scrollbar shows at once
+        now = len(rows) if view <= 0 else view + 1
+        self._coming = len(rows) - now if len(rows) > now else 0
         for key, row_cells in rows[:now]:
             self.add_row(*row_cells, key=key)
-        if len(rows) > now:
+        if self._coming:
             # after the frame (and whatever else waits on it) has gone out: a message, not a callback
             self.call_after_refresh(self.call_later, self._add_rest, self._rows_version, rows[now:])
 
     def _add_rest(self, version: int, rows: Sequence[tuple[str, Sequence[Any]]]) -> None:
         if version == self._rows_version:
+            self._coming = 0
             for key, row_cells in rows:
                 self.add_row(*row_cells, key=key)
 
@@ -142,6 +147,8 @@ class FastTable(DataTable):
                 if width > column.content_width:
                     column.content_width = width
         super()._update_dimensions(rest)  # and the virtual size, which it sets even for no rows
+        if self._coming:  # the one-line rows replace_rows adds after the first frame
+            self.virtual_size = Size(self.virtual_size.width, self.virtual_size.height + self._coming)
 
     def _clear_caches(self) -> None:
         # Textual's LRUCache keeps its entries in a ring of [prev, next, key, value] lists, and its
