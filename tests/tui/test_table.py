@@ -173,3 +173,11 @@ async def test_replace_rows_shows_a_screenful_first_and_the_rest_after_the_frame
         assert [c.get_render_width(fast) for c in fast.ordered_columns] == \
             [c.get_render_width(plain) for c in plain.ordered_columns]
         assert lines(plain) == lines(fast)
+        held.clear()
+        fast._add_rest = lambda *args: held.append(args)
+        fast.replace_rows(keyed(short))
+        fast.clear()  # cleared before the rest went in: it never does
+        await pilot.pause()
+        await pilot.pause()
+        add_rest(*held[0])
+        assert fast.row_count == 0 and fast.virtual_size.height == fast.header_height

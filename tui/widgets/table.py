@@ -1,19 +1,22 @@
-"""A DataTable that draws its plain one-line cells without rich's layout pipeline.
+"""A DataTable for result lists that change at every keystroke (the Users search).
 
 Textual's DataTable renders every visible cell through ``Console.render_lines(Styled(Padding(Text)))``
-each time its rows change (the caches are keyed by the table's update count, so a new search result
-re-renders every visible cell): about 70 % of the frame that shows a search result of the Users screen.
-A cell that is a plain :class:`rich.text.Text` (no spans, no style of its own, one line, left or right
-justified, as :func:`~bananapics.tui.widgets.cells.cells` makes them) that fits its column comes out
-of that pipeline as the text padded to the column width in one style; :class:`FastTable` builds that
-segment directly. Anything else (headers, labels, styled or cropped cells, markup strings) takes
-DataTable's own path, and tests/tui/test_table.py checks both paths draw the same lines.
+each time its rows change (its caches are keyed by the table's update count, so a new result
+re-renders every visible cell): about 70 % of the frame that shows a search result. A cell that is a
+plain :class:`rich.text.Text` (no spans, no style of its own, one line of printable characters, left
+or right justified, as :func:`~bananapics.tui.widgets.cells.cells` makes them) that fits its column
+comes out of that pipeline as the text padded to the column width in one style: :class:`FastTable`
+builds that segment directly, for body cells and column labels. It also measures such cells itself
+(their widest line, as rich does), keeps the table's styles for the frame it draws, and breaks the
+rings of its LRU caches when it clears them (left whole, they are cyclic garbage: long collector
+passes). :meth:`FastTable.replace_rows` swaps in a new result: the rows the view shows first, the
+rest after that frame.
 
-:meth:`FastTable.replace_rows` swaps in a new result: the rows the view shows first, the rest after
-that frame.
-
-It relies on DataTable internals of Textual 8 (``_render_cell`` and its cache); ``_render_cell``
-falls back to DataTable's whole path if they are not what it expects.
+Anything else (labelled rows, fixed rows and columns, taller rows, styled, marked-up, cropped or
+multi-line cells, other renderables) goes DataTable's own way. These are overrides of DataTable
+internals of Textual 8 (``_render_cell``, ``_update_dimensions``, ``_get_row_style``,
+``_clear_caches``); tests/tui/test_table.py draws the same rows in both tables and compares every
+line, so a Textual release that changes them fails there first.
 """
 
 from __future__ import annotations
@@ -51,7 +54,7 @@ def _plain(cell: object) -> tuple[str, bool] | None:
 
 
 class FastTable(DataTable):
-    _rows_version = 0  # bumped by replace_rows: a pending rest of older rows is dropped
+    _rows_version = 0  # bumped by clear(): the rest of an older replace_rows is dropped
     _coming = 0  # rows replace_rows has yet to add (after the first frame)
     _frame_style: Style | None = None  # the table's style while render_lines draws its lines
     _frame_row_styles: dict[tuple, Style]
@@ -97,17 +100,21 @@ class FastTable(DataTable):
         row had been added at once (DataTable's auto widths only grow: the widest cell or label
         seen so far), so the later rows never move a column; the virtual height counts them from
         the start, so the scrollbar's thumb has its final size in the first frame."""
-        self._rows_version += 1
         self.clear()
         self._fit_columns(rows)
         view = self.scrollable_content_region.height - (self.header_height if self.show_header else 0)
-        now = len(rows) if view <= 0 else view + 1
+        now = len(rows) if view <= 0 else view + 1  # (no view yet, as on a screen not shown: all)
         self._coming = len(rows) - now if len(rows) > now else 0
         for key, row_cells in rows[:now]:
             self.add_row(*row_cells, key=key)
         if self._coming:
             # after the frame (and whatever else waits on it) has gone out: a message, not a callback
             self.call_after_refresh(self.call_later, self._add_rest, self._rows_version, rows[now:])
+
+    def clear(self, columns: bool = False):
+        self._rows_version += 1  # rows replace_rows had yet to add are dropped
+        self._coming = 0
+        return super().clear(columns)
 
     def _add_rest(self, version: int, rows: Sequence[tuple[str, Sequence[Any]]]) -> None:
         if version == self._rows_version:
