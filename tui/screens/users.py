@@ -73,6 +73,7 @@ class UsersScreen(AdminScreen):
     UsersScreen #search { margin: 0 1; }
     UsersScreen #results { width: 1fr; }
     UsersScreen #body { height: 1fr; }
+    UsersScreen #count { width: 1fr; }
     """
 
     def __init__(self) -> None:
@@ -140,7 +141,8 @@ class UsersScreen(AdminScreen):
     def _show_count(self) -> None:
         hits = self.hits
         page = f"page {len(self.cursors)}" + (" · n: next page" if hits.next else "")
-        self.query_one("#count", Label).update(f"{hits.label} users · {page}" if hits.rows else "no users match")
+        self.query_one("#count", Label).update(f"{hits.label} users · {page}" if hits.rows else "no users match",
+                                               layout=False)  # one line the width of the screen: no layout
 
     def reload_results(self) -> None:
         self.search(self.query_one("#search", Input).value, self.cursors[-1])

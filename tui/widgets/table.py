@@ -153,9 +153,13 @@ class FastTable(DataTable):
                 width = _width(value)
                 if width > column.content_width:
                     column.content_width = width
-        super()._update_dimensions(rest)  # and the virtual size, which it sets even for no rows
-        if self._coming:  # the one-line rows replace_rows adds after the first frame
-            self.virtual_size = Size(self.virtual_size.width, self.virtual_size.height + self._coming)
+        if rest:
+            super()._update_dimensions(rest)
+        # The virtual size as DataTable sets it, plus the one-line rows replace_rows adds after the
+        # first frame, set once: a change is a layout of the whole screen (an equal one is not).
+        width = sum(column.get_render_width(self) for column in self.columns.values()) + self._row_label_column_width
+        header = self.header_height if self.show_header else 0
+        self.virtual_size = Size(width, self._total_row_height + header + self._coming)
 
     def _clear_caches(self) -> None:
         # Textual's LRUCache keeps its entries in a ring of [prev, next, key, value] lists, and its
