@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from bananapics.errors import InvalidInput, PermissionDenied
-from bananapics.models import AdminAction
+from bananapics.models import AdminAction, User
 from bananapics.services import payments, search, users
 from bananapics.services.audit import Actor
 from tests.helpers import new_user
@@ -71,6 +71,34 @@ def test_total_is_capped_and_pages_cover_every_row_once(database, monkeypatch):
     assert ids(search.users(OPS, "pat", limit=5)) == made[::-1][:5]  # names newest first
     exact = search.users(OPS, "@zed")
     assert search.total_label(exact) == "1 of 1" and search.total_label(first, shown=10) == "10 of 7+"
+
+
+def test_rows_first_and_the_count_after_with_only_the_columns_asked_for(database, monkeypatch):
+    """count=False leaves the count query out (the TUI shows the rows, then asks total()); fields
+    loads only the columns a caller shows (and the id and username the cursors need)."""
+    monkeypatch.setattr(search, "COUNT_CAP", 7)
+    made = [new_user(first_name=f"Pat{n:02d}", username=f"pat{n:02d}").tg_id for n in range(12)]
+    for query in ("@pat", "pat"):
+        full = search.users(OPS, query, limit=5)
+        quick = search.users(OPS, query, limit=5, count=False, fields=["tg_id", "first_name"])
+        assert (ids(quick), quick.next, quick.kind) == (ids(full), full.next, full.kind)
+        assert (quick.total, quick.total_capped, quick.counted) == (5, True, False)
+        assert full.counted and search.total(OPS, query) == (full.total, full.total_capped) == (7, True)
+        second = search.users(OPS, query, limit=5, after=quick.next, count=False)
+        assert ids(second) == ids(search.users(OPS, query, limit=5, after=full.next)) and not second.counted
+        assert set(quick.rows[0].__data__) == {"id", "username", "tg_id", "first_name"}
+        assert quick.rows[0].first_name.startswith("Pat") and quick.rows[0].username.startswith("pat")
+    whole = search.users(OPS, "@pat1", count=False)  # a first page that holds every match is its own count
+    assert (ids(whole), whole.total, whole.total_capped, whole.counted) == (made[10:], 2, False, True)
+    assert search.total(OPS, "@pat1") == (2, False) and search.total(OPS, "pat0") == (7, True)
+    assert search.total(OPS, str(made[0])) == (1, False) and search.total(OPS, "99999999999") == (0, False)
+    with pytest.raises(InvalidInput):
+        search.total(OPS, "  ")
+    for fields in (["tg_id", "password"], "tg_id"):
+        with pytest.raises(InvalidInput):
+            search.users(OPS, "pat", fields=fields)
+    with pytest.raises(PermissionDenied):
+        search.total(Actor.for_user(User.get(User.tg_id == made[0])), "pat")
 
 
 def test_bad_input_and_cursors_are_refused(database):

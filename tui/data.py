@@ -104,10 +104,18 @@ class Hits:
     total: int
     total_capped: bool  # there are more than ``total`` (counting all of them would scan the table)
     next: str | None  # keyset cursor of the next page
+    counted: bool = True  # False: more pages match and ``total`` is not known yet (count_users tells)
 
     @property
     def label(self) -> str:
+        if not self.counted:
+            return f"{len(self.rows)} of …"
         return f"{len(self.rows)} of {self.total}{'+' if self.total_capped else ''}"
+
+
+# The columns the Users screen shows (a search loads only these: on SQLite converting all 25, six of
+# them datetimes, took as long as finding the rows).
+ROW_FIELDS = ("tg_id", "username", "first_name", "last_name", "role", "banned", "available", "held", "debt")
 
 
 def _row(u: Any) -> UserRow:
@@ -117,13 +125,26 @@ def _row(u: Any) -> UserRow:
 
 def search_users(actor: Actor, query: str, *, limit: int | None = None, after: str | None = None) -> Hits:
     """A page of users matching ``query`` (Telegram id, ``@username`` prefix, any part of a name);
-    an empty query lists the newest users."""
+    an empty query lists the newest users. When more pages match, the total is left to
+    :func:`count_users` (``Hits.counted`` is False): the screen shows the rows first."""
     query, limit = query.strip(), limit or PAGE
     if query:
-        hits = search.users(actor, query, limit=limit, after=after)
-        return Hits([_row(u) for u in hits.rows], hits.total, hits.total_capped, hits.next)
+        hits = search.users(actor, query, limit=limit, after=after, count=False, fields=ROW_FIELDS)
+        return Hits([_row(u) for u in hits.rows], hits.total, hits.total_capped, hits.next, hits.counted)
     page = lists.users(actor=actor, limit=limit, after=after)
-    return Hits([_row(u) for u in page.items], len(page.items), page.next is not None, page.next)
+    rows = [_row(u) for u in page.items]
+    if page.next is None and after is None:
+        return Hits(rows, len(rows), False, None)
+    return Hits(rows, len(rows), True, page.next, counted=False)
+
+
+def count_users(actor: Actor, query: str) -> tuple[int, bool]:
+    """(total, more than that) for ``query``: what :func:`search_users` leaves uncounted. A search
+    counts up to ``services.search.COUNT_CAP``; every user (an empty query) is the users counter."""
+    query = query.strip()
+    if query:
+        return search.total(actor, query)
+    return lists.count_users(actor=actor), False
 
 
 @dataclass(frozen=True)

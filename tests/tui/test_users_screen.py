@@ -3,6 +3,8 @@ ban/unban, role, adjust and refund, each through its reason dialog; asserted on 
 
 from __future__ import annotations
 
+import asyncio
+
 import peewee as pw
 import pytest
 
@@ -66,7 +68,10 @@ async def test_a_stale_result_is_dropped(world, make_app, monkeypatch):
         await settle(pilot)
         shown = pilot.app.screen.searches
         await pilot.click("#search")
-        await pilot.press(*"carol")  # one burst: earlier searches are cancelled or dropped
+        box = pilot.app.screen.query_one("#search")
+        for key in "carol":  # one burst (pilot.press waits for the app to go idle after each key, ~0.1 s
+            box.insert_text_at_cursor(key)  # on a busy machine: typing, not a burst, next to DEBOUNCE_S)
+            await asyncio.sleep(0.01)  # earlier searches are cancelled or dropped
         await settle(pilot)
         assert rows(pilot.app) == [str(world.carol.tg_id)]
         assert pilot.app.screen.searches - shown < len("carol")  # coalesced, not one rendering per key
@@ -89,6 +94,42 @@ async def test_pages_hold_at_most_a_page_and_n_goes_on(database, tg, make_app, m
         await pilot.press("p")
         await settle(pilot)
         assert rows(pilot.app) == first
+
+
+async def test_rows_come_first_and_the_count_right_after(database, tg, make_app, monkeypatch):
+    """A result with more pages shows its rows at once and "of …" until the count worker has counted."""
+    import threading
+
+    from tests.tui.conftest import World
+    from bananapics.tui import data
+
+    monkeypatch.setattr(data, "PAGE", 10)
+    World(tg, fillers=15)
+    gate, counting = threading.Event(), data.count_users
+
+    def held_count(*args, **kwargs):
+        gate.wait(10)
+        return counting(*args, **kwargs)
+
+    monkeypatch.setattr(data, "count_users", held_count)
+    async with make_app(start="users").run_test(size=(120, 36)) as pilot:
+        while pilot.app.screen.searches == 0:
+            await pilot.pause(0.01)
+        assert len(rows(pilot.app)) == 10 and "10 of … users" in text(pilot.app, "#count")  # every user: 18
+        gate.set()
+        await settle(pilot)
+        assert "10 of 18 users" in text(pilot.app, "#count")
+        gate.clear()
+        await pilot.click("#search")
+        await pilot.press(*"filler")
+        while rows(pilot.app)[0] != str(10_000_014):
+            await pilot.pause(0.01)
+        assert len(rows(pilot.app)) == 10 and "10 of … users" in text(pilot.app, "#count")
+        gate.set()
+        await settle(pilot)
+        assert "10 of 15 users" in text(pilot.app, "#count")
+        await search(pilot, "filler01")  # one page holds every match: counted with the rows, no worker
+        assert len(rows(pilot.app)) == 5 and "5 of 5 users" in text(pilot.app, "#count")
 
 
 async def test_detail_pane_shows_balance_role_and_history(world, make_app):

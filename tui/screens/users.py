@@ -3,13 +3,17 @@
 The search runs in the database, never in the widget: a page of at most ``data.PAGE`` rows ("N of
 M"), keyset paging with n/p. Typing starts an exclusive worker, so a newer keystroke cancels the
 older search; a keystroke after a quiet spell searches at once, quicker ones are coalesced to one
-search per ``DEBOUNCE_S``; a result for text no longer in the box is dropped. Every change opens a
-dialog that asks for a reason and says exactly what will happen; the service decides and logs.
+search per ``DEBOUNCE_S``; a result for text no longer in the box is dropped. A result goes on the
+screen as soon as its page is read: the rows the table shows first (the rest of the page after that
+frame, :meth:`FastTable.replace_rows`), and the "of M" of a result with more pages from a count
+worker right after ("200 of …", then "200 of 1000+"). Every change opens a dialog that asks for a
+reason and says exactly what will happen; the service decides and logs.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 
 from textual import on, work
@@ -26,8 +30,12 @@ from bananapics.tui.screens.base import AdminScreen
 from bananapics.tui.widgets.cells import cells
 from bananapics.tui.widgets.user_detail import UserDetailPane
 from bananapics.tui.widgets.inputs import text_input
+from bananapics.tui.widgets.table import FastTable
 
-DEBOUNCE_S = 0.15
+# At most one search per 0.1 s: keys typed 0.1 s or more apart (10 a second) each search at once,
+# faster bursts are coalesced. At 0.15 s the last key of a word typed at 8 keys a second waited for
+# its turn (last key → results p50 158 ms against 95 ms at 0.1 s, measured on a busy machine).
+DEBOUNCE_S = 0.1
 ROLES = ("user", "support", "admin")
 
 
@@ -65,6 +73,7 @@ class UsersScreen(AdminScreen):
     UsersScreen #search { margin: 0 1; }
     UsersScreen #results { width: 1fr; }
     UsersScreen #body { height: 1fr; }
+    UsersScreen #count { width: 1fr; }
     """
 
     def __init__(self) -> None:
@@ -80,7 +89,7 @@ class UsersScreen(AdminScreen):
         yield Label("", id="count", classes="status")
         with Horizontal(id="body"):
             with Vertical(id="results"):
-                yield DataTable(id="users", cursor_type="row", zebra_stripes=True)
+                yield FastTable(id="users", cursor_type="row", zebra_stripes=True)
             yield UserDetailPane(id="detail")
 
     def on_mount(self) -> None:
@@ -109,17 +118,31 @@ class UsersScreen(AdminScreen):
         if query != self.query_one("#search", Input).value or not outcome.ok:
             return  # stale: the box says something else by now
         self.show_hits(outcome.value)
+        if not outcome.value.counted:
+            self.count_hits(query, outcome.value)
+
+    @work(exclusive=True, group="count")
+    async def count_hits(self, query: str, hits: data.Hits) -> None:
+        """The "of M" of a result with more pages, once its rows are on the screen."""
+        outcome = await self.call(data.count_users, self.actor, query)
+        if outcome.ok and self.hits is hits:  # still the rows on the screen
+            total, capped = outcome.value
+            self.hits = dataclasses.replace(hits, total=total, total_capped=capped, counted=True)
+            self._show_count()
 
     def show_hits(self, hits: data.Hits) -> None:
         self.hits = hits
-        table = self.query_one("#users", DataTable)
-        table.clear()
-        for u in hits.rows:
-            table.add_row(*cells(str(u.tg_id), f"@{u.username}" if u.username else "", u.name, u.role,
-                          "BANNED" if u.banned else "", u.available), key=str(u.tg_id))
-        page = f"page {len(self.cursors)}" + (" · n: next page" if hits.next else "")
-        self.query_one("#count", Label).update(f"{hits.label} users · {page}" if hits.rows else "no users match")
+        self.query_one("#users", FastTable).replace_rows([
+            (str(u.tg_id), cells(str(u.tg_id), f"@{u.username}" if u.username else "", u.name, u.role,
+                                 "BANNED" if u.banned else "", u.available)) for u in hits.rows])
+        self._show_count()
         self.searches += 1
+
+    def _show_count(self) -> None:
+        hits = self.hits
+        page = f"page {len(self.cursors)}" + (" · n: next page" if hits.next else "")
+        self.query_one("#count", Label).update(f"{hits.label} users · {page}" if hits.rows else "no users match",
+                                               layout=False)  # one line the width of the screen: no layout
 
     def reload_results(self) -> None:
         self.search(self.query_one("#search", Input).value, self.cursors[-1])
