@@ -314,9 +314,9 @@ class Bot:
     async def say(self, chat_id: int, text: str) -> None:
         """A one-line answer outside the panel ("too many requests", "banned"): paced like a panel, not
         coalesced with panels; a FloodWait drops it (logged once)."""
-        await self.sender.acquire(chat_id)
         try:
-            await self.client.send_message(chat_id, text)
+            async with self.sender.send(chat_id):
+                await self.client.send_message(chat_id, text)
         except (errors.FloodWaitError, errors.SlowModeWaitError) as exc:
             self.flooded(chat_id, exc, "answer dropped")
 
@@ -351,16 +351,17 @@ class Bot:
 
         try:
             async with self._sending.hold(chat_id):
-                if not await self.sender.acquire(chat_id, wanted=None if screen.keep else wanted):
-                    return  # a newer panel for this chat is on its way
-                current, _ = await self._panel(user.id)
-                if photo is not None:
-                    message = await self.client.send_file(chat_id, photo, caption=screen.text, buttons=screen.buttons,
-                                                          formatting_entities=entities(screen))
-                    self._cache_photo(screen.photo, message)
-                else:
-                    message = await self.client.send_message(chat_id, screen.text, buttons=screen.buttons,
-                                                             formatting_entities=entities(screen))
+                async with self.sender.send(chat_id, wanted=None if screen.keep else wanted) as go:
+                    if not go:
+                        return  # a newer panel for this chat is on its way
+                    current, _ = await self._panel(user.id)
+                    if photo is not None:
+                        message = await self.client.send_file(chat_id, photo, caption=screen.text,
+                                                              buttons=screen.buttons, formatting_entities=entities(screen))
+                        self._cache_photo(screen.photo, message)
+                    else:
+                        message = await self.client.send_message(chat_id, screen.text, buttons=screen.buttons,
+                                                                 formatting_entities=entities(screen))
                 await self._take_over(user.id, chat_id, message.id, photo is not None, current, delete_old=replace)
         finally:
             if wanted():

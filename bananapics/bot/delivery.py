@@ -44,7 +44,7 @@ from telethon import TelegramClient, errors, events, functions, helpers, types
 
 from bananapics import i18n, metrics
 from bananapics.bot.progress import outcome_buttons
-from bananapics.bot.ratelimit import SendLimiter
+from bananapics.bot.ratelimit import BULK, RESULTS, SendLimiter
 from bananapics.bot.ui import excerpt
 from bananapics.images import MAX_PIXELS, describe, prepare_reference
 from bananapics.models import Outbox
@@ -267,7 +267,7 @@ def _stale(exc: errors.RPCError) -> bool:
 
 async def send_images(client: TelegramClient, storage: Any, limiter: SendLimiter, chat_id: int,
                       keys: tuple[str, ...] | list[str], *, caption: str = "", as_document: bool = False,
-                      ready: dict | None = None, buttons: Any = None) -> None:
+                      ready: dict | None = None, buttons: Any = None, priority: float = RESULTS) -> None:
     """Send up to 10 stored images as one album (or one photo/file), uploading only those Telegram
     does not know yet (``ready``: lookups already started, see :func:`_prefetch`). For history
     re-sends as much as for results."""
@@ -276,9 +276,9 @@ async def send_images(client: TelegramClient, storage: Any, limiter: SendLimiter
     media = await _media_for(client, storage, chat_id, keys, kind, ready)
     if not media:
         return  # every image is gone: the row's closing text still tells the user
-    await limiter.acquire(chat_id, messages=len(media))
     try:
-        await _send_media(client, chat_id, media, caption, buttons)
+        async with limiter.send(chat_id, messages=len(media), priority=priority):
+            await _send_media(client, chat_id, media, caption, buttons)
     except errors.RPCError as exc:
         if not _stale(exc):
             raise
@@ -288,19 +288,19 @@ async def send_images(client: TelegramClient, storage: Any, limiter: SendLimiter
         media = await _media_for(client, storage, chat_id, keys, kind)
         if not media:
             return
-        await limiter.acquire(chat_id, messages=len(media))
-        await _send_media(client, chat_id, media, caption, buttons)
+        async with limiter.send(chat_id, messages=len(media), priority=priority):
+            await _send_media(client, chat_id, media, caption, buttons)
 
 
 async def send_part(client: TelegramClient, storage: Any, limiter: SendLimiter, chat_id: int, part: Part,
-                    ready: dict | None = None) -> Any:
+                    ready: dict | None = None, priority: float = RESULTS) -> Any:
     """Send one part; returns the message for a text part (None for images)."""
     if part.keys:
         await send_images(client, storage, limiter, chat_id, part.keys, caption=part.text,
-                          as_document=part.as_document, ready=ready, buttons=part.buttons)
+                          as_document=part.as_document, ready=ready, buttons=part.buttons, priority=priority)
         return None
-    await limiter.acquire(chat_id)
-    return await client.send_message(chat_id, part.text, buttons=part.buttons)
+    async with limiter.send(chat_id, priority=priority):
+        return await client.send_message(chat_id, part.text, buttons=part.buttons)
 
 
 # The bot that owns a client adopts a job's closing message as the user's panel (its buttons are the
@@ -335,6 +335,7 @@ class _Flood(str):
 async def _deliver_row(client: TelegramClient, storage: Any, limiter: SendLimiter, row: Outbox) -> str:
     """Send what is left of one row: "sent", "flood" (a :class:`_Flood`), "blocked", "retry" or "duplicate"."""
     ready: dict = {}
+    priority = BULK if row.broadcast_id is not None else RESULTS  # a user's own result before a broadcast
     try:
         parts = await asyncio.to_thread(row_parts, row, storage)
         if parts is None:
@@ -344,7 +345,7 @@ async def _deliver_row(client: TelegramClient, storage: Any, limiter: SendLimite
         for n, part in enumerate(parts):
             if n < row.parts_sent:
                 continue  # Telegram has it already (a FloodWait or a crash stopped us after it)
-            message = await send_part(client, storage, limiter, row.chat_id, part, ready)
+            message = await send_part(client, storage, limiter, row.chat_id, part, ready, priority)
             await asyncio.to_thread(outbox.part_sent, row.id, n + 1)
             if part.buttons is not None:
                 await _adopt_panel(client, row, message)
