@@ -194,6 +194,12 @@ BULK = 60.0  # a broadcast's message
 GLOBAL_BURST = 3  # messages a send may run ahead of even spacing (an interactive reply never waits)
 WINDOW_S = 1.0  # Telegram counts the messages of the last second over all chats
 FLIGHT_MAX_S = 60.0  # a send never reported back counts as answered after this (a leak guard)
+# Each way of a round trip is taken to last at least this share of the fastest recent round trip
+# (a path up to 60:40 lopsided), so a send that is back leaves the window twice that much sooner.
+# Getting it wrong costs a fraction of a message per second, inside the margin between the send
+# limit (28) and Telegram's ~30.
+ONE_WAY_SHARE = 0.4
+RTT_SAMPLES = 64  # round trips the fastest is taken from
 
 
 @dataclass
@@ -225,9 +231,11 @@ class SendLimiter:
       loop): the sends of one second here may land in one second there together with stragglers of
       the second before. So a send counts from the moment it is granted until 1 s after its answer
       is back (Telegram handled it somewhere in between): sends still on their way always count.
-      Whatever the delays, no 1 s window at Telegram then holds more than ``global_per_s``. Sends
-      are also spread over the second (a cell rate: at most ``GLOBAL_BURST`` messages ahead of an
-      even 1/``global_per_s`` spacing).
+      However the delays vary, no 1 s window at Telegram then holds more than ``global_per_s``; the
+      only assumption is that each way of a trip takes at least ``ONE_WAY_SHARE`` of the fastest
+      recent round trip, which shortens the count after the answer by twice that. Sends are also
+      spread over the second (a cell rate: at most ``GLOBAL_BURST`` messages ahead of an even
+      1/``global_per_s`` spacing).
     * Per chat: ``per_chat_per_s`` with ``per_chat_burst`` capacity (~1/s with short bursts, a
       GCRA), charged one per send *request* (an album is one request but counts ``messages``
       against the global window); when the answer is back the charge moves to that moment (the
@@ -256,6 +264,8 @@ class SendLimiter:
         self.clock = clock if clock is not None else MonotonicClock()
         self.max_chats = int(max_chats)
         self._ended: list[tuple[float, int]] = []  # (answer time, messages) of the window, by answer time
+        self._rtts: "collections.deque[float]" = collections.deque(maxlen=RTT_SAMPLES)
+        self._credit = 0.0  # 2 × the shortest one-way trip assumed (see ONE_WAY_SHARE)
         self._flying: set[_Flight] = set()
         self._flying_messages = 0
         self._spaced_until = -math.inf  # when the sends so far are paid off at 1/global_per_s each
@@ -301,13 +311,17 @@ class SendLimiter:
             del ended[:drop]
         for flight in [f for f in self._flying if now - f.start > FLIGHT_MAX_S]:
             self._end(flight, flight.start + FLIGHT_MAX_S)  # never reported back: taken as answered then
-        excess = self._flying_messages + sum(m for _, m in ended) + messages - self.global_per_s
+        # A send back at ``end`` reached Telegram one trip down before; this one will arrive one trip
+        # up from now: they can share Telegram's second while end > now - WINDOW_S + both trips.
+        since = now - WINDOW_S + self._credit
+        counted = [(end, m) for end, m in ended if end > since]
+        excess = self._flying_messages + sum(m for _, m in counted) + messages - self.global_per_s
         if excess <= 0:
             return 0.0
-        for end, m in ended:  # the oldest answers leave the window first
+        for end, m in counted:  # the oldest answers leave the window first
             excess -= m
             if excess <= 0:
-                return end + WINDOW_S - now
+                return end - since
         return math.inf
 
     def _spacing_wait(self, now: float) -> float:
@@ -332,6 +346,9 @@ class SendLimiter:
         self._flying.discard(flight)
         self._flying_messages -= flight.messages
         bisect.insort(self._ended, (when, flight.messages))
+        if when > flight.start:  # a real round trip (acquire() takes the answer as back at once)
+            self._rtts.append(when - flight.start)
+            self._credit = 2 * ONE_WAY_SHARE * min(self._rtts)
         state = flight.chat
         state.flying -= 1
         state.tat = max(state.tat, when + (1 + state.granted - flight.n) / self.per_chat_per_s)
