@@ -318,8 +318,9 @@ def _stale(exc: errors.RPCError) -> bool:
 
 
 async def _paced_media(client: TelegramClient, limiter: SendLimiter, chat_id: int, peer: Any, media: list,
-                       caption: str, ids: Callable[[int], int], buttons: Any, priority: float) -> None:
-    async with limiter.send(chat_id, messages=len(media), priority=priority):
+                       caption: str, ids: Callable[[int], int], buttons: Any, priority: float,
+                       since: float | None) -> None:
+    async with limiter.send(chat_id, messages=len(media), priority=priority, since=since):
         try:
             await _send_media(client, peer, media, caption, ids, buttons)
         except errors.RandomIdDuplicateError:  # sent before a crash or a lost answer: not shown twice
@@ -329,10 +330,11 @@ async def _paced_media(client: TelegramClient, limiter: SendLimiter, chat_id: in
 async def send_images(client: TelegramClient, storage: Any, limiter: SendLimiter, chat_id: int,
                       keys: tuple[str, ...] | list[str], *, caption: str = "", as_document: bool = False,
                       ready: dict | None = None, buttons: Any = None, priority: float = RESULTS,
-                      ids: Callable[[int], int] | None = None, peer: Any = None) -> None:
+                      ids: Callable[[int], int] | None = None, peer: Any = None, since: float | None = None) -> None:
     """Send up to 10 stored images as one album (or one photo/file), uploading only those Telegram
     does not know yet (``ready``: lookups already started, see :func:`_prefetch`). For history
-    re-sends as much as for results. ``ids``: the random_id of each position (:func:`message_ids`)."""
+    re-sends as much as for results. ``ids``: the random_id of each position (:func:`message_ids`);
+    ``priority``/``since``: its place among the bot's sends (:meth:`SendLimiter.send`)."""
     kind = "document" if as_document else "photo"
     keys = tuple(keys)
     ids = ids or message_ids(None, 0)
@@ -341,7 +343,7 @@ async def send_images(client: TelegramClient, storage: Any, limiter: SendLimiter
     if not media:
         return  # every image is gone: the row's closing text still tells the user
     try:
-        await _paced_media(client, limiter, chat_id, peer, media, caption, ids, buttons, priority)
+        await _paced_media(client, limiter, chat_id, peer, media, caption, ids, buttons, priority, since)
     except errors.RPCError as exc:
         if not _stale(exc):
             raise
@@ -351,17 +353,18 @@ async def send_images(client: TelegramClient, storage: Any, limiter: SendLimiter
         media = await _media_for(client, storage, chat_id, keys, kind)
         if not media:
             return
-        await _paced_media(client, limiter, chat_id, peer, media, caption, ids, buttons, priority)
+        await _paced_media(client, limiter, chat_id, peer, media, caption, ids, buttons, priority, since)
 
 
 async def send_text(client: TelegramClient, limiter: SendLimiter, chat_id: int, text: str, *, buttons: Any = None,
-                    priority: float = RESULTS, random_id: int | None = None, peer: Any = None) -> int | None:
+                    priority: float = RESULTS, random_id: int | None = None, peer: Any = None,
+                    since: float | None = None) -> int | None:
     """One paced text message; its id, or None when Telegram had it already (``random_id`` seen)."""
     random_id = helpers.generate_random_long() if random_id is None else random_id
     request = functions.messages.SendMessageRequest(
         peer=chat_id if peer is None else peer, message=text, random_id=random_id,
         reply_markup=client.build_reply_markup(buttons) if buttons else None)
-    async with limiter.send(chat_id, priority=priority):
+    async with limiter.send(chat_id, priority=priority, since=since):
         try:
             result = await _invoke(client, request)
         except errors.RandomIdDuplicateError:  # sent before a crash or a lost answer: not shown twice
@@ -372,15 +375,15 @@ async def send_text(client: TelegramClient, limiter: SendLimiter, chat_id: int, 
 
 async def send_part(client: TelegramClient, storage: Any, limiter: SendLimiter, chat_id: int, part: Part,
                     ready: dict | None = None, priority: float = RESULTS, ids: Callable[[int], int] | None = None,
-                    peer: Any = None) -> int | None:
+                    peer: Any = None, since: float | None = None) -> int | None:
     """Send one part; returns the message id of a text part (None for images, or a text Telegram had)."""
     ids = ids or message_ids(None, 0)
     if part.keys:
         await send_images(client, storage, limiter, chat_id, part.keys, caption=part.text, as_document=part.as_document,
-                          ready=ready, buttons=part.buttons, priority=priority, ids=ids, peer=peer)
+                          ready=ready, buttons=part.buttons, priority=priority, ids=ids, peer=peer, since=since)
         return None
     return await send_text(client, limiter, chat_id, part.text, buttons=part.buttons, priority=priority,
-                           random_id=ids(0), peer=peer)
+                           random_id=ids(0), peer=peer, since=since)
 
 
 # The bot that owns a client adopts a job's closing message as the user's panel (its buttons are the
@@ -416,6 +419,7 @@ async def _deliver_row(client: TelegramClient, storage: Any, limiter: SendLimite
     """Send what is left of one row: "sent", "flood" (a :class:`_Flood`), "blocked", "retry" or "duplicate"."""
     ready: dict = {}
     priority = BULK if row.broadcast_id is not None else RESULTS  # a user's own result before a broadcast
+    since = limiter.clock()  # the row's later parts keep its first part's place among the sends
     try:
         parts = await asyncio.to_thread(row_parts, row, storage)
         if parts is None:
@@ -429,7 +433,7 @@ async def _deliver_row(client: TelegramClient, storage: Any, limiter: SendLimite
             if n < row.parts_sent:
                 continue  # Telegram has it already (a FloodWait or a crash stopped us after it)
             message_id = await send_part(client, storage, limiter, row.chat_id, part, ready, priority,
-                                         ids=message_ids(row.random_id, n), peer=peer)
+                                         ids=message_ids(row.random_id, n), peer=peer, since=since)
             await asyncio.to_thread(outbox.part_sent, row.id, n + 1)
             if part.buttons is not None:
                 await _adopt_panel(client, row, message_id)

@@ -241,7 +241,7 @@ class SendLimiter:
       against the global window); when the answer is back the charge moves to that moment (the
       latest Telegram can have counted it).
     * Order: sends wait in one queue, earliest deadline first; a send's deadline is when it asked
-      plus its ``priority`` slack (:data:`INTERACTIVE` 0 s, :data:`RESULTS` 2 s, :data:`BULK`
+      (or ``since``: a result's later parts keep its first part's place) plus its ``priority`` slack (:data:`INTERACTIVE` 0 s, :data:`RESULTS` 2 s, :data:`BULK`
       60 s). A user's panel goes before a broadcast that asked long before it; a result that waited
       2 s goes before a new panel; nothing waits forever.
     * ``pause_chat`` / ``pause_all``: after a FloodWait/SlowModeWait, later sends wait until the
@@ -367,7 +367,7 @@ class SendLimiter:
     # ------------------------------------------------------------------ API
 
     async def _acquire(self, chat_id: Hashable, messages: int, priority: float,
-                       wanted: Optional[Callable[[], bool]]) -> Optional[_Flight]:
+                       wanted: Optional[Callable[[], bool]], since: Optional[float] = None) -> Optional[_Flight]:
         if not 1 <= messages <= self.global_per_s:
             raise ValueError(f"messages must be in 1..{self.global_per_s}")
         state = self._chat(chat_id)
@@ -382,17 +382,17 @@ class SendLimiter:
                         if wait <= 0:
                             break
                         await self.clock.sleep(wait + _SAFETY)
-                    flight = await self._turn(state, messages, priority, wanted)
+                    flight = await self._turn(state, messages, priority, wanted, since)
                     if flight is not _AGAIN:
                         return flight
         finally:
             state.users -= 1
 
     async def _turn(self, state: _ChatState, messages: int, priority: float,
-                    wanted: Optional[Callable[[], bool]]) -> Any:
+                    wanted: Optional[Callable[[], bool]], since: Optional[float]) -> Any:
         """Wait in the queue until this send is first and the window has room: its flight, None when
         no longer ``wanted``, or ``_AGAIN`` when its chat got paused meanwhile."""
-        entry = [self.clock() + priority, next(self._seq), None]
+        entry = [(self.clock() if since is None else since) + priority, next(self._seq), None]
         heapq.heappush(self._queue, entry)
         loop = asyncio.get_running_loop()
         try:
@@ -425,14 +425,14 @@ class SendLimiter:
             self._wake_head()
 
     async def acquire(self, chat_id: Hashable, messages: int = 1, *, priority: float = INTERACTIVE,
-                      wanted: Optional[Callable[[], bool]] = None) -> bool:
+                      wanted: Optional[Callable[[], bool]] = None, since: Optional[float] = None) -> bool:
         """Wait until one send request (``messages`` messages) to ``chat_id`` is allowed, taking its
         answer as back at once (prefer :meth:`send`, which counts the request until its answer).
 
         ``wanted`` is asked each time this request's turn comes (and after each wait): when it says
         False the send is no longer needed (a newer panel for the chat superseded it), nothing is
         charged and False is returned; True means the send may go now."""
-        flight = await self._acquire(chat_id, messages, priority, wanted)
+        flight = await self._acquire(chat_id, messages, priority, wanted, since)
         if flight is None:
             return False
         self._end(flight, flight.start)
@@ -440,11 +440,13 @@ class SendLimiter:
 
     @contextlib.asynccontextmanager
     async def send(self, chat_id: Hashable, messages: int = 1, *, priority: float = INTERACTIVE,
-                   wanted: Optional[Callable[[], bool]] = None) -> AsyncIterator[bool]:
+                   wanted: Optional[Callable[[], bool]] = None, since: Optional[float] = None
+                   ) -> AsyncIterator[bool]:
         """``async with limiter.send(chat, n) as go:`` waits for the send's turn (``go`` False: no
         longer ``wanted``, send nothing) and counts the request until the block ends (its answer is
-        back, or it failed): make the request inside the block."""
-        flight = await self._acquire(chat_id, messages, priority, wanted)
+        back, or it failed): make the request inside the block. ``since`` (this clock): when the
+        user's wait began, if before now — the later parts of a result keep the first one's place."""
+        flight = await self._acquire(chat_id, messages, priority, wanted, since)
         try:
             yield flight is not None
         finally:
