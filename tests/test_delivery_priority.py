@@ -86,8 +86,8 @@ def recipients(tg, n: int) -> list[int]:
 def test_a_users_answers_go_ahead_of_a_running_broadcast(database):
     """A broadcast keeps the send limit saturated (10/s here, 120 recipients); meanwhile Ann presses
     buttons and writes: every press is answered, her invoice and her new panel each go out with at
-    most a few broadcast messages before them (a queue in arrival order would put the ~60 chats the
-    delivery loop holds ahead of her), and Telegram never says FloodWait."""
+    most a few broadcast messages before them (the time her handler takes; a queue in arrival order
+    puts the ~60 chats the delivery loop holds ahead of her), and Telegram never says FloodWait."""
     async def body(tg, bot):
         bot.limiter = UserLimiter(rate_per_min=100_000, burst=100_000)
         ann = SimUser(tg, "Ann", lang_code="en")
@@ -110,20 +110,19 @@ def test_a_users_answers_go_ahead_of_a_running_broadcast(database):
             query = tg.user_presses(ann.record, ann.panel.id, ann.panel.button("Top up").data)
             await until(lambda: query.answered, "the answer to Top up")
             await until(lambda: ann.panel.text.startswith("⭐"), "the packages panel")
-            assert delivered() - before <= 3  # an edit and an answer: neither waits for the send limit
+            assert delivered() - before <= 6  # an edit and an answer: neither waits for the send limit
 
             before, seen = delivered(), len(ann.messages)
             query = tg.user_presses(ann.record, ann.panel.id, ann.panel.button("⭐ 250 →").data)
             await until(lambda: any(m.media_kind == "invoice" for m in ann.messages[seen:]), "the invoice")
             assert query.answered
-            assert delivered() - before <= 3  # next in line, not behind the broadcast
+            assert delivered() - before <= 6  # next in line, not behind the broadcast
 
             before, seen = delivered(), len(ann.messages)
             tg.user_sends(ann.record, [{"text": "/start"}])
             await until(lambda: any(m.buttons for m in ann.messages[seen:]), "the new panel")
-            assert delivered() - before <= 3
-            assert delivered() < len(readers)  # all of that while the broadcast was still going
-            await until(lambda: delivered() == len(readers), "the end of the broadcast", 60)
+            assert delivered() - before <= 6
+            assert delivered() < len(readers) - 30  # all of that while the broadcast was still going
         finally:
             stop.set()
             await loop

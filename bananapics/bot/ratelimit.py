@@ -241,9 +241,10 @@ class SendLimiter:
       against the global window); when the answer is back the charge moves to that moment (the
       latest Telegram can have counted it).
     * Order: sends wait in one queue, earliest deadline first; a send's deadline is when it asked
-      (or ``since``: a result's later parts keep its first part's place) plus its ``priority`` slack (:data:`INTERACTIVE` 0 s, :data:`RESULTS` 2 s, :data:`BULK`
-      60 s). A user's panel goes before a broadcast that asked long before it; a result that waited
-      2 s goes before a new panel; nothing waits forever.
+      (or ``since``: a result's later parts keep its first part's place) plus its ``priority``
+      slack (:data:`INTERACTIVE` 0 s, :data:`RESULTS` 2 s, :data:`BULK` 60 s). A user's panel goes
+      before a broadcast that asked long before it; a result that waited 2 s goes before a new
+      panel; nothing waits forever.
     * ``pause_chat`` / ``pause_all``: after a FloodWait/SlowModeWait, later sends wait until the
       pause ends.
 
@@ -264,9 +265,10 @@ class SendLimiter:
         self.clock = clock if clock is not None else MonotonicClock()
         self.max_chats = int(max_chats)
         self._ended: list[tuple[float, int]] = []  # (answer time, messages) of the window, by answer time
+        self._ended_messages = 0  # their messages
         self._rtts: "collections.deque[float]" = collections.deque(maxlen=RTT_SAMPLES)
         self._credit = 0.0  # 2 × the shortest one-way trip assumed (see ONE_WAY_SHARE)
-        self._flying: set[_Flight] = set()
+        self._flying: dict[_Flight, None] = {}  # in the order granted (the oldest first)
         self._flying_messages = 0
         self._spaced_until = -math.inf  # when the sends so far are paid off at 1/global_per_s each
         self._paused_until = -math.inf
@@ -304,21 +306,24 @@ class SendLimiter:
         """Until ``messages`` more fit in the window: 0 now, a time, or inf (only an answer coming back
         can make room)."""
         ended = self._ended
-        drop = 0
-        while drop < len(ended) and ended[drop][0] <= now - WINDOW_S:
-            drop += 1
-        if drop:
-            del ended[:drop]
-        for flight in [f for f in self._flying if now - f.start > FLIGHT_MAX_S]:
-            self._end(flight, flight.start + FLIGHT_MAX_S)  # never reported back: taken as answered then
+        gone = bisect.bisect_right(ended, (now - WINDOW_S, math.inf))
+        if gone:
+            self._ended_messages -= sum(m for _, m in ended[:gone])
+            del ended[:gone]
+        while self._flying:
+            oldest = next(iter(self._flying))
+            if now - oldest.start <= FLIGHT_MAX_S:
+                break
+            self._end(oldest, oldest.start + FLIGHT_MAX_S)  # never reported back: taken as answered then
         # A send back at ``end`` reached Telegram one trip down before; this one will arrive one trip
         # up from now: they can share Telegram's second while end > now - WINDOW_S + both trips.
         since = now - WINDOW_S + self._credit
-        counted = [(end, m) for end, m in ended if end > since]
-        excess = self._flying_messages + sum(m for _, m in counted) + messages - self.global_per_s
+        skip = bisect.bisect_right(ended, (since, math.inf))
+        counted = self._ended_messages - sum(m for _, m in ended[:skip])
+        excess = self._flying_messages + counted + messages - self.global_per_s
         if excess <= 0:
             return 0.0
-        for end, m in counted:  # the oldest answers leave the window first
+        for end, m in itertools.islice(ended, skip, None):  # the oldest answers leave the window first
             excess -= m
             if excess <= 0:
                 return end - since
@@ -333,7 +338,7 @@ class SendLimiter:
         state.flying += 1
         self._spaced_until = max(now, self._spaced_until) + messages / self.global_per_s
         flight = _Flight(now, messages, state, state.granted)
-        self._flying.add(flight)
+        self._flying[flight] = None
         self._flying_messages += messages
         return flight
 
@@ -343,9 +348,10 @@ class SendLimiter:
         if flight.end is not None:
             return
         flight.end = when
-        self._flying.discard(flight)
+        del self._flying[flight]
         self._flying_messages -= flight.messages
         bisect.insort(self._ended, (when, flight.messages))
+        self._ended_messages += flight.messages
         if when > flight.start:  # a real round trip (acquire() takes the answer as back at once)
             self._rtts.append(when - flight.start)
             self._credit = 2 * ONE_WAY_SHARE * min(self._rtts)
