@@ -145,10 +145,16 @@ class Setup:
             await task
         seconds = time.perf_counter() - started
         messages = len(tg._msg_index) - before_msgs
-        rows = list(Outbox.select(Outbox.id, Outbox.chat_id, Outbox.created_at, Outbox.sent_at, Outbox.status)
-                    .where(Outbox.id > self.counted))
+        rows = list(Outbox.select(Outbox.id, Outbox.chat_id, Outbox.kind, Outbox.created_at, Outbox.sent_at,
+                                  Outbox.status).where(Outbox.id > self.counted))
         if any(r.status != "sent" for r in rows):
             raise RuntimeError(f"{sum(r.status != 'sent' for r in rows)} rows not sent")
+        # each chat of this part is new: it holds its row's messages, each once (a result: 5, a notice: 1)
+        wrong = [(r.chat_id, len(tg.chat_messages(r.chat_id))) for r in rows
+                 if len(tg.chat_messages(r.chat_id)) != (5 if r.kind == "job_result" else 1)]
+        if wrong:
+            raise RuntimeError(f"{len(wrong)} chats got a wrong number of messages, e.g. {wrong[:3]} "
+                               f"({messages} messages for {len(rows)} rows)")
         latencies = [(r.sent_at - r.created_at).total_seconds() for r in rows if r.chat_id != slow_chat]
         uploads = len(tg.requests_of(UPLOAD)) - uploads0
         self.counted = max([self.counted, *(r.id for r in rows)])  # the next part counts afresh
@@ -157,6 +163,20 @@ class Setup:
         return {"messages": messages, "seconds": seconds, "per_s": messages / seconds,
                 "floods": len(tg.flood_waits) - before_floods, "p50": pct(latencies, 0.5),
                 "p99": pct(latencies, 0.99), "uploads": uploads, "rows": len(rows)}
+
+
+def exactly_once(tg) -> str:
+    """Every chat of the run has one outbox row: it holds that row's messages, each once (a result's
+    5, a notice's 1) — at the end of the run too, after the later parts. '' when so."""
+    rows = list(Outbox.select(Outbox.chat_id, Outbox.kind))
+    expected = {r.chat_id: 5 if r.kind == "job_result" else 1 for r in rows}
+    got = {chat: len(tg.chat_messages(chat)) for chat in expected}
+    wrong = [(chat, got[chat], n) for chat, n in expected.items() if got[chat] != n]
+    extra = len(tg._msg_index) - sum(got.values())  # messages outside the rows' chats
+    if not wrong and not extra:
+        return ""
+    return (f"exactly once: {len(wrong)} chats with a wrong count (chat, got, expected) e.g. {wrong[:3]}, "
+            f"{extra} messages outside the rows' chats")
 
 
 def requeue_created_now() -> None:
@@ -214,6 +234,10 @@ async def run(config, args, report: dict) -> None:
             await asyncio.to_thread(s.notices, await asyncio.to_thread(s.chats, args.broadcast // 10))
             base = await s.deliver(barrier=True)
         results_line(f"broadcast ({args.broadcast} messages)", new, base)
+        await asyncio.sleep(1.0)  # anything still on its way lands
+        census = await asyncio.to_thread(exactly_once, s.tg)
+        if census:
+            report["problems"].append(census)
 
     p()
     p(f"Slow chat ({args.slow_jobs} jobs; one chat's requests take 3 s more): the other chats' latency, "

@@ -281,3 +281,90 @@ def test_chat_state_is_bounded():
 
     run(go())
     assert len(lim._chats) <= 60
+
+
+def arrivals_within(arrivals, limit):
+    """No 1 s window (Telegram's sliding one) holds more than ``limit`` of the arrival times."""
+    times = sorted(arrivals)
+    for i, t in enumerate(times):
+        inside = sum(1 for u in times[: i + 1] if u > t - 1.0)
+        assert inside <= limit, f"{inside} messages reached Telegram within 1 s (at {t:.3f})"
+
+
+def test_sends_count_until_answered_so_varying_delays_never_bunch_at_telegram():
+    """Each request reaches Telegram after its own delay (50-400 ms each way, at random): counted
+    from its grant until its answer is back, no second at Telegram ever holds more than the limit."""
+    import random
+
+    rnd = random.Random(7)
+    clock = VirtualClock()
+    lim = SendLimiter(global_per_s=28, clock=clock)
+    arrived = []
+
+    async def send(chat):
+        up, down = rnd.uniform(0.05, 0.4), rnd.uniform(0.05, 0.4)
+        async with lim.send(chat) as go:
+            assert go
+            t = clock()
+            await clock.sleep(up)
+            arrived.append(clock())  # Telegram counts it now
+            await clock.sleep(down)
+        assert t + up + down <= clock()
+
+    start = clock()
+    run(clock.drive(*(send(c) for c in range(600))))
+    arrivals_within(arrived, 28)
+    assert len(arrived) == 600 and lim.in_flight == 0
+    assert 600 / (clock() - start) > 20  # the pace stays near the limit despite the slow trips
+
+
+def test_a_request_still_on_its_way_keeps_its_place_in_the_window():
+    clock = VirtualClock()
+    lim = SendLimiter(global_per_s=3, per_chat_burst=3, clock=clock)
+    order = []
+
+    async def slow(chat):  # its answer takes 5 s to come back
+        async with lim.send(chat):
+            order.append(("sent", chat, clock()))
+            await clock.sleep(5)
+
+    async def later():
+        await clock.sleep(0.5)
+        await lim.acquire("late")
+        order.append(("sent", "late", clock()))
+
+    t0 = clock()
+    run(clock.drive(slow(1), slow(2), slow(3), later()))
+    late = [t for _, c, t in order if c == "late"][0]
+    assert late - t0 >= 5  # three in flight fill the window until an answer is back, 1 s before that
+    assert late - t0 < 5.0 + 1.0 + 0.01
+
+
+def test_user_facing_sends_go_before_queued_results_and_broadcast():
+    """A saturated limiter (10/s): 100 broadcast messages wait, then 40 results; a panel asked later
+    goes next, the results before the rest of the broadcast; results that waited longer than their
+    2 s of slack go before a panel asked after that (panels never starve results)."""
+    from bananapics.bot.ratelimit import BULK, INTERACTIVE, RESULTS
+
+    clock = VirtualClock()
+    lim = SendLimiter(global_per_s=10, clock=clock)
+    order = []
+
+    async def send(name, priority, after=0.0):
+        if after:
+            await clock.sleep(after)
+        await lim.acquire(name, priority=priority)
+        order.append((name, clock() - start))
+
+    start = clock()
+    sends = [send(f"b{i}", BULK) for i in range(100)]
+    sends += [send(f"r{i}", RESULTS, 0.2) for i in range(40)]
+    sends += [send("panel", INTERACTIVE, 0.5), send("late panel", INTERACTIVE, 2.5)]
+    run(clock.drive(*sends))
+    names = [n for n, _ in order]
+    at = dict(order)
+    first_result, last_result = names.index("r0"), names.index("r39")
+    assert all(n.startswith("r") or n == "panel" or n == "late panel" for n in names[first_result:last_result + 1])
+    assert at["panel"] - 0.5 < 0.2 and names.index("panel") < names.index("r5")  # a panel: next in line
+    assert at["late panel"] > 2.5 and names.index("late panel") > last_result  # results due first: not starved
+    assert names[-1].startswith("b") and names.index("late panel") < names.index("b99")

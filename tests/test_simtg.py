@@ -14,7 +14,7 @@ import os
 
 import pytest
 from PIL import Image
-from telethon import Button, errors, events, functions, types
+from telethon import Button, errors, events, functions, types, utils
 from telethon.sessions import SQLiteSession
 
 from bananapics.simtg import (
@@ -349,6 +349,46 @@ def test_per_chat_flood_limit_about_one_message_per_second():
             assert len(tg.requests) == requests
             clock.advance(5)
             await bot.send_message(bob.id, "wait is over")
+        finally:
+            await bot.disconnect()
+
+    run(scenario())
+
+
+def test_a_repeated_random_id_is_refused_as_a_duplicate_and_sends_nothing():
+    async def scenario():
+        tg, clock, bot = await started()
+        try:
+            ann, bob = SimUser(tg, "Ann"), SimUser(tg, "Bob")
+            await ann.send("hi")
+            await bob.send("hi")
+            before = len(ann.messages)
+            send = functions.messages.SendMessageRequest(peer=ann.id, message="once", random_id=4242)
+            await bot(send)
+            # Telegram's 500 RANDOM_ID_DUPLICATE (Telethon would retry a 5xx on its own: the sender directly)
+            again = functions.messages.SendMessageRequest(peer=ann.id, message="once", random_id=4242)
+            await again.resolve(bot, utils)
+            with pytest.raises(errors.RandomIdDuplicateError):
+                await bot._sender.send(again)
+            assert [m.text for m in ann.messages[before:]] == ["once"]
+            await bot(functions.messages.SendMessageRequest(peer=bob.id, message="other chat", random_id=4242))
+            assert bob.texts[-1] == "other chat"  # the same id in another chat is another message
+            # an album is refused whole when any of its ids was used; nothing of it is sent
+            photo = (await bot(functions.messages.UploadMediaRequest(
+                peer=ann.id, media=types.InputMediaUploadedPhoto(await bot.upload_file(named(png(), "a.png")))))).photo
+            item = types.InputMediaPhoto(types.InputPhoto(photo.id, photo.access_hash, photo.file_reference))
+            clock.advance(5)
+            album = functions.messages.SendMultiMediaRequest(peer=ann.id, multi_media=[
+                types.InputSingleMedia(media=item, random_id=7, message=""),
+                types.InputSingleMedia(media=item, random_id=4242, message="")])
+            await album.resolve(bot, utils)
+            with pytest.raises(errors.RandomIdDuplicateError):
+                await bot._sender.send(album)
+            assert [m.text for m in ann.messages[before:]] == ["once"] and tg.flood_waits == []
+            await bot(functions.messages.SendMultiMediaRequest(peer=ann.id, multi_media=[
+                types.InputSingleMedia(media=item, random_id=7, message=""),
+                types.InputSingleMedia(media=item, random_id=8, message="")]))
+            assert [m.media_kind for m in ann.messages[before:]] == [None, "photo", "photo"]
         finally:
             await bot.disconnect()
 

@@ -208,13 +208,13 @@ class Bot:
             if not allowed and not callback:  # flooding: this answer is the last of the burst
                 self._told_slow(user.tg_id)
             if callback:
-                await event.answer(i18n.t(user.language, "banned"), alert=True)
+                await self.answer(event, i18n.t(user.language, "banned"), alert=True)
             else:
                 await self.say(event.chat_id, i18n.t(user.language, "banned"))
             return None
         if not allowed:
             if callback:
-                await event.answer(i18n.t(user.language, "toast-slow-down"))
+                await self.answer(event, i18n.t(user.language, "toast-slow-down"))
             else:  # one polite message per burst, not one per message
                 self._told_slow(user.tg_id)
                 wait = max(1, math.ceil(self.limiter.retry_after(user.tg_id)))
@@ -230,7 +230,7 @@ class Bot:
         """The maintenance message: an alert for a press (the panel stays as it is); a message for the
         first of a burst of messages, none for the rest (``MAINTENANCE_REPEAT_S``)."""
         if callback:
-            await event.answer(ui.excerpt(text, TOAST_MAX), alert=True)
+            await self.answer(event, ui.excerpt(text, TOAST_MAX), alert=True)
             return
         now = self.sender.clock()
         told = self._told_closed.get(user.tg_id)
@@ -240,6 +240,19 @@ class Bot:
             self._told_closed.clear()
         self._told_closed[user.tg_id] = now
         await self.say(event.chat_id, text)
+
+    async def answer(self, event: Any, text: str = "", *, alert: bool = False) -> bool:
+        """Answer a button press (its spinner stops; ``text`` as a toast, or an alert). Not a message:
+        it never waits for the send limiter. Telegram takes an answer for a short while only (~15 s):
+        a press answered later (one caught up after a restart, a handler held up) is refused with
+        ``QUERY_ID_INVALID``, which is logged and is no error — the panel still shows the outcome.
+        False when refused; a press is answered once (a second call does nothing)."""
+        try:
+            await event.answer(text, alert=alert)
+            return True
+        except errors.QueryIdInvalidError:
+            log.info("press of %s answered too late: Telegram no longer takes its answer", event.sender_id)
+            return False
 
     def _told_slow(self, tg_id: int) -> None:
         """``tg_id`` was answered for a flood: further messages of the burst get no answer."""
@@ -314,9 +327,9 @@ class Bot:
     async def say(self, chat_id: int, text: str) -> None:
         """A one-line answer outside the panel ("too many requests", "banned"): paced like a panel, not
         coalesced with panels; a FloodWait drops it (logged once)."""
-        await self.sender.acquire(chat_id)
         try:
-            await self.client.send_message(chat_id, text)
+            async with self.sender.send(chat_id):
+                await self.client.send_message(chat_id, text)
         except (errors.FloodWaitError, errors.SlowModeWaitError) as exc:
             self.flooded(chat_id, exc, "answer dropped")
 
@@ -351,16 +364,17 @@ class Bot:
 
         try:
             async with self._sending.hold(chat_id):
-                if not await self.sender.acquire(chat_id, wanted=None if screen.keep else wanted):
-                    return  # a newer panel for this chat is on its way
-                current, _ = await self._panel(user.id)
-                if photo is not None:
-                    message = await self.client.send_file(chat_id, photo, caption=screen.text, buttons=screen.buttons,
-                                                          formatting_entities=entities(screen))
-                    self._cache_photo(screen.photo, message)
-                else:
-                    message = await self.client.send_message(chat_id, screen.text, buttons=screen.buttons,
-                                                             formatting_entities=entities(screen))
+                async with self.sender.send(chat_id, wanted=None if screen.keep else wanted) as go:
+                    if not go:
+                        return  # a newer panel for this chat is on its way
+                    current, _ = await self._panel(user.id)
+                    if photo is not None:
+                        message = await self.client.send_file(chat_id, photo, caption=screen.text,
+                                                              buttons=screen.buttons, formatting_entities=entities(screen))
+                        self._cache_photo(screen.photo, message)
+                    else:
+                        message = await self.client.send_message(chat_id, screen.text, buttons=screen.buttons,
+                                                                 formatting_entities=entities(screen))
                 await self._take_over(user.id, chat_id, message.id, photo is not None, current, delete_old=replace)
         finally:
             if wanted():
@@ -553,12 +567,15 @@ def build_bot(config: Config, client: TelegramClient, tasks: Any = None) -> Bot:
             return
         user, (screen, toast, stale) = served.user, served.result
         if asynchronous:
+            # a coroutine handler may send (an invoice) and wait for its turn under the send limit:
+            # the press is answered first, so its spinner never waits behind a broadcast or a pause
+            await bot.answer(event)
             handler, press = asynchronous[0]
             try:
                 screen, toast = await handler(press)
             except REFUSED as exc:
                 screen, toast, stale = await asyncio.to_thread(refused, user, exc)
-        await event.answer((toast or "")[:TOAST_MAX])
+        await bot.answer(event, (toast or "")[:TOAST_MAX])  # once: nothing more after the early answer
         await bot.show(user, chat_id, screen, edit_message=event.message_id)
         if screen.followup is not None and not stale:
             await screen.followup(bot, chat_id)

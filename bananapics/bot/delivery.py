@@ -6,12 +6,17 @@ chats proceed concurrently, and as soon as one chat is done its place is claimed
 chat (a slow network path, a long upload) never holds back the others — there is no batch that
 waits for its slowest chat. A chat in flight gets no new rows until it is done (``claim(skip_chats=)``).
 Every message goes through the one :class:`~bananapics.bot.ratelimit.SendLimiter` the bot shares
-with its other sends (global and per-chat pacing), so the pool's size never changes the rate.
+with its other sends (global and per-chat pacing, each send counted until its answer is back), so the
+pool's size never changes the rate; a user's panels and invoices go before results, results before a
+broadcast's messages (``priority``).
 
 A row is a list of :class:`Part` s (an album of photos, an album of full-quality files, a closing
 text). After each part Telegram accepted, ``parts_sent`` is stored on the row, so a FloodWait or a
-crash in the middle resumes with the next part: no photo arrives twice. Only a crash between
-Telegram's answer and that one small UPDATE can repeat a part.
+crash in the middle resumes with the next part: no photo arrives twice. Each message is sent with a
+``random_id`` fixed by the row (``outbox.random_id``, stored at its first claim, :func:`message_ids`):
+a part Telegram accepted just before a crash, a timeout or a lost answer (``parts_sent`` not stored
+yet) goes again with the same ids after the restart, and Telegram's ``RANDOM_ID_DUPLICATE`` counts
+as sent — the user sees each message once.
 
 * FloodWait: a short one (≤ 3 s, the per-chat pace) pauses that chat; a longer one pauses every
   chat (Telethon itself then refuses every request of that type until it is over). The row goes
@@ -34,17 +39,18 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import hashlib
 import logging
 import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from telethon import TelegramClient, errors, events, functions, helpers, types
+from telethon import TelegramClient, errors, events, functions, helpers, types, utils
 
 from bananapics import i18n, metrics
 from bananapics.bot.progress import outcome_buttons
-from bananapics.bot.ratelimit import SendLimiter
+from bananapics.bot.ratelimit import BULK, RESULTS, SendLimiter
 from bananapics.bot.ui import excerpt
 from bananapics.images import MAX_PIXELS, describe, prepare_reference
 from bananapics.models import Outbox
@@ -235,28 +241,74 @@ def _prefetch(client: TelegramClient, storage: Any, chat_id: int, parts: list["P
 
 
 async def _media_for(client: TelegramClient, storage: Any, chat_id: int, keys: tuple[str, ...], kind: str,
-                     ready: dict | None = None) -> list:
+                     ready: dict | None = None) -> list[tuple[int, Any]]:
+    """(position in ``keys``, input media) of each image still to be had, in order."""
     media = []
-    for key in keys:
+    for k, key in enumerate(keys):
         task = (ready or {}).pop((key, kind), None)
         try:
             ref = await task if task is not None else await file_ref(client, storage, chat_id, key, kind)
         except ObjectNotFound:  # gone for good (retention, a wiped disk): retrying cannot bring it back
             log.warning("chat %s: %s is no longer in storage; sent without it", chat_id, key)
             continue
-        media.append(_input_media(kind, ref))
+        media.append((k, _input_media(kind, ref)))
     return media
 
 
-async def _send_media(client: TelegramClient, chat_id: int, media: list, caption: str, buttons: Any = None) -> None:
+def message_ids(seed: int | None, part: int) -> Callable[[int], int]:
+    """``random_id`` of the k-th message of a row's part. Fixed by the row's seed (``outbox.random_id``,
+    stored when the row is claimed, before any send), so a part sent again after a crash or a lost
+    answer carries the same ids and Telegram refuses it (``RANDOM_ID_DUPLICATE``) instead of showing
+    it twice. Without a seed (a send that is not an outbox row's) every call is a fresh random id."""
+    if seed is None:
+        return lambda k: helpers.generate_random_long()
+
+    def random_id(k: int) -> int:
+        digest = hashlib.blake2b(f"{seed}:{part}:{k}".encode(), digest_size=8).digest()
+        return int.from_bytes(digest, "big", signed=True) or 1
+
+    return random_id
+
+
+async def _invoke(client: TelegramClient, request: Any) -> Any:
+    """``request`` sent once, as ``client(request)`` would but without its retry of 5xx answers.
+
+    Telethon sends a request that got a 5xx again by itself (five times, 2 s apart) and then raises a
+    bare ``ValueError`` (``TelegramClient._call``; a list of one request too). ``RANDOM_ID_DUPLICATE``
+    is such a 500 and means "sent already": it must come back at once, as itself. Every other failure
+    the delivery loop retries on its own, with the same random ids. So this does what ``_call`` does
+    for one request (resolve the peer, send, keep the entities) on the client's sender — Telethon is
+    pinned (1.45.0) for this, as for the simulated Telegram; a client without one is called as usual."""
+    sender = getattr(client, "_sender", None)
+    if sender is None or not hasattr(sender, "send"):
+        return await client(request)
+    await request.resolve(client, utils)
+    result = await sender.send(request)
+    await utils.maybe_async(client.session.process_entities(result))
+    return result
+
+
+def _sent_id(result: Any, random_id: int) -> int | None:
+    """The id Telegram gave the message sent with ``random_id`` (from the send's answer)."""
+    if isinstance(result, types.UpdateShortSentMessage):
+        return result.id
+    for update in getattr(result, "updates", ()):
+        if isinstance(update, types.UpdateMessageID) and update.random_id == random_id:
+            return update.id
+    return None
+
+
+async def _send_media(client: TelegramClient, peer: Any, media: list[tuple[int, Any]], caption: str,
+                      ids: Callable[[int], int], buttons: Any = None) -> None:
     if len(media) == 1:  # one photo may carry buttons (a broadcast's URL button); an album cannot
-        await client(functions.messages.SendMediaRequest(
-            peer=chat_id, media=media[0], message=caption, random_id=helpers.generate_random_long(),
+        k, item = media[0]
+        await _invoke(client, functions.messages.SendMediaRequest(
+            peer=peer, media=item, message=caption, random_id=ids(k),
             reply_markup=client.build_reply_markup(buttons) if buttons else None))
         return
-    await client(functions.messages.SendMultiMediaRequest(peer=chat_id, multi_media=[
-        types.InputSingleMedia(media=m, random_id=helpers.generate_random_long(), message=caption if n == 0 else "")
-        for n, m in enumerate(media)]))
+    await _invoke(client, functions.messages.SendMultiMediaRequest(peer=peer, multi_media=[
+        types.InputSingleMedia(media=item, random_id=ids(k), message=caption if n == 0 else "")
+        for n, (k, item) in enumerate(media)]))
 
 
 def _stale(exc: errors.RPCError) -> bool:
@@ -265,20 +317,33 @@ def _stale(exc: errors.RPCError) -> bool:
     return isinstance(exc, _STALE_MEDIA) or str(getattr(exc, "message", "")).startswith("FILE_REFERENCE_")
 
 
+async def _paced_media(client: TelegramClient, limiter: SendLimiter, chat_id: int, peer: Any, media: list,
+                       caption: str, ids: Callable[[int], int], buttons: Any, priority: float,
+                       since: float | None) -> None:
+    async with limiter.send(chat_id, messages=len(media), priority=priority, since=since):
+        try:
+            await _send_media(client, peer, media, caption, ids, buttons)
+        except errors.RandomIdDuplicateError:  # sent before a crash or a lost answer: not shown twice
+            log.info("chat %s: Telegram has this album already (RANDOM_ID_DUPLICATE); counted as sent", chat_id)
+
+
 async def send_images(client: TelegramClient, storage: Any, limiter: SendLimiter, chat_id: int,
                       keys: tuple[str, ...] | list[str], *, caption: str = "", as_document: bool = False,
-                      ready: dict | None = None, buttons: Any = None) -> None:
+                      ready: dict | None = None, buttons: Any = None, priority: float = RESULTS,
+                      ids: Callable[[int], int] | None = None, peer: Any = None, since: float | None = None) -> None:
     """Send up to 10 stored images as one album (or one photo/file), uploading only those Telegram
     does not know yet (``ready``: lookups already started, see :func:`_prefetch`). For history
-    re-sends as much as for results."""
+    re-sends as much as for results. ``ids``: the random_id of each position (:func:`message_ids`);
+    ``priority``/``since``: its place among the bot's sends (:meth:`SendLimiter.send`)."""
     kind = "document" if as_document else "photo"
     keys = tuple(keys)
+    ids = ids or message_ids(None, 0)
+    peer = chat_id if peer is None else peer
     media = await _media_for(client, storage, chat_id, keys, kind, ready)
     if not media:
         return  # every image is gone: the row's closing text still tells the user
-    await limiter.acquire(chat_id, messages=len(media))
     try:
-        await _send_media(client, chat_id, media, caption, buttons)
+        await _paced_media(client, limiter, chat_id, peer, media, caption, ids, buttons, priority, since)
     except errors.RPCError as exc:
         if not _stale(exc):
             raise
@@ -288,19 +353,37 @@ async def send_images(client: TelegramClient, storage: Any, limiter: SendLimiter
         media = await _media_for(client, storage, chat_id, keys, kind)
         if not media:
             return
-        await limiter.acquire(chat_id, messages=len(media))
-        await _send_media(client, chat_id, media, caption, buttons)
+        await _paced_media(client, limiter, chat_id, peer, media, caption, ids, buttons, priority, since)
+
+
+async def send_text(client: TelegramClient, limiter: SendLimiter, chat_id: int, text: str, *, buttons: Any = None,
+                    priority: float = RESULTS, random_id: int | None = None, peer: Any = None,
+                    since: float | None = None) -> int | None:
+    """One paced text message; its id, or None when Telegram had it already (``random_id`` seen)."""
+    random_id = helpers.generate_random_long() if random_id is None else random_id
+    request = functions.messages.SendMessageRequest(
+        peer=chat_id if peer is None else peer, message=text, random_id=random_id,
+        reply_markup=client.build_reply_markup(buttons) if buttons else None)
+    async with limiter.send(chat_id, priority=priority, since=since):
+        try:
+            result = await _invoke(client, request)
+        except errors.RandomIdDuplicateError:  # sent before a crash or a lost answer: not shown twice
+            log.info("chat %s: Telegram has this message already (RANDOM_ID_DUPLICATE); counted as sent", chat_id)
+            return None
+    return _sent_id(result, random_id)
 
 
 async def send_part(client: TelegramClient, storage: Any, limiter: SendLimiter, chat_id: int, part: Part,
-                    ready: dict | None = None) -> Any:
-    """Send one part; returns the message for a text part (None for images)."""
+                    ready: dict | None = None, priority: float = RESULTS, ids: Callable[[int], int] | None = None,
+                    peer: Any = None, since: float | None = None) -> int | None:
+    """Send one part; returns the message id of a text part (None for images, or a text Telegram had)."""
+    ids = ids or message_ids(None, 0)
     if part.keys:
-        await send_images(client, storage, limiter, chat_id, part.keys, caption=part.text,
-                          as_document=part.as_document, ready=ready, buttons=part.buttons)
+        await send_images(client, storage, limiter, chat_id, part.keys, caption=part.text, as_document=part.as_document,
+                          ready=ready, buttons=part.buttons, priority=priority, ids=ids, peer=peer, since=since)
         return None
-    await limiter.acquire(chat_id)
-    return await client.send_message(chat_id, part.text, buttons=part.buttons)
+    return await send_text(client, limiter, chat_id, part.text, buttons=part.buttons, priority=priority,
+                           random_id=ids(0), peer=peer, since=since)
 
 
 # The bot that owns a client adopts a job's closing message as the user's panel (its buttons are the
@@ -309,12 +392,12 @@ PANEL_OWNERS: "weakref.WeakKeyDictionary[Any, Callable[[int, int, int], Awaitabl
     weakref.WeakKeyDictionary()
 
 
-async def _adopt_panel(client: TelegramClient, row: Outbox, message: Any) -> None:
+async def _adopt_panel(client: TelegramClient, row: Outbox, message_id: int | None) -> None:
     adopt = PANEL_OWNERS.get(client)
-    if adopt is None or message is None or row.kind not in ("job_result", "job_failed") or row.data.get("resend"):
+    if adopt is None or message_id is None or row.kind not in ("job_result", "job_failed") or row.data.get("resend"):
         return  # a history re-send leaves the history panel the user is browsing in charge
     try:
-        await adopt(row.user_id, row.chat_id, message.id)
+        await adopt(row.user_id, row.chat_id, message_id)
     except Exception:  # noqa: BLE001 - panel bookkeeping must never fail a delivered row
         log.warning("outbox %s: could not make the result the panel", row.id, exc_info=True)
 
@@ -335,19 +418,25 @@ class _Flood(str):
 async def _deliver_row(client: TelegramClient, storage: Any, limiter: SendLimiter, row: Outbox) -> str:
     """Send what is left of one row: "sent", "flood" (a :class:`_Flood`), "blocked", "retry" or "duplicate"."""
     ready: dict = {}
+    priority = BULK if row.broadcast_id is not None else RESULTS  # a user's own result before a broadcast
+    since = limiter.clock()  # the row's later parts keep its first part's place among the sends
     try:
         parts = await asyncio.to_thread(row_parts, row, storage)
         if parts is None:
             await asyncio.to_thread(outbox.give_up, row.id, "blocked_bot")
             return "blocked"
         ready = _prefetch(client, storage, row.chat_id, parts[row.parts_sent:])
+        # the chat's address once, before any send waits for its turn: a lookup inside the turn would
+        # hold a place in the send window for a round trip of its own
+        peer = await client.get_input_entity(row.chat_id)
         for n, part in enumerate(parts):
             if n < row.parts_sent:
                 continue  # Telegram has it already (a FloodWait or a crash stopped us after it)
-            message = await send_part(client, storage, limiter, row.chat_id, part, ready)
+            message_id = await send_part(client, storage, limiter, row.chat_id, part, ready, priority,
+                                         ids=message_ids(row.random_id, n), peer=peer, since=since)
             await asyncio.to_thread(outbox.part_sent, row.id, n + 1)
             if part.buttons is not None:
-                await _adopt_panel(client, row, message)
+                await _adopt_panel(client, row, message_id)
     except errors.FloodWaitError as exc:
         metrics.flood_wait("delivery")
         seconds = max(1, exc.seconds)

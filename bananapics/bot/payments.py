@@ -194,9 +194,9 @@ async def send_invoice(press: Press) -> Answer:
         return await asyncio.to_thread(packages, user_id, error_text(lang, exc)), None
     try:  # paced like every message to the chat; a FloodWait pauses sending (logged once)
         pay = client.build_reply_markup(Button.buy(i18n.t(lang, "btn-pay", stars=intent.stars)))
-        await press.bot.sender.acquire(chat_id)
-        await client(functions.messages.SendMediaRequest(peer=chat_id, media=invoice_media(intent, lang),
-                                                         message="", reply_markup=pay))
+        async with press.bot.sender.send(chat_id):
+            await client(functions.messages.SendMediaRequest(peer=chat_id, media=invoice_media(intent, lang),
+                                                             message="", reply_markup=pay))
     except (errors.FloodWaitError, errors.SlowModeWaitError) as exc:  # the intent just expires unused
         press.bot.flooded(chat_id, exc, "invoice not sent")
         return await asyncio.to_thread(packages, user_id, i18n.t(lang, "error-generic")), None

@@ -10,23 +10,28 @@ returns the current time in seconds and whose ``async sleep(seconds)`` waits. Th
   20/min), LRU-bounded so memory stays flat; ``allow(user_id)`` is False when the bot should
   answer "slow down" instead of acting.
 * :class:`SendLimiter` - outbound pacing below Telegram's limits (reliability.md §4.1: ~30 msg/s
-  overall, ~1 msg/s per chat with short bursts): ``await acquire(chat_id)`` before every send
-  request (a send that is no longer ``wanted`` when its turn comes gives way: the bot coalesces a
-  burst of panels into the newest); ``pause_chat`` / ``pause_all`` after a ``FloodWaitError`` /
+  overall, ~1 msg/s per chat with short bursts): ``async with send(chat_id) as go:`` around every
+  send request, which counts it until its answer is back (a send that is no longer ``wanted`` when
+  its turn comes gives way: the bot coalesces a burst of panels into the newest); user-facing sends
+  go first (``priority``); ``pause_chat`` / ``pause_all`` after a ``FloodWaitError`` /
   ``SlowModeWaitError`` (telethon.md §3).
 """
 
 from __future__ import annotations
 
 import asyncio
+import bisect
 import collections
 import contextlib
+import heapq
+import itertools
 import math
 import time
 from dataclasses import dataclass, field
-from typing import AsyncIterator, Callable, Hashable, Optional, Protocol
+from typing import Any, AsyncIterator, Callable, Hashable, Optional, Protocol
 
-__all__ = ["Clock", "KeyedLocks", "MonotonicClock", "TokenBucket", "UserLimiter", "SendLimiter"]
+__all__ = ["BULK", "Clock", "INTERACTIVE", "KeyedLocks", "MonotonicClock", "RESULTS", "SendLimiter", "TokenBucket",
+           "UserLimiter"]
 
 # Float slack when comparing token counts (the clock may be epoch seconds, ulp ~2e-7).
 _EPS = 1e-9
@@ -178,35 +183,75 @@ class KeyedLocks:
         return len(self._locks)
 
 
+# How long a send may wait behind more urgent ones (seconds of slack in the send queue, earliest
+# deadline first): a user's own answer first, a finished job's result next, a broadcast last. A
+# result that has waited INTERACTIVE..RESULTS longer than a fresh panel goes before it (panels never
+# starve deliveries); a broadcast waits behind anything user-facing of the last BULK seconds.
+INTERACTIVE = 0.0  # a panel, an invoice, a one-line answer: the user is looking at the chat
+RESULTS = 2.0  # a finished job's result, a notice for one user
+BULK = 60.0  # a broadcast's message
+
+GLOBAL_BURST = 3  # messages a send may run ahead of even spacing (an interactive reply never waits)
+WINDOW_S = 1.0  # Telegram counts the messages of the last second over all chats
+FLIGHT_MAX_S = 60.0  # a send never reported back counts as answered after this (a leak guard)
+# Each way of a round trip is taken to last at least this share of the fastest recent round trip
+# (a path up to 60:40 lopsided), so a send that is back leaves the window twice that much sooner.
+# Getting it wrong costs a fraction of a message per second, inside the margin between the send
+# limit (28) and Telegram's ~30.
+ONE_WAY_SHARE = 0.4
+RTT_SAMPLES = 64  # round trips the fastest is taken from
+
+
 @dataclass
 class _ChatState:
-    bucket: TokenBucket
+    tat: float = -math.inf  # per-chat pacing (GCRA): when the chat's sends so far are paid off
     paused_until: float = -math.inf
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     users: int = 0  # acquire() calls in progress (holding or waiting for the lock)
+    granted: int = 0  # sends granted to this chat so far
+    flying: int = 0  # of them, sends whose answer is not back yet
 
 
-GLOBAL_BURST = 3  # messages a send may run ahead of even spacing (an interactive reply never waits)
+@dataclass(eq=False)
+class _Flight:
+    """One granted send request: counted in the window from ``start`` until ``end + WINDOW_S``."""
+
+    start: float
+    messages: int
+    chat: _ChatState
+    n: int  # the chat's n-th grant
+    end: Optional[float] = None
 
 
 class SendLimiter:
     """Paces outbound send requests below Telegram's flood limits.
 
-    * Global: at most ``global_per_s`` messages in any sliding 1 s window (Telegram: ~30/s), and
-      spread over the second rather than sent in one burst when the window frees (a cell rate:
-      at most ``GLOBAL_BURST`` messages ahead of an even 1/``global_per_s`` spacing). Requests
-      reach Telegram after a network delay that varies per request (uploads, RTT): a window's
-      worth of sends released at once arrives bunched with the previous window's stragglers and
-      trips the server's own window; evenly spaced sends leave it the slack.
-    * Per chat: a token bucket of ``per_chat_per_s`` with ``per_chat_burst`` capacity (~1/s with
-      short bursts), charged one token per send *request* (an album is one request but counts
-      ``messages`` against the global window).
-    * ``pause_chat`` / ``pause_all``: after a FloodWait/SlowModeWait, later acquires wait until the
+    * Global: at most ``global_per_s`` messages in any 1 s window *as Telegram counts them*. A send
+      reaches Telegram some time after it leaves, and that time varies (the network, a busy event
+      loop): the sends of one second here may land in one second there together with stragglers of
+      the second before. So a send counts from the moment it is granted until 1 s after its answer
+      is back (Telegram handled it somewhere in between): sends still on their way always count.
+      However the delays vary, no 1 s window at Telegram then holds more than ``global_per_s``; the
+      only assumption is that each way of a trip takes at least ``ONE_WAY_SHARE`` of the fastest
+      recent round trip, which shortens the count after the answer by twice that. Sends are also
+      spread over the second (a cell rate: at most ``GLOBAL_BURST`` messages ahead of an even
+      1/``global_per_s`` spacing).
+    * Per chat: ``per_chat_per_s`` with ``per_chat_burst`` capacity (~1/s with short bursts, a
+      GCRA), charged one per send *request* (an album is one request but counts ``messages``
+      against the global window); when the answer is back the charge moves to that moment (the
+      latest Telegram can have counted it).
+    * Order: sends wait in one queue, earliest deadline first; a send's deadline is when it asked
+      (or ``since``: a result's later parts keep its first part's place) plus its ``priority``
+      slack (:data:`INTERACTIVE` 0 s, :data:`RESULTS` 2 s, :data:`BULK` 60 s). A user's panel goes
+      before a broadcast that asked long before it; a result that waited 2 s goes before a new
+      panel; nothing waits forever.
+    * ``pause_chat`` / ``pause_all``: after a FloodWait/SlowModeWait, later sends wait until the
       pause ends.
 
-    Acquires for one chat are served in FIFO order (message order is kept); chats wait
-    independently, so a paused or saturated chat never blocks the others. Waiting happens only via
-    ``clock.sleep``.
+    Use ``async with limiter.send(chat_id, messages) as go:`` around the request (its answer ends
+    the flight); ``acquire()`` is for a send whose answer is taken as back at once. Sends to one
+    chat are granted in FIFO order (message order is kept); a chat waiting for its own pace never
+    holds the queue. Waiting happens only via ``clock.sleep`` or for an answer to come back.
     """
 
     def __init__(self, global_per_s: int = 25, per_chat_per_s: float = 1.0, per_chat_burst: int = 3,
@@ -219,17 +264,25 @@ class SendLimiter:
         self.per_chat_burst = float(per_chat_burst)
         self.clock = clock if clock is not None else MonotonicClock()
         self.max_chats = int(max_chats)
-        self._window: "collections.deque[float]" = collections.deque()
+        self._ended: list[tuple[float, int]] = []  # (answer time, messages) of the window, by answer time
+        self._ended_messages = 0  # their messages
+        self._rtts: "collections.deque[float]" = collections.deque(maxlen=RTT_SAMPLES)
+        self._credit = 0.0  # 2 × the shortest one-way trip assumed (see ONE_WAY_SHARE)
+        self._flying: dict[_Flight, None] = {}  # in the order granted (the oldest first)
+        self._flying_messages = 0
         self._spaced_until = -math.inf  # when the sends so far are paid off at 1/global_per_s each
         self._paused_until = -math.inf
         self._chats: "collections.OrderedDict[Hashable, _ChatState]" = collections.OrderedDict()
+        self._queue: list = []  # heap of [deadline, seq, future-or-None] of sends waiting for their turn
+        self._seq = itertools.count()
+        self._answers: list[asyncio.Future] = []  # queue heads waiting for an answer to come back
 
     # ------------------------------------------------------------------ state
 
     def _chat(self, chat_id: Hashable) -> _ChatState:
         state = self._chats.get(chat_id)
         if state is None:
-            state = _ChatState(TokenBucket(self.per_chat_per_s, self.per_chat_burst, self.clock))
+            state = _ChatState()
             self._chats[chat_id] = state
             self._evict()
         else:
@@ -237,39 +290,90 @@ class SendLimiter:
         return state
 
     def _evict(self) -> None:
-        """Drop least-recently-used chats whose state equals a fresh one (idle, full, not paused)."""
+        """Drop least-recently-used chats whose state equals a fresh one (idle, paid off, not paused)."""
         now = self.clock()
         for _ in range(len(self._chats) - self.max_chats):
             chat_id, state = next(iter(self._chats.items()))
             self._chats.move_to_end(chat_id)
-            if state.users == 0 and state.paused_until <= now and state.bucket.is_full():
+            if state.users == 0 and state.flying == 0 and state.paused_until <= now and state.tat <= now:
                 del self._chats[chat_id]
 
-    def _global_wait(self, now: float, messages: int) -> float:
-        window = self._window
-        while window and window[0] <= now - 1.0:
-            window.popleft()
-        if len(window) + messages <= self.global_per_s:
+    def _chat_wait(self, state: _ChatState, now: float) -> float:
+        return max(state.paused_until - now,
+                   state.tat - (self.per_chat_burst - 1) / self.per_chat_per_s - now)
+
+    def _window_wait(self, now: float, messages: int) -> float:
+        """Until ``messages`` more fit in the window: 0 now, a time, or inf (only an answer coming back
+        can make room)."""
+        ended = self._ended
+        gone = bisect.bisect_right(ended, (now - WINDOW_S, math.inf))
+        if gone:
+            self._ended_messages -= sum(m for _, m in ended[:gone])
+            del ended[:gone]
+        while self._flying:
+            oldest = next(iter(self._flying))
+            if now - oldest.start <= FLIGHT_MAX_S:
+                break
+            self._end(oldest, oldest.start + FLIGHT_MAX_S)  # never reported back: taken as answered then
+        # A send back at ``end`` reached Telegram one trip down before; this one will arrive one trip
+        # up from now: they can share Telegram's second while end > now - WINDOW_S + both trips.
+        since = now - WINDOW_S + self._credit
+        skip = bisect.bisect_right(ended, (since, math.inf))
+        counted = self._ended_messages - sum(m for _, m in ended[:skip])
+        excess = self._flying_messages + counted + messages - self.global_per_s
+        if excess <= 0:
             return 0.0
-        # The send may happen once enough old entries have left the window.
-        return window[len(window) + messages - self.global_per_s - 1] + 1.0 - now
+        for end, m in itertools.islice(ended, skip, None):  # the oldest answers leave the window first
+            excess -= m
+            if excess <= 0:
+                return end - since
+        return math.inf
 
     def _spacing_wait(self, now: float) -> float:
         return self._spaced_until - GLOBAL_BURST / self.global_per_s - now
 
-    def _record(self, now: float, messages: int) -> None:
-        self._window.extend([now] * messages)
+    def _grant(self, state: _ChatState, now: float, messages: int) -> _Flight:
+        state.tat = max(state.tat, now) + 1 / self.per_chat_per_s
+        state.granted += 1
+        state.flying += 1
         self._spaced_until = max(now, self._spaced_until) + messages / self.global_per_s
+        flight = _Flight(now, messages, state, state.granted)
+        self._flying[flight] = None
+        self._flying_messages += messages
+        return flight
+
+    def _end(self, flight: _Flight, when: float) -> None:
+        """The answer to ``flight`` is back at ``when``: it leaves the window 1 s later, and its chat's
+        charge moves to ``when`` (with the chat's later sends after it)."""
+        if flight.end is not None:
+            return
+        flight.end = when
+        del self._flying[flight]
+        self._flying_messages -= flight.messages
+        bisect.insort(self._ended, (when, flight.messages))
+        self._ended_messages += flight.messages
+        if when > flight.start:  # a real round trip (acquire() takes the answer as back at once)
+            self._rtts.append(when - flight.start)
+            self._credit = 2 * ONE_WAY_SHARE * min(self._rtts)
+        state = flight.chat
+        state.flying -= 1
+        state.tat = max(state.tat, when + (1 + state.granted - flight.n) / self.per_chat_per_s)
+        answers, self._answers = self._answers, []
+        for fut in answers:
+            if not fut.done():
+                fut.set_result(None)
+
+    def _wake_head(self) -> None:
+        queue = self._queue
+        while queue and queue[0][2] is _GONE:
+            heapq.heappop(queue)
+        if queue and queue[0][2] is not None and not queue[0][2].done():
+            queue[0][2].set_result(None)
 
     # ------------------------------------------------------------------ API
 
-    async def acquire(self, chat_id: Hashable, messages: int = 1, *,
-                      wanted: Optional[Callable[[], bool]] = None) -> bool:
-        """Wait until one send request (``messages`` messages) to ``chat_id`` is allowed, then record it.
-
-        ``wanted`` is asked each time this request's turn comes (and after each wait): when it says
-        False the send is no longer needed (a newer panel for the chat superseded it), nothing is
-        charged and False is returned; True means the send may go now."""
+    async def _acquire(self, chat_id: Hashable, messages: int, priority: float,
+                       wanted: Optional[Callable[[], bool]], since: Optional[float] = None) -> Optional[_Flight]:
         if not 1 <= messages <= self.global_per_s:
             raise ValueError(f"messages must be in 1..{self.global_per_s}")
         state = self._chat(chat_id)
@@ -277,23 +381,83 @@ class SendLimiter:
         try:
             async with state.lock:
                 while True:
-                    if wanted is not None and not wanted():
-                        return False
-                    now = self.clock()
-                    wait = max(
-                        self._paused_until - now,
-                        state.paused_until - now,
-                        state.bucket.retry_after(1),
-                        self._global_wait(now, messages),
-                        self._spacing_wait(now),
-                    )
-                    if wait <= 0:
-                        state.bucket.try_take(1)
-                        self._record(now, messages)
-                        return True
-                    await self.clock.sleep(wait + _SAFETY)
+                    while True:  # the chat's own pace first: a chat waiting for it never holds the queue
+                        if wanted is not None and not wanted():
+                            return None
+                        wait = self._chat_wait(state, self.clock())
+                        if wait <= 0:
+                            break
+                        await self.clock.sleep(wait + _SAFETY)
+                    flight = await self._turn(state, messages, priority, wanted, since)
+                    if flight is not _AGAIN:
+                        return flight
         finally:
             state.users -= 1
+
+    async def _turn(self, state: _ChatState, messages: int, priority: float,
+                    wanted: Optional[Callable[[], bool]], since: Optional[float]) -> Any:
+        """Wait in the queue until this send is first and the window has room: its flight, None when
+        no longer ``wanted``, or ``_AGAIN`` when its chat got paused meanwhile."""
+        entry = [(self.clock() if since is None else since) + priority, next(self._seq), None]
+        heapq.heappush(self._queue, entry)
+        loop = asyncio.get_running_loop()
+        try:
+            while True:
+                while self._queue[0][2] is _GONE:
+                    heapq.heappop(self._queue)
+                if self._queue[0] is not entry:  # someone's deadline is earlier: wait to be first
+                    entry[2] = loop.create_future()
+                    await entry[2]
+                    entry[2] = None
+                    continue
+                if wanted is not None and not wanted():
+                    return None
+                now = self.clock()
+                if self._chat_wait(state, now) > 0:
+                    return _AGAIN  # paused while it waited: the chat's own wait again, then the queue
+                wait = max(self._paused_until - now, self._spacing_wait(now), self._window_wait(now, messages))
+                if wait <= 0:
+                    return self._grant(state, now, messages)
+                if math.isinf(wait):  # only an answer coming back makes room
+                    answer = loop.create_future()
+                    self._answers.append(answer)
+                    await answer
+                else:
+                    await self.clock.sleep(wait + _SAFETY)
+        finally:
+            if entry[2] is not None and not entry[2].done():
+                entry[2].cancel()
+            entry[2] = _GONE
+            self._wake_head()
+
+    async def acquire(self, chat_id: Hashable, messages: int = 1, *, priority: float = INTERACTIVE,
+                      wanted: Optional[Callable[[], bool]] = None, since: Optional[float] = None) -> bool:
+        """Wait until one send request (``messages`` messages) to ``chat_id`` is allowed, taking its
+        answer as back at once (prefer :meth:`send`, which counts the request until its answer).
+
+        ``wanted`` is asked each time this request's turn comes (and after each wait): when it says
+        False the send is no longer needed (a newer panel for the chat superseded it), nothing is
+        charged and False is returned; True means the send may go now."""
+        flight = await self._acquire(chat_id, messages, priority, wanted, since)
+        if flight is None:
+            return False
+        self._end(flight, flight.start)
+        return True
+
+    @contextlib.asynccontextmanager
+    async def send(self, chat_id: Hashable, messages: int = 1, *, priority: float = INTERACTIVE,
+                   wanted: Optional[Callable[[], bool]] = None, since: Optional[float] = None
+                   ) -> AsyncIterator[bool]:
+        """``async with limiter.send(chat, n) as go:`` waits for the send's turn (``go`` False: no
+        longer ``wanted``, send nothing) and counts the request until the block ends (its answer is
+        back, or it failed): make the request inside the block. ``since`` (this clock): when the
+        user's wait began, if before now — the later parts of a result keep the first one's place."""
+        flight = await self._acquire(chat_id, messages, priority, wanted, since)
+        try:
+            yield flight is not None
+        finally:
+            if flight is not None:
+                self._end(flight, self.clock())
 
     def pause_chat(self, chat_id: Hashable, seconds: float) -> None:
         """No sends to ``chat_id`` for ``seconds`` (e.g. ``SlowModeWaitError.seconds``)."""
@@ -312,3 +476,12 @@ class SendLimiter:
         if chat_id is not None and chat_id in self._chats:
             until = max(until, self._chats[chat_id].paused_until)
         return max(0.0, until - now)
+
+    @property
+    def in_flight(self) -> int:
+        """Messages of sends whose answer is not back yet."""
+        return self._flying_messages
+
+
+_GONE = object()  # a queue entry whose send was granted or gave up (popped when it reaches the head)
+_AGAIN = object()

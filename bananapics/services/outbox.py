@@ -8,7 +8,9 @@ and ``claim`` only takes pending rows.
 A row may take several Telegram messages (photos, files, a closing text). After each part Telegram
 accepted, :func:`part_sent` records it in ``parts_sent``, so a FloodWait (:func:`release`) or a crash
 (:func:`recover` at the next start, or the sweeper) resumes with the next part instead of sending
-the first ones again.
+the first ones again. The first claim also stores ``random_id``, the base of the ``random_id`` each
+message of the row is sent with: a part Telegram accepted just before a crash (``parts_sent`` not
+stored yet) is sent again with the same ids, and Telegram refuses it as a duplicate.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import secrets
 from collections.abc import Iterable
 
 import peewee as pw
@@ -55,7 +58,8 @@ def claim(limit: int = 20, lock_s: float = 60.0, now: dt.datetime | None = None,
         for row in due:
             got = (
                 Outbox.update(status="sending", locked_until=now + dt.timedelta(seconds=lock_s),
-                              attempts=Outbox.attempts + 1)
+                              attempts=Outbox.attempts + 1,
+                              random_id=pw.fn.COALESCE(Outbox.random_id, secrets.randbits(63)))
                 .where((Outbox.id == row.id) & (Outbox.status == "pending"))
                 .execute()
             )

@@ -30,7 +30,16 @@ class MessagesMixin:
             date=self._date(), out=True, reply_to=header, **fields,
         )
 
+    def _check_random_ids(self, user: UserRecord, random_ids: list[int]) -> None:
+        """Telegram refuses a send whose ``random_id`` it has seen from the bot in this chat before
+        (the client's own deduplication of a repeated send: ``500 RANDOM_ID_DUPLICATE``, nothing is
+        sent again; an album is refused whole). Checked after the content, before the flood limits."""
+        seen = self.chat(user.id).random_ids
+        if len(set(random_ids)) < len(random_ids) or any(rid in seen for rid in random_ids):
+            raise TgError(500, "RANDOM_ID_DUPLICATE")
+
     def _sent(self, user: UserRecord, pairs: list[tuple[int, Any]]) -> types.Updates:
+        self.chat(user.id).random_ids.update(rid for rid, _ in pairs)
         ids = [types.UpdateMessageID(id=msg.id, random_id=rid) for rid, msg in pairs]
         news = [self._store(user, msg, outgoing=True) for _, msg in pairs]
         return types.Updates(updates=ids + news, users=[user.tl()], chats=[], date=self._date(), seq=0)
@@ -43,6 +52,7 @@ class MessagesMixin:
             raise TgError(400, "MESSAGE_EMPTY")
         entities = self._check_text(r.message, r.entities, caption=False)
         markup = self._check_markup(r.reply_markup)
+        self._check_random_ids(user, [r.random_id])
         self._take_flood(user, 1)
         msg = self._out_message(
             user, message=r.message, entities=entities, reply_markup=markup, reply_to=r.reply_to,
@@ -57,6 +67,7 @@ class MessagesMixin:
         entities = self._check_text(r.message or "", r.entities, caption=True)
         markup = self._check_markup(r.reply_markup)
         media = self._media(sender, r.media)
+        self._check_random_ids(user, [r.random_id])
         self._take_flood(user, 1)
         msg = self._out_message(
             user, message=r.message or "", entities=entities, media=media, reply_markup=markup,
@@ -80,6 +91,7 @@ class MessagesMixin:
             prepared.append((item, entities, self._media(sender, item.media)))
         if len(kinds) > 1:
             raise TgError(400, "MEDIA_INVALID")  # photos and documents cannot share an album
+        self._check_random_ids(user, [item.random_id for item in items])
         self._take_flood(user, len(items))
         grouped_id = self._rand63()
         pairs = []
@@ -103,6 +115,7 @@ class MessagesMixin:
             originals.append(found[1])
         if any(isinstance(o.msg.media, types.MessageMediaInvoice) for o in originals):
             raise TgError(400, "MEDIA_INVALID")
+        self._check_random_ids(user, list(r.random_id))
         self._take_flood(user, len(originals))
         groups: dict[int, int] = {}
         pairs = []

@@ -40,6 +40,7 @@ class PaymentsMixin:
         media = r.media
         currency, amount = self._check_invoice(media)
         markup = self._check_markup(r.reply_markup, invoice=True)
+        self._check_random_ids(user, [r.random_id])
         self._take_flood(user, 1)
         msg = self._out_message(
             user, message="", reply_markup=markup, reply_to=r.reply_to,

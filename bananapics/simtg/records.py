@@ -52,6 +52,7 @@ class ChatRecord:
     messages: dict = dataclasses.field(default_factory=dict)  # id -> StoredMessage (insertion = id order)
     tokens: float = 0.0
     tokens_at: float = 0.0
+    random_ids: set = dataclasses.field(default_factory=set)  # of the bot's messages sent here (dedup)
 
 
 @dataclasses.dataclass
