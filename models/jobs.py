@@ -89,7 +89,7 @@ class Outbox(BaseModel):
     sent_at = pw.DateTimeField(null=True)
     last_error = pw.TextField(null=True)
     parts_sent = pw.IntegerField(default=0)  # parts Telegram accepted; a retry resumes after them
-    random_id = pw.BigIntegerField(null=True)  # base of its messages' random_ids, set at the first claim (0018)
+    random_id = pw.BigIntegerField(null=True)  # base of its messages' random_ids, set at the first claim (migration 0019)
     broadcast_id = pw.BigIntegerField(null=True)  # a broadcast's recipient row (0014): sent after the others
     created_at = pw.DateTimeField(default=utcnow)
 

@@ -64,3 +64,10 @@ def test_postgres_has_search_indexes(database, engine):
 def test_redact_url():
     assert dbm.redact_url("postgresql://u:secret@h:5432/db") == "postgresql://u:********@h:5432/db"
     assert dbm.redact_url("sqlite:///data/x.db") == "sqlite:///data/x.db"
+
+
+def test_migration_numbers_are_unique():
+    """Two branches that each add "the next" migration must not both land as the same number: the
+    runner would order them by name, and `db status` would show two 0018s."""
+    numbers = [p.name.split("_")[0] for p in dbm.MIGRATIONS_DIR.glob("[0-9]*.py")]
+    assert len(numbers) == len(set(numbers)), sorted(numbers)
