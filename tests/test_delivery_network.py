@@ -91,6 +91,17 @@ async def deliver_until_done(client, bot, stop_when, *, limiter=None, **kwargs) 
         await task
 
 
+async def restart_and_deliver(tg, bot, stop_when) -> None:
+    """The bot starts again (a new connection, a new limiter; ``recover()`` at start) and delivers."""
+    client = SimClient(telegram=tg)
+    await client.start(bot_token=tg.bot_token)
+    try:
+        await deliver_until_done(client, bot, stop_when, limiter=SendLimiter())
+        await tg.settle()
+    finally:
+        await client.disconnect()
+
+
 def all_sent() -> bool:
     return outbox.pending_count() == 0
 
@@ -167,13 +178,7 @@ def test_a_crash_mid_delivery_loses_nothing_and_sends_each_row_once(database):
         in_flight = Outbox.select().where(Outbox.status == "sending").count()
         assert in_flight >= 1  # the crash left rows half-sent
 
-        client = SimClient(telegram=tg)  # the bot starts again (a new connection, a new limiter)
-        await client.start(bot_token=tg.bot_token)
-        try:
-            await deliver_until_done(client, bot, all_sent, limiter=SendLimiter())  # recover() at start
-            await tg.settle()
-        finally:
-            await client.disconnect()
+        await restart_and_deliver(tg, bot, all_sent)
         assert {r.status for r in Outbox.select()} == {"sent"}
         repeated = 0
         for sim in people:
@@ -224,13 +229,7 @@ def test_a_send_telegram_took_just_before_the_bot_died_is_not_shown_twice(databa
             cut = [r for r in Outbox.select() if r.status == "sending" and r.parts_sent < 3]
             assert cut  # the part Telegram took is not stored on its row
 
-        client = SimClient(telegram=tg)
-        await client.start(bot_token=tg.bot_token)
-        try:
-            await deliver_until_done(client, bot, all_sent, limiter=SendLimiter())  # recover() at start
-            await tg.settle()
-        finally:
-            await client.disconnect()
+        await restart_and_deliver(tg, bot, all_sent)
         for sim in people:
             got = sim.messages[seen[sim.id]:]
             assert [m.media_kind for m in got] == ["photo", "photo", "document", "document", None]
