@@ -162,6 +162,7 @@ CASES: list[tuple[str, str, frozenset[str], Call]] = [
     ("templates_io.import_catalogue", "", ADMIN,
      lambda a, w: templates_io.import_catalogue(templates_io.export_catalogue(actor=Actor.system()), actor=a)),
     ("search.users", "", STAFF, lambda a, w: search.users(a, "@" + (w.target.username or "x"))),
+    ("search.total", "", STAFF, lambda a, w: search.total(a, "@" + (w.target.username or "x"))),
     ("dashboard.snapshot", "", STAFF, lambda a, w: dashboard.snapshot(actor=a)),
     ("export.write", "", STAFF, lambda a, w: export.write("transfers", io.BytesIO(), actor=a, fmt="jsonl")),
 ]
