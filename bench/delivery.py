@@ -19,9 +19,10 @@ Parts (each figure beside its baseline):
 3. broadcast: ``--broadcast`` plain messages to as many chats through the outbox (as a broadcast
    queues them). Messages/s ÷ limit and FloodWaits; baseline the barrier loop on 1/10 of them.
 
-Images are noise JPEGs of about ``--image-kb`` so uploads cost what a real picture costs.
-Exit status: 0 ok (missed goals are NOTEs), 1 setup failure or a wrong result, 3 a goal missed with
-``--check-goals``.
+Images are noise JPEGs of about ``--image-kb`` so uploads cost what a real picture costs. After each
+part, and at the end for the whole run, every chat must hold its row's messages exactly once.
+Exit status: 0 ok (missed goals are NOTEs), 1 setup failure or a wrong result (a row not sent, a chat
+with a message missing or twice), 3 a goal missed with ``--check-goals``.
 """
 
 from __future__ import annotations

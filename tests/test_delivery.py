@@ -4,14 +4,15 @@ users, transient errors, a row never sent twice."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 
 import pytest
 from telethon import functions, types
 
 from bananapics.bot.delivery import deliver_once, send_images
-from bananapics.models import Outbox, TgFile, utcnow
-from bananapics.services import jobs, outbox, users
+from bananapics.models import Outbox, TgFile, User, utcnow
+from bananapics.services import drafts, jobs, outbox, users
 from bananapics.simtg import Limits, SimUser
 from bananapics.worker import Runtime, run_job
 from tests.helpers import assert_ledger_clean, scenario
@@ -206,3 +207,33 @@ def test_transient_errors_retry_with_backoff(database):
         assert kinds(ann)[1:] == ["photo", "document", "text"]
 
     scenario(database, body, limits=LIMITS)
+
+
+def test_the_bot_does_not_answer_its_own_delivered_messages(database):
+    """Telegram also hands the bot the messages it sent itself (``getDifference`` after a gap or a
+    restart lists every new message of its chats): a delivered notice and a delivered album coming
+    back that way are not taken for the user's prompt or reference photos — no answer, no panel."""
+    async def body(tg, bot):
+        ann = SimUser(tg, "Ann", lang_code="en")
+        await ann.start()
+        outbox.enqueue(user_id=users.get(ann.id).id, chat_id=ann.id, kind="notice",
+                       payload={"text": "📣 Bananas are 20% off this weekend!"}, dedupe_key="own:1")
+        await finished_job(bot, ann)
+        assert await deliver_once(bot.client, bot.storage, bot.sender) == 2
+        await tg.settle()
+        seen = len(ann.messages)
+        requests = len(tg.requests)
+        for own in [m.raw for m in ann.messages if m.text.startswith("📣") or m.media_kind == "photo"]:
+            update = tg._store(ann.record, own, outgoing=True)  # as getDifference would list it again
+            tg._push([update], [ann.record])
+            await tg.settle()
+        await asyncio.sleep(0.6)  # an album is dispatched 0.5 s after its last part
+        await tg.settle()
+        assert len(ann.messages) == seen  # the same messages again (same ids), nothing the bot said about them
+        assert not [r for r in tg.requests[requests:] if isinstance(r.request, (
+            functions.messages.SendMessageRequest, functions.messages.EditMessageRequest))]
+        assert drafts.get(users.get(ann.id).id).prompt in (None, "")  # the notice is not the user's prompt
+        assert User.select().where(User.tg_id == tg.bot.id).count() == 0  # nor is the bot a user
+
+    scenario(database, body, limits=LIMITS)
+

@@ -165,7 +165,7 @@ class Bot:
         and during maintenance too. Payments never come here: an invoice paid during maintenance
         still passes pre-checkout and credits (``bananapics.bot.payments``).
         """
-        if not event.is_private:
+        if not event.is_private or _outgoing(event):
             return None
         await self.refresh_limits()
         allowed = self.limiter.allow(event.sender_id)
@@ -601,6 +601,15 @@ def start_screen(bot: Bot, user: User, payload: str) -> screens.Screen:
 
 
 START = re.compile(r"^/start(?:@\w+)?(?:\s+(\S{1,64}))?\s*$")
+
+
+def _outgoing(event: Any) -> bool:
+    """The bot's own message: Telegram hands those to the bot too (``updates.getDifference`` after a
+    gap or a restart lists every new message of its chats, the ones it sent included), and Telethon
+    dispatches them to ``NewMessage`` / ``Album`` handlers; answering one would take a delivered
+    notice for the user's prompt and send a panel nobody asked for."""
+    messages = getattr(event, "messages", None) or [getattr(event, "message", None)]
+    return bool(getattr(messages[0], "out", False))
 
 
 def _is_start(event: Any) -> bool:
