@@ -275,23 +275,40 @@ def _check_text_args(args: list[str]) -> None:
             raise UsageError(f"argument {number} ({safe_terminal(arg)}) is not valid UTF-8 text") from None
 
 
-class BananaGroup(TyperGroup):
+class LazyCommands(TyperGroup):
+    """A group that lists its commands by name (:attr:`lazy`) and builds one (:meth:`build`) only
+    when it runs; "Did you mean …?" draws on every listed name."""
+
+    lazy: dict[str, Any] = {}
+
+    def build(self, name: str) -> Any:
+        raise NotImplementedError
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        return _suggest(self, ctx, args)
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return [*self.lazy, *(name for name in self.commands if name not in self.lazy)]
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name not in self.commands and cmd_name in self.lazy:
+            self.commands[cmd_name] = self.build(cmd_name)
+        return self.commands.get(cmd_name)
+
+
+class BananaGroup(LazyCommands):
     """The root command: loads each command from :attr:`registry` only when it runs (``--help``
     lists them from the registry alone), and turns every failure into one line on stderr with the
     exit code of :data:`EXIT_CODES`."""
 
     registry: dict[str, tuple[str, str, str]] = {}
 
-    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
-        return _suggest(self, ctx, args)
+    @property
+    def lazy(self) -> dict[str, Any]:  # type: ignore[override]
+        return self.registry
 
-    def list_commands(self, ctx: Any) -> list[str]:
-        return [*self.registry, *(name for name in self.commands if name not in self.registry)]
-
-    def get_command(self, ctx: Any, cmd_name: str) -> Any:
-        if cmd_name not in self.commands and cmd_name in self.registry:
-            self.commands[cmd_name] = load_command(cmd_name, self.registry[cmd_name])
-        return self.commands.get(cmd_name)
+    def build(self, name: str) -> Any:
+        return load_command(name, self.registry[name])
 
     def format_commands(self, ctx: Any, formatter: Any) -> None:
         rows = [(name, self.registry[name][2] if name in self.registry else self.commands[name].get_short_help_str())
@@ -341,23 +358,18 @@ def _suggest(group: TyperGroup, ctx: Any, args: list[str]) -> tuple[Any, Any, li
         raise
 
 
-class LazyGroup(TyperGroup):
+class LazyGroup(LazyCommands):
     """A command group whose subcommands are built when they run: typer builds every command of a
     group (each parameter's type resolved) to run one, ~1-3 ms a command; a group has up to 20."""
 
     infos: dict[str, Any] = {}
 
-    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
-        return _suggest(self, ctx, args)
+    @property
+    def lazy(self) -> dict[str, Any]:  # type: ignore[override]
+        return self.infos
 
-    def list_commands(self, ctx: Any) -> list[str]:
-        return [*self.infos, *(name for name in self.commands if name not in self.infos)]
-
-    def get_command(self, ctx: Any, cmd_name: str) -> Any:
-        if cmd_name not in self.commands and cmd_name in self.infos:
-            self.commands[cmd_name] = typer.main.get_command_from_info(
-                self.infos[cmd_name], pretty_exceptions_short=True, rich_markup_mode=None)
-        return self.commands.get(cmd_name)
+    def build(self, name: str) -> Any:
+        return typer.main.get_command_from_info(self.infos[name], pretty_exceptions_short=True, rich_markup_mode=None)
 
 
 def lazy_group(app: typer.Typer) -> LazyGroup:
